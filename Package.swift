@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// isoflop: a miniature transformer training lab for Chinchilla-style IsoFLOP sweeps.
+import PackageDescription
+
+// Hot loops are written with explicit bounds; release builds drop the redundant checks.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "isoflop",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "isoflop", targets: ["isoflop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
+        .target(name: "Tokenizer", swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Model", "Autograd", "Tensor"], swiftSettings: fast),
+        .target(name: "Sweep", dependencies: ["Training", "Model", "Tokenizer", "CSQLite"], swiftSettings: fast),
+        .target(name: "Fit", swiftSettings: fast),
+        .target(name: "Report", dependencies: ["Fit"], swiftSettings: fast),
+        .executableTarget(
+            name: "isoflop",
+            dependencies: [
+                "Tensor", "Autograd", "Model", "Tokenizer", "Training", "Sweep", "Fit", "Report",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fast),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Autograd", "Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model"]),
+        .testTarget(name: "FitTests", dependencies: ["Fit"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit"]),
+        .testTarget(name: "CLITests", dependencies: ["isoflop"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// The Fit target of isoflop; see DESIGN.md for its place in the layout.

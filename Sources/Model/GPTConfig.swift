@@ -1,0 +1,98 @@
+/// The shape of one gpt-mini model: a pre-LN decoder-only transformer with tied token
+/// embeddings, learned positions, no biases in linear layers and a 4·d GELU MLP.
+///
+/// `d` is the model width (d_model), `layers` the number of blocks (L in the papers),
+/// `context` the sequence length T, and `headSize` the width of one attention head
+/// (32 by default; one head of 16 or 48 makes useful filler shapes between the tiniest ones).
+public struct GPTConfig: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var vocabSize: Int
+    public var context: Int
+    public var d: Int
+    public var layers: Int
+    public var headSize: Int
+
+    public init(vocabSize: Int = 2048, context: Int = 128, d: Int, layers: Int, headSize: Int = 32) {
+        self.vocabSize = vocabSize
+        self.context = context
+        self.d = d
+        self.layers = layers
+        self.headSize = headSize
+    }
+
+    /// Number of attention heads: d / headSize.
+    public var heads: Int { d / headSize }
+    /// Hidden width of the MLP.
+    public var ffw: Int { 4 * d }
+
+    public var description: String { "d=\(d) L=\(layers) heads=\(heads)×\(headSize) V=\(vocabSize) T=\(context)" }
+
+    /// Checks the shape is one the family can build; the message names the offending field.
+    public func validate() throws {
+        func fail(_ s: String) -> ModelError { .invalidConfig(s) }
+        guard vocabSize >= 2, vocabSize <= 65_536 else { throw fail("vocab size \(vocabSize) must be in 2...65536 (tokens are stored as uint16)") }
+        guard context >= 1 else { throw fail("context \(context) must be at least 1") }
+        guard layers >= 1 else { throw fail("layers \(layers) must be at least 1") }
+        guard headSize >= 1, d >= 1 else { throw fail("d \(d) and head size \(headSize) must be positive") }
+        if headSize == 32 {
+            guard d % 32 == 0 else { throw fail("d = \(d) is not a multiple of 32 (the head size)") }
+        } else {
+            guard d % headSize == 0 else { throw fail("d = \(d) is not a multiple of the head size \(headSize)") }
+        }
+    }
+
+    // MARK: Counting
+
+    /// Parameters in the token embedding (shared with the output projection).
+    public var embeddingParameters: Int { vocabSize * d }
+    /// Parameters in the learned position embedding.
+    public var positionParameters: Int { context * d }
+    /// Parameters in one block: two LayerNorms (gain and bias), fused QKV, output
+    /// projection, and the two MLP matrices. No linear biases.
+    public var blockParameters: Int { 2 * 2 * d + 3 * d * d + d * d + 2 * d * ffw }
+
+    /// N: every parameter, embeddings included (the Chinchilla convention). Tied weights
+    /// count once.
+    public var parameters: Int { embeddingParameters + positionParameters + layers * blockParameters + 2 * d }
+
+    /// N_nonemb: parameters outside the token and position embeddings (the Kaplan et al.
+    /// 2020 convention).
+    public var nonEmbeddingParameters: Int { layers * blockParameters + 2 * d }
+
+    /// Forward-pass FLOPs for one sequence of `context` tokens, per Hoffmann et al. 2022,
+    /// Appendix F: embeddings, per layer (QKV projections, key·query logits, softmax,
+    /// softmax·value reduction, output projection, MLP), then the final logits.
+    /// A multiply-add counts as 2 FLOPs.
+    public var forwardFLOPsPerSequence: Double {
+        let T = Double(context), V = Double(vocabSize), D = Double(d)
+        let attnWidth = Double(headSize * heads), H = Double(heads), F = Double(ffw)
+        let embeddings = 2 * T * V * D
+        let qkv = 2 * 3 * T * D * attnWidth
+        let logits = 2 * T * T * attnWidth
+        let softmax = 3 * H * T * T
+        let reduction = 2 * T * T * attnWidth
+        let projection = 2 * T * attnWidth * D
+        let dense = 2 * T * (D * F + D * F)
+        let finalLogits = 2 * T * D * V
+        return embeddings + Double(layers) * (qkv + logits + softmax + reduction + projection + dense) + finalLogits
+    }
+
+    /// Training FLOPs per token: the Appendix F forward count × 3 (the backward pass costs
+    /// twice the forward).
+    public var trainingFLOPsPerToken: Double { 3 * forwardFLOPsPerSequence / Double(context) }
+
+    /// The 6N approximation (Kaplan et al. 2020) per token, for comparison.
+    public var sixN: Double { 6 * Double(parameters) }
+}
+
+/// Errors raised while building or loading a model.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(String)
+    case checkpoint(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let s): return "invalid model shape: \(s)"
+        case .checkpoint(let s): return "checkpoint: \(s)"
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// The Tensor target of isoflop; see DESIGN.md for its place in the layout.
