@@ -1,0 +1,87 @@
+// The coarse ops of gpt-mini. Each records its forward, what it saves, and its backward side
+// by side; the kernels themselves live in Tensor.
+import Tensor
+
+extension Tape {
+    /// x[b,t] = wte[tokens[b,t]] + wpe[t]. The token embedding may be reused later (tied
+    /// output projection): its gradient accumulates.
+    public func embedding(tokens: UnsafeMutablePointer<Int32>, wte: Value, wpe: Value, batch B: Int, context T: Int) -> Value {
+        let C = wte.cols
+        let out = activation([B, T, C])
+        record("embedding",
+               forward: { embeddingForward(out.data, tokens: tokens, wte: wte.data, wpe: wpe.data, B: B, T: T, C: C) },
+               backward: { embeddingBackward(dwte: wte.grad, dwpe: wpe.grad, out.grad, tokens: tokens, B: B, T: T, C: C) })
+        return out
+    }
+
+    /// LayerNorm over the last axis with gain and bias; saves mean and rstd per row.
+    public func layerNorm(_ x: Value, gain: Value, bias: Value) -> Value {
+        let rows = x.rows, cols = x.cols
+        let out = activation(x.shape)
+        let mean = buffer(rows), rstd = buffer(rows)
+        record("layerNorm",
+               forward: { layerNormForward(out.data, mean: mean, rstd: rstd, x.data, gain: gain.data, bias: bias.data, rows: rows, cols: cols) },
+               backward: { layerNormBackward(dx: x.grad, dgain: gain.grad, dbias: bias.grad, out.grad, x.data, gain: gain.data,
+                                             mean: mean, rstd: rstd, rows: rows, cols: cols) })
+        return out
+    }
+
+    /// y = x·Wᵀ for W stored (out, in). `gradientInPlace` lets a fused consumer (the loss)
+    /// write y's gradient over y itself.
+    public func linear(_ x: Value, weight w: Value, gradientInPlace: Bool = false) -> Value {
+        let rows = x.rows, inF = x.cols, outF = w.shape[0]
+        precondition(w.cols == inF, "linear: weight \(w.shape) does not take \(inF) inputs")
+        let out = activation(Array(x.shape.dropLast()) + [outF], gradientInPlace: gradientInPlace)
+        record("linear",
+               forward: { linearForward(out.data, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF) },
+               backward: { linearBackward(dx: x.grad, dw: w.grad, out.grad, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF) })
+        return out
+    }
+
+    /// Causal multi-head attention over a fused (B, T, 3C) qkv; saves the probabilities.
+    public func attention(_ qkv: Value, batch B: Int, context T: Int, heads: Int) -> Value {
+        let C = qkv.cols / 3
+        let out = activation([B, T, C])
+        let probs = buffer(B * heads * T * T), scratch = buffer(T * T)
+        record("attention",
+               forward: { attentionForward(out.data, probs: probs, qkv.data, B: B, T: T, C: C, heads: heads) },
+               backward: { attentionBackward(dqkv: qkv.grad, scratch: scratch, out.grad, qkv.data, probs: probs, B: B, T: T, C: C, heads: heads) })
+        return out
+    }
+
+    /// GELU (tanh form), elementwise.
+    public func gelu(_ x: Value) -> Value {
+        let n = x.count
+        let out = activation(x.shape)
+        record("gelu",
+               forward: { geluForward(out.data, x.data, count: n) },
+               backward: { geluBackward(dx: x.grad, out.grad, x.data, count: n) })
+        return out
+    }
+
+    /// a + b, elementwise (the residual stream).
+    public func add(_ a: Value, _ b: Value) -> Value {
+        precondition(a.count == b.count, "add: shapes \(a.shape) and \(b.shape) differ")
+        let n = a.count
+        let out = activation(a.shape)
+        record("add",
+               forward: { residualForward(out.data, a.data, b.data, count: n) },
+               backward: { residualBackward(a.grad, b.grad, out.grad, count: n) })
+        return out
+    }
+
+    /// Mean cross-entropy of logits (rows, V) against targets, a one-element Value. Fused:
+    /// when the tape computes gradients, the forward already writes dloss/dlogits (for
+    /// dloss = 1) into logits.grad, so the backward has nothing left to do.
+    public func crossEntropy(_ logits: Value, targets: UnsafeMutablePointer<Int32>) -> Value {
+        let rows = logits.rows, V = logits.cols
+        let loss = activation([1])
+        record("crossEntropy",
+               forward: { [unowned self] in
+                   loss.data[0] = crossEntropyForward(dlogits: self.computesGradients ? logits.grad : nil, logits.data,
+                                                      targets: targets, rows: rows, V: V)
+               },
+               backward: {})
+        return loss
+    }
+}

@@ -1,0 +1,40 @@
+// Row-major single-precision matrix products through cblas_sgemm; transposes are passed to
+// BLAS as flags, never materialised.
+import CBLAS
+
+/// C = alpha · op(A) · op(B) + beta · C, all row-major. op(A) is m×k, op(B) is k×n, C is m×n.
+/// `lda`, `ldb`, `ldc` are the row strides of the stored matrices, so a block inside a wider
+/// buffer (one head's columns of a fused QKV activation) can be used in place.
+@inline(__always)
+public func gemm(_ c: UnsafeMutablePointer<Float>, ldc: Int,
+                 _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                 _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                 m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// y = x · Wᵀ (+ beta · y) for x (rows, inFeatures) and W (outFeatures, inFeatures), the
+/// PyTorch layout of a linear layer without bias.
+@inline(__always)
+public func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                          rows: Int, inFeatures: Int, outFeatures: Int, beta: Float = 0) {
+    gemm(y, ldc: outFeatures, x, lda: inFeatures, w, ldb: inFeatures, transposeB: true,
+         m: rows, n: outFeatures, k: inFeatures, beta: beta)
+}
+
+/// Backward of `linearForward`: dx += dy · W and dW += dyᵀ · x. Either gradient may be nil
+/// when nobody needs it (the token inputs of the first layer, a frozen weight).
+@inline(__always)
+public func linearBackward(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                           rows: Int, inFeatures: Int, outFeatures: Int) {
+    if let dx {
+        gemm(dx, ldc: inFeatures, dy, lda: outFeatures, w, ldb: inFeatures,
+             m: rows, n: inFeatures, k: outFeatures, beta: 1)
+    }
+    if let dw {
+        gemm(dw, ldc: inFeatures, dy, lda: outFeatures, transposeA: true, x, ldb: inFeatures,
+             m: outFeatures, n: inFeatures, k: rows, beta: 1)
+    }
+}

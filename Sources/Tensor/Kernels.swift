@@ -1,0 +1,245 @@
+// The elementwise and fused kernels of gpt-mini, each a forward and a hand-written backward.
+// Argument order: outputs first, then inputs, then sizes. Every backward ACCUMULATES (+=)
+// into its gradients, so a tensor used twice (the tied token embedding) just works.
+
+// MARK: Residual
+
+/// out = a + b over n elements.
+public func residualForward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
+                            _ b: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(load8(a + i) + load8(b + i), out + i); i += 8 }
+    while i < n { out[i] = a[i] + b[i]; i += 1 }
+}
+
+/// da += dout, db += dout.
+public func residualBackward(_ da: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
+                             _ dout: UnsafePointer<Float>, count n: Int) {
+    accumulate(da, dout, count: n)
+    accumulate(db, dout, count: n)
+}
+
+/// y += x over n elements.
+public func accumulate(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(load8(y + i) + load8(x + i), y + i); i += 8 }
+    while i < n { y[i] += x[i]; i += 1 }
+}
+
+// MARK: Embedding
+
+/// out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens is (B,T), wte (V,C), wpe (≥T,C), out (B,T,C).
+public func embeddingForward(_ out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
+                             wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, B: Int, T: Int, C: Int) {
+    for b in 0..<B {
+        for t in 0..<T {
+            let row = b * T + t
+            residualForward(out + row * C, wte + Int(tokens[row]) * C, wpe + t * C, count: C)
+        }
+    }
+}
+
+/// Scatter-add: dwte[tokens[b,t],:] += dout[b,t,:] and dwpe[t,:] += dout[b,t,:].
+public func embeddingBackward(dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>,
+                              _ dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, B: Int, T: Int, C: Int) {
+    for b in 0..<B {
+        for t in 0..<T {
+            let row = b * T + t
+            accumulate(dwte + Int(tokens[row]) * C, dout + row * C, count: C)
+            accumulate(dwpe + t * C, dout + row * C, count: C)
+        }
+    }
+}
+
+// MARK: LayerNorm
+
+/// Sum of n floats from p, eight lanes at a time.
+@inline(__always)
+func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Float8(), i = 0
+    while i + 8 <= n { acc += load8(p + i); i += 8 }
+    var s = acc.sum()
+    while i < n { s += p[i]; i += 1 }
+    return s
+}
+
+/// y = (x − mean) / √(var + 1e-5) · gain + bias over the last axis; x and y are (rows, cols).
+/// Saves mean and rstd = 1/√(var + 1e-5) per row for the backward.
+public func layerNormForward(_ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                             rstd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                             gain: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+    let invC = 1 / Float(cols)
+    for r in 0..<rows {
+        let xr = x + r * cols, yr = y + r * cols
+        let m = sum(xr, cols) * invC
+        let m8 = Float8(repeating: m)
+        var acc = Float8(), i = 0
+        while i + 8 <= cols { let d = load8(xr + i) - m8; acc += d * d; i += 8 }
+        var v = acc.sum()
+        while i < cols { let d = xr[i] - m; v += d * d; i += 1 }
+        let s = 1 / (v * invC + 1e-5).squareRoot()
+        let s8 = Float8(repeating: s)
+        i = 0
+        while i + 8 <= cols {
+            store8((load8(xr + i) - m8) * s8 * load8(gain + i) + load8(bias + i), yr + i); i += 8
+        }
+        while i < cols { yr[i] = (xr[i] - m) * s * gain[i] + bias[i]; i += 1 }
+        mean[r] = m
+        rstd[r] = s
+    }
+}
+
+/// With n̂ = (x − mean)·rstd and g = dy·gain: dbias += Σ dy, dgain += Σ dy·n̂,
+/// dx += rstd · (g − mean(g) − n̂ · mean(g·n̂)).
+public func layerNormBackward(dx: UnsafeMutablePointer<Float>, dgain: UnsafeMutablePointer<Float>,
+                              dbias: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                              _ x: UnsafePointer<Float>, gain: UnsafePointer<Float>,
+                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int) {
+    let invC = 1 / Float(cols)
+    for r in 0..<rows {
+        let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
+        let m = mean[r], s = rstd[r]
+        let m8 = Float8(repeating: m), s8 = Float8(repeating: s)
+        var a1 = Float8(), a2 = Float8(), i = 0
+        while i + 8 <= cols {
+            let n = (load8(xr + i) - m8) * s8
+            let g = load8(dyr + i) * load8(gain + i)
+            a1 += g; a2 += g * n; i += 8
+        }
+        var gMean = a1.sum(), gnMean = a2.sum()
+        while i < cols {
+            let n = (xr[i] - m) * s, g = dyr[i] * gain[i]
+            gMean += g; gnMean += g * n; i += 1
+        }
+        gMean *= invC; gnMean *= invC
+        let gm8 = Float8(repeating: gMean), gn8 = Float8(repeating: gnMean)
+        i = 0
+        while i + 8 <= cols {
+            let n = (load8(xr + i) - m8) * s8
+            let d = load8(dyr + i)
+            store8(load8(dbias + i) + d, dbias + i)
+            store8(load8(dgain + i) + d * n, dgain + i)
+            store8(load8(dxr + i) + (d * load8(gain + i) - gm8 - n * gn8) * s8, dxr + i)
+            i += 8
+        }
+        while i < cols {
+            let n = (xr[i] - m) * s, d = dyr[i]
+            dbias[i] += d
+            dgain[i] += d * n
+            dxr[i] += (d * gain[i] - gMean - n * gnMean) * s
+            i += 1
+        }
+    }
+}
+
+// MARK: GELU
+
+// GELU, tanh form (Hendrycks and Gimpel 2016): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+private let geluK: Float = 0.797_884_56
+private let geluA: Float = 0.044_715
+
+/// y = gelu(x) over n elements.
+public func geluForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x + i)
+        let inner: Float8 = geluK * (v + geluA * v * v * v)
+        let t = tanh8(inner)
+        store8(0.5 * v * (1 + t), y + i); i += 8
+    }
+    while i < n {
+        let v = x[i]
+        y[i] = 0.5 * v * (1 + tanhf32(geluK * (v + geluA * v * v * v))); i += 1
+    }
+}
+
+/// dx += dy · gelu′(x), with gelu′ = ½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²).
+public func geluBackward(dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ x: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x + i)
+        let inner: Float8 = geluK * (v + geluA * v * v * v)
+        let t = tanh8(inner)
+        let v2: Float8 = v * v
+        let slope: Float8 = geluK * (1 + (3 * geluA) * v2)
+        let half: Float8 = 0.5 * (1 + t)
+        let g: Float8 = half + (0.5 * v) * (1 - t * t) * slope
+        store8(load8(dx + i) + load8(dy + i) * g, dx + i); i += 8
+    }
+    while i < n {
+        let v = x[i]
+        let t = tanhf32(geluK * (v + geluA * v * v * v))
+        dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * geluK * (1 + 3 * geluA * v * v)); i += 1
+    }
+}
+
+// MARK: Softmax
+
+/// In place over p[0..<n]: p = softmax(p); returns nothing. n ≥ 1.
+@inline(__always)
+func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
+    while i + 8 <= n { mx8 = pointwiseMax(mx8, load8(p + i)); i += 8 }
+    var mx = mx8.max()
+    while i < n { mx = max(mx, p[i]); i += 1 }
+    let m8 = Float8(repeating: mx)
+    var acc = Float8(); i = 0
+    while i + 8 <= n { let e = exp8(load8(p + i) - m8); store8(e, p + i); acc += e; i += 8 }
+    var s = acc.sum()
+    while i < n { let e = expf32(p[i] - mx); p[i] = e; s += e; i += 1 }
+    let inv8 = Float8(repeating: 1 / s)
+    i = 0
+    while i + 8 <= n { store8(load8(p + i) * inv8, p + i); i += 8 }
+    let inv = 1 / s
+    while i < n { p[i] *= inv; i += 1 }
+}
+
+// MARK: Fused softmax + cross-entropy
+
+/// Mean over rows of −log softmax(logits[r])[targets[r]]; logits is (rows, V). When `dlogits`
+/// is given it receives (softmax − onehot) / rows, i.e. the gradient of the mean loss; it may
+/// be the logits buffer itself (the logits are then overwritten, which is all the backward
+/// needs). Unlike the other backwards this one WRITES: the loss is the tape's end.
+/// The sum is accumulated in Float64.
+public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits: UnsafePointer<Float>,
+                                targets: UnsafePointer<Int32>, rows: Int, V: Int) -> Float {
+    var total = 0.0
+    let invRows = 1 / Float(rows)
+    for r in 0..<rows {
+        let lr = logits + r * V
+        var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
+        while i + 8 <= V { mx8 = pointwiseMax(mx8, load8(lr + i)); i += 8 }
+        var mx = mx8.max()
+        while i < V { mx = max(mx, lr[i]); i += 1 }
+        let m8 = Float8(repeating: mx)
+        let target = Int(targets[r])
+        let targetLogit = lr[target]
+        var acc = Float8(); i = 0
+        if let dlogits {
+            let dr = dlogits + r * V
+            while i + 8 <= V { let e = exp8(load8(lr + i) - m8); store8(e, dr + i); acc += e; i += 8 }
+            var s = acc.sum()
+            while i < V { let e = expf32(lr[i] - mx); dr[i] = e; s += e; i += 1 }
+            total += Double(naturalLog(s) - (targetLogit - mx))
+            let k = invRows / s, k8 = Float8(repeating: k)
+            i = 0
+            while i + 8 <= V { store8(load8(dr + i) * k8, dr + i); i += 8 }
+            while i < V { dr[i] *= k; i += 1 }
+            dr[target] -= invRows
+        } else {
+            while i + 8 <= V { acc += exp8(load8(lr + i) - m8); i += 8 }
+            var s = acc.sum()
+            while i < V { s += expf32(lr[i] - mx); i += 1 }
+            total += Double(naturalLog(s) - (targetLogit - mx))
+        }
+    }
+    return Float(total / Double(rows))
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@inline(__always) func naturalLog(_ x: Float) -> Float { logf(x) }
