@@ -180,8 +180,8 @@ public func geluBackward(dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Fl
 @inline(__always)
 func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
     var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
-    while i + 8 <= n { mx8 = pointwiseMax(mx8, load8(p + i)); i += 8 }
-    var mx = mx8.max()
+    while i + 8 <= n { mx8 = max8(mx8, load8(p + i)); i += 8 }
+    var mx = horizontalMax(mx8)
     while i < n { mx = max(mx, p[i]); i += 1 }
     let m8 = Float8(repeating: mx)
     var acc = Float8(); i = 0
@@ -209,8 +209,8 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
     for r in 0..<rows {
         let lr = logits + r * V
         var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
-        while i + 8 <= V { mx8 = pointwiseMax(mx8, load8(lr + i)); i += 8 }
-        var mx = mx8.max()
+        while i + 8 <= V { mx8 = max8(mx8, load8(lr + i)); i += 8 }
+        var mx = horizontalMax(mx8)
         while i < V { mx = max(mx, lr[i]); i += 1 }
         let m8 = Float8(repeating: mx)
         let target = Int(targets[r])

@@ -14,13 +14,42 @@ func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
 }
 
+/// Lane-wise maximum, written as a lane loop because the compiler turns it into one `maxps`
+/// (the generic `pointwiseMax` is not specialised and costs a call per use).
+@inline(__always)
+public func max8(_ a: Float8, _ b: Float8) -> Float8 {
+    var r = a
+    for i in 0..<8 { r[i] = a[i] < b[i] ? b[i] : a[i] }
+    return r
+}
+
+/// Lane-wise minimum, as `max8`.
+@inline(__always)
+public func min8(_ a: Float8, _ b: Float8) -> Float8 {
+    var r = a
+    for i in 0..<8 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+    return r
+}
+
+/// Largest lane.
+@inline(__always)
+public func horizontalMax(_ a: Float8) -> Float8.Scalar {
+    var m = a[0]
+    for i in 1..<8 { m = a[i] > m ? a[i] : m }
+    return m
+}
+
 /// eˣ lane-wise: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for exactness), a degree-6
 /// polynomial for eʳ (Cephes expf coefficients), and 2ⁿ built in the exponent bits. Inputs
 /// are clamped to [-87.3, 88.3], so the result is finite and normal; relative error ≈ 2e-7.
+/// Rounding uses the 1.5·2²³ shifter: adding it leaves round(x·log₂e) in the low mantissa
+/// bits, which also gives the integer n without a float-to-int conversion.
 @inline(__always)
 public func exp8(_ x: Float8) -> Float8 {
-    let x = x.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.3))
-    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+    let x = min8(max8(x, Float8(repeating: -87.3)), Float8(repeating: 88.3))
+    let shifter = Float8(repeating: 12_582_912)
+    let shifted = x * 1.442_695_04 + shifter
+    let n = shifted - shifter
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p: Float8 = Float8(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_95e-3
@@ -29,7 +58,7 @@ public func exp8(_ x: Float8) -> Float8 {
     p = p * r + 0.166_666_65
     p = p * r + 0.5
     let y = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let bits = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return y * unsafeBitCast(bits, to: Float8.self)
 }
 
