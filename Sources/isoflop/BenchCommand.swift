@@ -94,12 +94,15 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// One batch, its loss and the seeded initial model, for comparison with PyTorch.
+    /// One batch, its loss and a seeded model (init plus noise), for comparison with PyTorch.
     func dump(_ c: GPTConfig, to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let model = try GPT(config: c, batchSize: batch, seed: 1234)
         let n = batch * c.context
         var rng = RNG(seed: 99)
+        // Spread the parameters well beyond the 0.02 init, so that the comparison exercises
+        // every nonlinearity instead of a near-uniform softmax.
+        for i in 0..<model.parameterCount { model.parameters[i] += 0.1 * rng.nextNormal() }
         let inputs = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
         let targets = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
         try Safetensors.write(parameters: model.parameters, table: model.parameterTable,
