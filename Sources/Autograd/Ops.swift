@@ -8,7 +8,7 @@ extension Tape {
     public func embedding(tokens: UnsafeMutablePointer<Int32>, wte: Value, wpe: Value, batch B: Int, context T: Int) -> Value {
         let C = wte.cols
         let out = activation([B, T, C])
-        record("embedding",
+        record("embedding", reads: [wte, wpe],
                forward: { embeddingForward(out.data, tokens: tokens, wte: wte.data, wpe: wpe.data, B: B, T: T, C: C) },
                backward: { embeddingBackward(dwte: wte.grad, dwpe: wpe.grad, out.grad, tokens: tokens, B: B, T: T, C: C) })
         return out
@@ -19,10 +19,11 @@ extension Tape {
         let rows = x.rows, cols = x.cols
         let out = activation(x.shape)
         let mean = buffer(rows), rstd = buffer(rows)
-        record("layerNorm",
+        let me = nextIndex
+        record("layerNorm", reads: [x, gain, bias],
                forward: { layerNormForward(out.data, mean: mean, rstd: rstd, x.data, gain: gain.data, bias: bias.data, rows: rows, cols: cols) },
                backward: { layerNormBackward(dx: x.grad, dgain: gain.grad, dbias: bias.grad, out.grad, x.data, gain: gain.data,
-                                             mean: mean, rstd: rstd, rows: rows, cols: cols) })
+                                             mean: mean, rstd: rstd, rows: rows, cols: cols, accumulate: x.accumulates(in: me)) })
         return out
     }
 
@@ -32,9 +33,11 @@ extension Tape {
         let rows = x.rows, inF = x.cols, outF = w.shape[0]
         precondition(w.cols == inF, "linear: weight \(w.shape) does not take \(inF) inputs")
         let out = activation(Array(x.shape.dropLast()) + [outF], gradientInPlace: gradientInPlace)
-        record("linear",
+        let me = nextIndex
+        record("linear", reads: [x, w],
                forward: { linearForward(out.data, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF) },
-               backward: { linearBackward(dx: x.grad, dw: w.grad, out.grad, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF) })
+               backward: { linearBackward(dx: x.grad, dw: w.grad, out.grad, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF,
+                                          accumulateX: x.accumulates(in: me)) })
         return out
     }
 
@@ -43,19 +46,23 @@ extension Tape {
         let C = qkv.cols / 3
         let out = activation([B, T, C])
         let probs = buffer(B * heads * T * T), scratch = buffer(T * T)
-        record("attention",
+        let me = nextIndex
+        record("attention", reads: [qkv],
                forward: { attentionForward(out.data, probs: probs, qkv.data, B: B, T: T, C: C, heads: heads) },
-               backward: { attentionBackward(dqkv: qkv.grad, scratch: scratch, out.grad, qkv.data, probs: probs, B: B, T: T, C: C, heads: heads) })
+               backward: { attentionBackward(dqkv: qkv.grad, scratch: scratch, out.grad, qkv.data, probs: probs, B: B, T: T, C: C, heads: heads,
+                                             accumulate: qkv.accumulates(in: me)) })
         return out
     }
 
-    /// GELU (tanh form), elementwise.
+    /// GELU (tanh form), elementwise; saves the slope gelu′(x).
     public func gelu(_ x: Value) -> Value {
         let n = x.count
         let out = activation(x.shape)
-        record("gelu",
-               forward: { geluForward(out.data, x.data, count: n) },
-               backward: { geluBackward(dx: x.grad, out.grad, x.data, count: n) })
+        let slope = buffer(n)
+        let me = nextIndex
+        record("gelu", reads: [x],
+               forward: { geluForward(out.data, slope: slope, x.data, count: n) },
+               backward: { geluBackward(dx: x.grad, out.grad, slope: slope, count: n, accumulate: x.accumulates(in: me)) })
         return out
     }
 
@@ -64,9 +71,11 @@ extension Tape {
         precondition(a.count == b.count, "add: shapes \(a.shape) and \(b.shape) differ")
         let n = a.count
         let out = activation(a.shape)
-        record("add",
+        let me = nextIndex
+        record("add", reads: [a, b],
                forward: { residualForward(out.data, a.data, b.data, count: n) },
-               backward: { residualBackward(a.grad, b.grad, out.grad, count: n) })
+               backward: { residualBackward(a.grad, b.grad, out.grad, count: n,
+                                            accumulateA: a.accumulates(in: me), accumulateB: b.accumulates(in: me) || a === b) })
         return out
     }
 
@@ -76,7 +85,7 @@ extension Tape {
     public func crossEntropy(_ logits: Value, targets: UnsafeMutablePointer<Int32>) -> Value {
         let rows = logits.rows, V = logits.cols
         let loss = activation([1])
-        record("crossEntropy",
+        record("crossEntropy", reads: [logits],
                forward: { [unowned self] in
                    loss.data[0] = crossEntropyForward(dlogits: self.computesGradients ? logits.grad : nil, logits.data,
                                                       targets: targets, rows: rows, V: V)

@@ -11,8 +11,14 @@ public final class Value {
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
     public let grad: UnsafeMutablePointer<Float>
+    /// Parameters' gradients are cleared by their owner and always accumulated into.
+    let isParameter: Bool
+    /// Index of the last recorded op that reads this value. Backward runs in reverse, so
+    /// that op is the first to send a gradient here: it writes, and the others add.
+    var lastReader = -1
 
-    init(shape: [Int], data: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>) {
+    init(shape: [Int], data: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, isParameter: Bool = false) {
+        self.isParameter = isParameter
         self.shape = shape
         count = shape.reduce(1, *)
         self.data = data
@@ -23,6 +29,11 @@ public final class Value {
     public var rows: Int { count / cols }
     /// Extent of the last axis.
     public var cols: Int { shape.last ?? 1 }
+
+    /// Whether op number `op` must add to this value's gradient (false: it is the first
+    /// writer in the backward pass and overwrites whatever the last step left).
+    @inline(__always)
+    func accumulates(in op: Int) -> Bool { isParameter || lastReader != op }
 }
 
 /// One recorded operation: what it computes, and how it sends gradients back. Both closures
@@ -39,8 +50,10 @@ public final class Tape {
     private var ops: [Op] = []
     private var owned: [UnsafeMutablePointer<Float>] = []
     private var ownedInts: [UnsafeMutablePointer<Int32>] = []
-    /// Activation gradients to clear before each backward (pointer, count).
-    private var activationGrads: [(UnsafeMutablePointer<Float>, Int)] = []
+    /// Activations, so that gradients nobody writes can be cleared before each backward.
+    private var activations: [Value] = []
+    /// Gradients no op writes (the loss's own), cleared before each backward (pointer, count).
+    private var unwrittenGrads: [(UnsafeMutablePointer<Float>, Int)] = []
     /// Whether the loss op also writes the logits gradient (off for evaluation).
     public var computesGradients = true
     /// Number of ops recorded.
@@ -73,7 +86,7 @@ public final class Tape {
 
     /// A parameter living in caller-owned flat buffers (not cleared by the tape).
     public func parameter(shape: [Int], data: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>) -> Value {
-        Value(shape: shape, data: data, grad: grad)
+        Value(shape: shape, data: data, grad: grad, isParameter: true)
     }
 
     /// A fresh activation with its own gradient buffer, or with the gradient written over
@@ -82,13 +95,20 @@ public final class Tape {
         let n = shape.reduce(1, *)
         let data = buffer(n)
         if gradientInPlace { return Value(shape: shape, data: data, grad: data) }
-        let grad = buffer(n)
-        activationGrads.append((grad, n))
-        return Value(shape: shape, data: data, grad: grad)
+        let v = Value(shape: shape, data: data, grad: buffer(n))
+        activations.append(v)
+        return v
     }
 
-    func record(_ name: String, forward: @escaping () -> Void, backward: @escaping () -> Void) {
+    /// The index the next recorded op will have; an op's backward uses it to ask its inputs
+    /// whether to write or add.
+    var nextIndex: Int { ops.count }
+
+    /// Appends an op that reads `inputs`.
+    func record(_ name: String, reads inputs: [Value], forward: @escaping () -> Void, backward: @escaping () -> Void) {
+        for v in inputs { v.lastReader = ops.count }
         ops.append(Op(name: name, forward: forward, backward: backward))
+        unwrittenGrads = activations.filter { $0.lastReader < 0 && $0.grad != $0.data }.map { ($0.grad, $0.count) }
     }
 
     // MARK: Running
@@ -102,10 +122,11 @@ public final class Tape {
         }
     }
 
-    /// Clears activation gradients, then runs every op's backward in reverse order. The
-    /// caller clears parameter gradients (one memset over the flat buffer).
+    /// Runs every op's backward in reverse order. Activation gradients need no clearing:
+    /// the first op to reach each one writes it. The caller clears parameter gradients (one
+    /// memset over the flat buffer).
     public func backward() {
-        for (p, n) in activationGrads { p.update(repeating: 0, count: n) }
+        for (p, n) in unwrittenGrads { p.update(repeating: 0, count: n) }
         ops.withUnsafeBufferPointer { ops in
             for i in stride(from: ops.count - 1, through: 0, by: -1) { ops[i].backward() }
         }

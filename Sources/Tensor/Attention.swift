@@ -42,14 +42,16 @@ func causalScores(_ s: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _
     }
 }
 
-/// Backward of `attentionForward`, accumulating into dqkv (B, T, 3C). `scratch` holds T×T
-/// floats. Per (b, h): dP = dO·Vᵀ, dV += Pᵀ·dO, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
+/// Backward of `attentionForward`, accumulating into dqkv (B, T, 3C), or writing it when
+/// `accumulate` is false. `scratch` holds T×T floats. Per (b, h): dP = dO·Vᵀ, dV += Pᵀ·dO, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
 /// dQ += dS·K/√hs, dK += dSᵀ·Q/√hs.
 public func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                               _ dout: UnsafePointer<Float>, _ qkv: UnsafePointer<Float>,
-                              probs: UnsafePointer<Float>, B: Int, T: Int, C: Int, heads: Int) {
+                              probs: UnsafePointer<Float>, B: Int, T: Int, C: Int, heads: Int,
+                              accumulate: Bool = true) {
     let hs = C / heads
     let scale = 1 / Float(hs).squareRoot()
+    let beta: Float = accumulate ? 1 : 0
     for b in 0..<B {
         for h in 0..<heads {
             let off = b * T * 3 * C + h * hs
@@ -59,7 +61,7 @@ public func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: Unsafe
             let dO = dout + b * T * C + h * hs
             // dP = dO·Vᵀ, only the causal part is read below.
             causalScores(scratch, dO, v, T: T, hs: hs, ld: 3 * C, scale: 1, ldA: C)
-            gemm(dv, ldc: 3 * C, p, lda: T, transposeA: true, dO, ldb: C, m: T, n: hs, k: T, beta: 1)
+            gemm(dv, ldc: 3 * C, p, lda: T, transposeA: true, dO, ldb: C, m: T, n: hs, k: T, beta: beta)
             for t in 0..<T {
                 let pr = p + t * T, dr = scratch + t * T
                 let n = t + 1
@@ -73,9 +75,9 @@ public func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: Unsafe
                 while i < n { dr[i] = pr[i] * (dr[i] - dot); i += 1 }
                 if n < T { (dr + n).update(repeating: 0, count: T - n) }
             }
-            gemm(dq, ldc: 3 * C, scratch, lda: T, k, ldb: 3 * C, m: T, n: hs, k: T, alpha: scale, beta: 1)
+            gemm(dq, ldc: 3 * C, scratch, lda: T, k, ldb: 3 * C, m: T, n: hs, k: T, alpha: scale, beta: beta)
             gemm(dk, ldc: 3 * C, scratch, lda: T, transposeA: true, q, ldb: 3 * C,
-                 m: T, n: hs, k: T, alpha: scale, beta: 1)
+                 m: T, n: hs, k: T, alpha: scale, beta: beta)
         }
     }
 }

@@ -24,14 +24,14 @@ public func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
 }
 
 /// Backward of `linearForward`: dx += dy · W and dW += dyᵀ · x. Either gradient may be nil
-/// when nobody needs it (the token inputs of the first layer, a frozen weight).
+/// when nobody needs it; `accumulateX: false` writes dx instead of adding to it.
 @inline(__always)
 public func linearBackward(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                            _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                           rows: Int, inFeatures: Int, outFeatures: Int) {
+                           rows: Int, inFeatures: Int, outFeatures: Int, accumulateX: Bool = true) {
     if let dx {
         gemm(dx, ldc: inFeatures, dy, lda: outFeatures, w, ldb: inFeatures,
-             m: rows, n: inFeatures, k: outFeatures, beta: 1)
+             m: rows, n: inFeatures, k: outFeatures, beta: accumulateX ? 1 : 0)
     }
     if let dw {
         gemm(dw, ldc: inFeatures, dy, lda: outFeatures, transposeA: true, x, ldb: inFeatures,

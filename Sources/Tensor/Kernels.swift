@@ -1,6 +1,8 @@
 // The elementwise and fused kernels of gpt-mini, each a forward and a hand-written backward.
 // Argument order: outputs first, then inputs, then sizes. Every backward ACCUMULATES (+=)
-// into its gradients, so a tensor used twice (the tied token embedding) just works.
+// into its gradients, so a tensor used twice (the tied token embedding) just works. Where a
+// backward takes `accumulate: false` it writes (=) its input gradient instead: the tape uses
+// that for the first writer of an activation gradient, which saves clearing it each step.
 
 // MARK: Residual
 
@@ -12,11 +14,12 @@ public func residualForward(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePoint
     while i < n { out[i] = a[i] + b[i]; i += 1 }
 }
 
-/// da += dout, db += dout.
+/// da += dout, db += dout (or = when the flags say so).
 public func residualBackward(_ da: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
-                             _ dout: UnsafePointer<Float>, count n: Int) {
-    accumulate(da, dout, count: n)
-    accumulate(db, dout, count: n)
+                             _ dout: UnsafePointer<Float>, count n: Int,
+                             accumulateA: Bool = true, accumulateB: Bool = true) {
+    if accumulateA { accumulate(da, dout, count: n) } else { da.update(from: dout, count: n) }
+    if accumulateB { accumulate(db, dout, count: n) } else { db.update(from: dout, count: n) }
 }
 
 /// y += x over n elements.
@@ -94,7 +97,8 @@ public func layerNormForward(_ y: UnsafeMutablePointer<Float>, mean: UnsafeMutab
 public func layerNormBackward(dx: UnsafeMutablePointer<Float>, dgain: UnsafeMutablePointer<Float>,
                               dbias: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                               _ x: UnsafePointer<Float>, gain: UnsafePointer<Float>,
-                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int) {
+                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int,
+                              accumulate: Bool = true) {
     let invC = 1 / Float(cols)
     for r in 0..<rows {
         let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
@@ -119,14 +123,16 @@ public func layerNormBackward(dx: UnsafeMutablePointer<Float>, dgain: UnsafeMuta
             let d = load8(dyr + i)
             store8(load8(dbias + i) + d, dbias + i)
             store8(load8(dgain + i) + d * n, dgain + i)
-            store8(load8(dxr + i) + (d * load8(gain + i) - gm8 - n * gn8) * s8, dxr + i)
+            let g = (d * load8(gain + i) - gm8 - n * gn8) * s8
+            store8(accumulate ? load8(dxr + i) + g : g, dxr + i)
             i += 8
         }
         while i < cols {
             let n = (xr[i] - m) * s, d = dyr[i]
             dbias[i] += d
             dgain[i] += d * n
-            dxr[i] += (d * gain[i] - gMean - n * gnMean) * s
+            let g = (d * gain[i] - gMean - n * gnMean) * s
+            dxr[i] = accumulate ? dxr[i] + g : g
             i += 1
         }
     }
@@ -138,39 +144,41 @@ public func layerNormBackward(dx: UnsafeMutablePointer<Float>, dgain: UnsafeMuta
 private let geluK: Float = 0.797_884_56
 private let geluA: Float = 0.044_715
 
-/// y = gelu(x) over n elements.
-public func geluForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+/// y = gelu(x) over n elements; slope = gelu′(x) is saved for the backward, so the tanh is
+/// computed once per step: gelu′ = ½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²).
+public func geluForward(_ y: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>,
+                        _ x: UnsafePointer<Float>, count n: Int) {
     var i = 0
     while i + 8 <= n {
         let v = load8(x + i)
-        let inner: Float8 = geluK * (v + geluA * v * v * v)
-        let t = tanh8(inner)
-        store8(0.5 * v * (1 + t), y + i); i += 8
-    }
-    while i < n {
-        let v = x[i]
-        y[i] = 0.5 * v * (1 + tanhf32(geluK * (v + geluA * v * v * v))); i += 1
-    }
-}
-
-/// dx += dy · gelu′(x), with gelu′ = ½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²).
-public func geluBackward(dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ x: UnsafePointer<Float>, count n: Int) {
-    var i = 0
-    while i + 8 <= n {
-        let v = load8(x + i)
-        let inner: Float8 = geluK * (v + geluA * v * v * v)
-        let t = tanh8(inner)
         let v2: Float8 = v * v
-        let slope: Float8 = geluK * (1 + (3 * geluA) * v2)
+        let inner: Float8 = geluK * (v + geluA * v2 * v)
+        let t = tanh8(inner)
         let half: Float8 = 0.5 * (1 + t)
-        let g: Float8 = half + (0.5 * v) * (1 - t * t) * slope
-        store8(load8(dx + i) + load8(dy + i) * g, dx + i); i += 8
+        let d: Float8 = geluK * (1 + (3 * geluA) * v2)
+        store8(half * v, y + i)
+        store8(half + (0.5 * v) * (1 - t * t) * d, slope + i)
+        i += 8
     }
     while i < n {
         let v = x[i]
         let t = tanhf32(geluK * (v + geluA * v * v * v))
-        dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * geluK * (1 + 3 * geluA * v * v)); i += 1
+        y[i] = 0.5 * v * (1 + t)
+        slope[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * geluK * (1 + 3 * geluA * v * v)
+        i += 1
+    }
+}
+
+/// dx += dy · slope, with the slope saved by `geluForward`.
+public func geluBackward(dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                         slope: UnsafePointer<Float>, count n: Int, accumulate: Bool = true) {
+    var i = 0
+    if accumulate {
+        while i + 8 <= n { store8(load8(dx + i) + load8(dy + i) * load8(slope + i), dx + i); i += 8 }
+        while i < n { dx[i] += dy[i] * slope[i]; i += 1 }
+    } else {
+        while i + 8 <= n { store8(load8(dy + i) * load8(slope + i), dx + i); i += 8 }
+        while i < n { dx[i] = dy[i] * slope[i]; i += 1 }
     }
 }
 

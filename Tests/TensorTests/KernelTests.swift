@@ -88,18 +88,22 @@ final class KernelTests: XCTestCase {
 
     func testGeluForwardAndBackward() {
         let x = tensor(randomValues(21, seed: 10, scale: 4))
-        let y = zeros(x.count)
-        geluForward(y.data, x.data, count: x.count)
+        let y = zeros(x.count), slope = zeros(x.count)
+        geluForward(y.data, slope: slope.data, x.data, count: x.count)
         for i in 0..<x.count {
             let v = Double(x[i])
             XCTAssertEqual(Double(y[i]), 0.5 * v * (1 + Foundation.tanh(0.7978845608 * (v + 0.044715 * v * v * v))), accuracy: 1e-6)
         }
         let w = randomValues(x.count, seed: 11)
         let dx = tensor([Float](repeating: 0.5, count: x.count))   // starts non-zero: the backward must add
-        geluBackward(dx: dx.data, w, x.data, count: x.count)
+        geluBackward(dx: dx.data, w, slope: slope.data, count: x.count)
         for i in 0..<dx.count { dx[i] -= 0.5 }
+        let overwritten = tensor([Float](repeating: 9, count: x.count))
+        geluBackward(dx: overwritten.data, w, slope: slope.data, count: x.count, accumulate: false)
+        for i in 0..<dx.count { XCTAssertEqual(overwritten[i], dx[i], accuracy: 1e-6) }
+        let scratch = zeros(x.count)
         assertGradient("gelu", x: x.data, count: x.count, analytic: dx.data, eps: 1e-3) {
-            geluForward(y.data, x.data, count: x.count)
+            geluForward(y.data, slope: scratch.data, x.data, count: x.count)
             return dot(w, y.data)
         }
     }
