@@ -3,6 +3,11 @@
 // into its gradients, so a tensor used twice (the tied token embedding) just works. Where a
 // backward takes `accumulate: false` it writes (=) its input gradient instead: the tape uses
 // that for the first writer of an activation gradient, which saves clearing it each step.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // MARK: Residual
 
@@ -229,7 +234,7 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
             while i + 8 <= V { let e = exp8(load8(lr + i) - m8); store8(e, dr + i); acc += e; i += 8 }
             var s = acc.sum()
             while i < V { let e = expf32(lr[i] - mx); dr[i] = e; s += e; i += 1 }
-            total += Double(naturalLog(s) - (targetLogit - mx))
+            total += Double(logf(s) - (targetLogit - mx))
             let k = invRows / s, k8 = Float8(repeating: k)
             i = 0
             while i + 8 <= V { store8(load8(dr + i) * k8, dr + i); i += 8 }
@@ -239,15 +244,9 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
             while i + 8 <= V { acc += exp8(load8(lr + i) - m8); i += 8 }
             var s = acc.sum()
             while i < V { s += expf32(lr[i] - mx); i += 1 }
-            total += Double(naturalLog(s) - (targetLogit - mx))
+            total += Double(logf(s) - (targetLogit - mx))
         }
     }
     return Float(total / Double(rows))
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) func naturalLog(_ x: Float) -> Float { logf(x) }

@@ -1,8 +1,14 @@
 // A small seeded random number generator whose whole state is four integers, so a run can
 // save and restore it and continue bit-exactly.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// xoshiro256** (Blackman and Vigna 2018), seeded through SplitMix64. Deterministic on every
-/// platform; `state` can be stored in a checkpoint and assigned back.
+/// xoshiro256** (Blackman and Vigna 2018), seeded through SplitMix64. The integer and uniform
+/// streams are the same on every platform (normal draws go through libm's log and cos);
+/// `state` can be stored in a checkpoint and assigned back.
 public struct RNG: RandomNumberGenerator, Codable, Hashable, Sendable {
     public var state: [UInt64] {
         get { [s0, s1, s2, s3] }
@@ -58,7 +64,7 @@ public struct RNG: RandomNumberGenerator, Codable, Hashable, Sendable {
     public mutating func nextNormal() -> Float {
         let u1 = 1 - nextDouble()            // (0, 1]
         let u2 = nextDouble()
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 
     /// Fills `count` floats at `p` with normal(0, std) draws.
@@ -66,11 +72,3 @@ public struct RNG: RandomNumberGenerator, Codable, Hashable, Sendable {
         for i in 0..<count { p[i] = nextNormal() * std }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

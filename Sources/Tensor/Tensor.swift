@@ -1,5 +1,10 @@
 // Float32 storage with a shape, and the thread setting of the BLAS underneath everything.
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A contiguous row-major block of Float32 values with a shape. It owns its memory; the
 /// kernels take raw pointers, so a tensor is mostly a way to allocate, name and free a buffer.
@@ -40,19 +45,28 @@ public final class Tensor {
 /// The OpenBLAS thread pool. One training run uses one thread (a sweep runs one process per
 /// core); a single large run may ask for more.
 public enum BLAS {
+    nonisolated(unsafe) private static var chosen = false
+
     /// Sets the number of threads OpenBLAS uses for every following call.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static func setThreads(_ n: Int) {
+        chosen = true
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
     public static var threads: Int { Int(openblas_get_num_threads()) }
-    /// One thread, the default for training; call once at start-up.
-    public static func useOneThread() { setThreads(1) }
+
+    /// One thread unless a count was chosen with `setThreads` or OPENBLAS_NUM_THREADS.
+    /// Models call this when they are built, so training defaults to one BLAS thread.
+    public static func useDefaultThreads() {
+        guard !chosen else { return }
+        chosen = true
+        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+    }
 }
 
 @_silgen_name("openblas_get_corename")
 private func openblasCoreName() -> UnsafePointer<CChar>?
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension BLAS {
     /// The kernel family OpenBLAS chose at load time (e.g. "SkylakeX", "Haswell").
