@@ -94,3 +94,34 @@ extension Tape {
         return loss
     }
 }
+
+extension Tape {
+    /// The output head fused with the loss: logits = x·Wᵀ (W is the tied token embedding)
+    /// and their mean cross-entropy, computed in chunks of rows so that each chunk of logits
+    /// is still in cache when the softmax reads it and writes dloss/dlogits over it. Returns
+    /// the loss and the logits (which hold logits after an evaluation-only forward).
+    public func logitsCrossEntropy(_ x: Value, weight w: Value, targets: UnsafeMutablePointer<Int32>) -> (loss: Value, logits: Value) {
+        let rows = x.rows, inF = x.cols, V = w.shape[0]
+        precondition(w.cols == inF, "logits: weight \(w.shape) does not take \(inF) inputs")
+        let logits = activation(Array(x.shape.dropLast()) + [V], gradientInPlace: true)
+        let loss = activation([1])
+        let chunk = max(1, min(rows, (256 * 1024) / V))   // about 1 MiB of logits per chunk
+        let me = nextIndex
+        record("logitsCrossEntropy", reads: [x, w],
+               forward: { [unowned self] in
+                   var total = 0.0, r0 = 0
+                   while r0 < rows {
+                       let n = min(chunk, rows - r0)
+                       let l = logits.data + r0 * V
+                       linearForward(l, x.data + r0 * inF, w.data, rows: n, inFeatures: inF, outFeatures: V)
+                       total += Double(crossEntropyForward(dlogits: self.computesGradients ? l : nil, l, targets: targets + r0,
+                                                           rows: n, V: V, meanOver: rows))
+                       r0 += n
+                   }
+                   loss.data[0] = Float(total)
+               },
+               backward: { linearBackward(dx: x.grad, dw: w.grad, logits.grad, x.data, w.data, rows: rows, inFeatures: inF,
+                                          outFeatures: V, accumulateX: x.accumulates(in: me)) })
+        return (loss, logits)
+    }
+}

@@ -110,7 +110,7 @@ public final class GPT: LanguageModel {
         p.inputs.update(repeating: 0, count: config.context)
         tokens.withUnsafeBufferPointer { p.inputs.update(from: $0.baseAddress!, count: tokens.count) }
         p.tape.computesGradients = false
-        p.tape.forward(opCount: p.tape.count - 1)
+        p.tape.forward()
         let V = config.vocabSize
         return Array(UnsafeBufferPointer(start: p.logits.data + (tokens.count - 1) * V, count: V))
     }
@@ -148,8 +148,7 @@ final class Plan {
             x = tape.add(x, tape.linear(h, weight: p(pre + "out.weight")))
         }
         let final = tape.layerNorm(x, gain: p("lnf.weight"), bias: p("lnf.bias"))
-        logits = tape.linear(final, weight: wte, gradientInPlace: true)
-        loss = tape.crossEntropy(logits, targets: targets)
+        (loss, logits) = tape.logitsCrossEntropy(final, weight: wte, targets: targets)
     }
 
     func load(inputs src: UnsafePointer<Int32>, targets tgt: UnsafePointer<Int32>, sequences: Int) {

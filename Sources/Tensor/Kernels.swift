@@ -214,11 +214,13 @@ func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 /// is given it receives (softmax − onehot) / rows, i.e. the gradient of the mean loss; it may
 /// be the logits buffer itself (the logits are then overwritten, which is all the backward
 /// needs). Unlike the other backwards this one WRITES: the loss is the tape's end.
-/// The sum is accumulated in Float64.
+/// The sum is accumulated in Float64. `meanOver` divides by another count than `rows`, so
+/// a batch can be processed in row chunks whose results add up to the batch mean.
 public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits: UnsafePointer<Float>,
-                                targets: UnsafePointer<Int32>, rows: Int, V: Int) -> Float {
+                                targets: UnsafePointer<Int32>, rows: Int, V: Int, meanOver: Int? = nil) -> Float {
     var total = 0.0
-    let invRows = 1 / Float(rows)
+    let denominator = meanOver ?? rows
+    let invRows = 1 / Float(denominator)
     for r in 0..<rows {
         let lr = logits + r * V
         var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
@@ -247,6 +249,6 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
             total += Double(logf(s) - (targetLogit - mx))
         }
     }
-    return Float(total / Double(rows))
+    return Float(total / Double(denominator))
 }
 

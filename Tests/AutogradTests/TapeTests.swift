@@ -90,4 +90,33 @@ final class TapeTests: XCTestCase {
         XCTAssertEqual(Float(g.evaluate()), first, accuracy: 1e-6)
         XCTAssertEqual(g.grads.values, grads)
     }
+
+    /// The chunked output head must equal linear + cross-entropy: 300 rows at V = 2100 run
+    /// as three chunks (124 rows each at most).
+    func testFusedOutputHeadMatchesSeparateOps() {
+        let rows = 300, C = 8, V = 2100
+        let x = Tensor(shape: [rows, C]), w = Tensor(shape: [V, C])
+        var rng = RNG(seed: 11)
+        rng.fillNormal(x.data, count: x.count, std: 1)
+        rng.fillNormal(w.data, count: w.count, std: 0.5)
+        var results: [(Float, [Float], [Float])] = []
+        for fused in [false, true] {
+            let tape = Tape()
+            let dx = Tensor(shape: [rows, C]), dw = Tensor(shape: [V, C])
+            let targets = tape.tokenBuffer(rows)
+            var r = RNG(seed: 12)
+            for i in 0..<rows { targets[i] = Int32(r.nextInt(below: V)) }
+            // x goes through one op first so that its gradient comes from the tape.
+            let xv = tape.parameter(shape: [rows, C], data: x.data, grad: dx.data)
+            let wv = tape.parameter(shape: [V, C], data: w.data, grad: dw.data)
+            let loss = fused ? tape.logitsCrossEntropy(xv, weight: wv, targets: targets).loss
+                             : tape.crossEntropy(tape.linear(xv, weight: wv, gradientInPlace: true), targets: targets)
+            tape.forward()
+            tape.backward()
+            results.append((loss.data[0], dx.values, dw.values))
+        }
+        XCTAssertEqual(results[0].0, results[1].0, accuracy: 1e-5)
+        for i in 0..<results[0].1.count { XCTAssertEqual(results[0].1[i], results[1].1[i], accuracy: 1e-6) }
+        for i in 0..<results[0].2.count { XCTAssertEqual(results[0].2[i], results[1].2[i], accuracy: 1e-6) }
+    }
 }
