@@ -14,10 +14,12 @@ public enum Benchmark {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    /// CPU seconds used by this process (robust to other processes sharing the cores).
+    /// CPU seconds used by the calling thread (robust to other processes sharing the cores;
+    /// with one BLAS thread all the work runs on it, while OpenBLAS's idle pool threads,
+    /// which spin for a while after start-up, are left out).
     public static func cpuNow() -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
@@ -31,7 +33,8 @@ public enum Benchmark {
         rng.fillNormal(b.data, count: b.count, std: 1)
         let flops = 2.0 * Double(m * n * k)
         let inner = max(1, Int(2e9 / flops))    // about 2 GFLOP per timed batch
-        gemm(c.data, ldc: n, a.data, lda: k, b.data, ldb: n, m: m, n: n, k: k)
+        // Warm up for one whole batch: the first tenth of a second after start-up runs slow.
+        for _ in 0..<inner { gemm(c.data, ldc: n, a.data, lda: k, b.data, ldb: n, m: m, n: n, k: k) }
         var best = 0.0
         for _ in 0..<repeats {
             let t0 = clock()
@@ -46,7 +49,7 @@ public enum Benchmark {
         public var batchSize: Int
         public var steps: Int
         public var seconds: Double
-        /// CPU seconds of the timed steps (all threads of this process).
+        /// CPU seconds of the timed steps on the calling thread (meaningful with one BLAS thread).
         public var cpuSeconds: Double
         public var firstLoss: Float
         public var lastLoss: Float
