@@ -126,7 +126,10 @@ final class GPTTests: XCTestCase {
     }
 
     /// No net heap growth across steps (glibc's mallinfo2 in-use bytes), after one warm-up
-    /// step. A step that allocated per op would grow or churn far more than 0 bytes here.
+    /// step. This cannot see a malloc freed within the step; that was measured by counting
+    /// calls with a uprobe (`perf probe -x libc.so.6 malloc`, then `perf stat -e
+    /// probe_libc:malloc isoflop bench --worker --shapes 64x2 --steps N`): 3,235 calls for
+    /// N = 5 and for N = 25, all of them set-up.
     func testForwardBackwardDoesNotAllocate() throws {
         guard heapBytesInUse() != nil else { throw XCTSkip("mallinfo2 is not reachable on this platform") }
         let c = GPTConfig(vocabSize: 64, context: 16, d: 32, layers: 2)
