@@ -22,6 +22,11 @@ public struct SafetensorsEntry {
 public struct LoadedTensor: Equatable {
     public var shape: [Int]
     public var values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
 }
 
 public enum Safetensors {

@@ -16,6 +16,10 @@ public struct StepResult: Hashable, Sendable {
     public var gradNorm: Double
     /// Training tokens consumed so far, this step included.
     public var tokens: Int
+
+    public init(step: Int, loss: Double, lr: Double, gradNorm: Double, tokens: Int) {
+        (self.step, self.loss, self.lr, self.gradNorm, self.tokens) = (step, loss, lr, gradNorm, tokens)
+    }
 }
 
 /// Drives one model through one run. The per-step path (`trainStep`) does not allocate: the
