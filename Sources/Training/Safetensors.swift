@@ -29,7 +29,8 @@ public struct LoadedTensor: Equatable {
     }
 }
 
-public enum Safetensors {
+/// Named apart from the engine's own safetensors code so both can live in one build until one is chosen.
+public enum SafetensorsIO {
     /// Encodes `entries` in the given order; the header is padded with spaces to a multiple
     /// of 8 bytes so the data is aligned.
     public static func encode(_ entries: [SafetensorsEntry]) -> Data {

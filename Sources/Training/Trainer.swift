@@ -142,8 +142,8 @@ public final class Trainer {
             table.map { SafetensorsEntry(name: prefix + $0.name, shape: $0.shape,
                                          data: UnsafeBufferPointer(start: base + $0.offset, count: $0.count)) }
         }
-        try Safetensors.write(entries(model.parameters, prefix: ""), to: dir + "/model.safetensors")
-        try Safetensors.write(entries(optimizer.m, prefix: "m.") + entries(optimizer.v, prefix: "v."),
+        try SafetensorsIO.write(entries(model.parameters, prefix: ""), to: dir + "/model.safetensors")
+        try SafetensorsIO.write(entries(optimizer.m, prefix: "m.") + entries(optimizer.v, prefix: "v."),
                               to: dir + "/optimizer.safetensors")
         try writeAtomically(config.encodedJSON(), to: dir + "/config.json")
         let state = State(step: step, tokens: tokens, optimizerStep: optimizer.t, sampler: sampler.rng)
@@ -158,7 +158,7 @@ public final class Trainer {
         let config = try Checkpoint.config(in: dir)
         let trainer = try Trainer(config: config, model: model, train: train, validation: validation)
         try Checkpoint.loadParameters(from: dir, into: model)
-        let moments = try Safetensors.read(path: dir + "/optimizer.safetensors")
+        let moments = try SafetensorsIO.read(path: dir + "/optimizer.safetensors")
         for p in model.parameterTable {
             try Checkpoint.copy(moments, "m." + p.name, p, into: trainer.optimizer.m, file: dir + "/optimizer.safetensors")
             try Checkpoint.copy(moments, "v." + p.name, p, into: trainer.optimizer.v, file: dir + "/optimizer.safetensors")
@@ -197,7 +197,7 @@ public enum Checkpoint {
     /// names and shapes against its parameter table.
     public static func loadParameters(from dir: String, into model: LanguageModel) throws {
         let path = dir + "/model.safetensors"
-        let tensors = try Safetensors.read(path: path)
+        let tensors = try SafetensorsIO.read(path: path)
         for p in model.parameterTable { try copy(tensors, p.name, p, into: model.parameters, file: path) }
     }
 

@@ -93,11 +93,11 @@ final class DataTests: XCTestCase {
         let path = dir + "/x.safetensors"
         try a.withUnsafeBufferPointer { pa in
             try b.withUnsafeBufferPointer { pb in
-                try Safetensors.write([SafetensorsEntry(name: "blocks.0.qkv.weight", shape: [2, 3], data: pa),
+                try SafetensorsIO.write([SafetensorsEntry(name: "blocks.0.qkv.weight", shape: [2, 3], data: pa),
                                        SafetensorsEntry(name: "lnf.bias", shape: [1], data: pb)], to: path)
             }
         }
-        let loaded = try Safetensors.read(path: path)
+        let loaded = try SafetensorsIO.read(path: path)
         XCTAssertEqual(loaded["blocks.0.qkv.weight"], LoadedTensor(shape: [2, 3], values: a))
         XCTAssertEqual(loaded["lnf.bias"], LoadedTensor(shape: [1], values: b))
         // The layout itself: LE header length, JSON header, data at the stated offsets.
