@@ -45,6 +45,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "BLAS threads (a sweep uses one per run).") var threads: Int = 1
     @Option(help: "Print a plain progress line every this many steps when not on a terminal.") var logEvery: Int = 50
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
+    @Option(help: "Stop after this many steps in all, with a checkpoint, to continue later with --resume.")
+    var stopAfter: Int?
 
     func run() throws {
         do { try train() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
@@ -94,6 +96,10 @@ struct TrainCommand: ParsableCommand {
         let trainer = resume
             ? try Trainer.resume(from: checkpointDir, model: model, train: trainFile, validation: validationFile)
             : try Trainer(config: c, model: model, train: trainFile, validation: validationFile)
+        if trainer.isFinished {
+            print("the checkpoint in \(checkpointDir) already completed its \(c.steps) steps")
+            return
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let metrics = try MetricsLog(path: out + "/metrics.csv", append: resume)
 
@@ -103,6 +109,12 @@ struct TrainCommand: ParsableCommand {
         var progress = Progress(total: c.steps, tokensPerStep: c.tokensPerStep,
                                 flopsPerToken: c.model.trainingFLOPsPerToken, logEvery: logEvery)
         while !trainer.isFinished {
+            if let stopAfter, trainer.step >= stopAfter {
+                try trainer.saveCheckpoint(to: checkpointDir)
+                progress.finishLine()
+                print("stopped at step \(trainer.step) of \(c.steps); continue with --resume")
+                return
+            }
             let started = DispatchTime.now().uptimeNanoseconds
             let r: StepResult
             do { r = try trainer.trainStep() } catch let e as TrainingError {
