@@ -57,9 +57,10 @@ public final class AdamW {
         let bc1 = 1 - pow(Double(beta1), Double(t))
         let bc2 = 1 - pow(Double(beta2), Double(t))
         let stepSize = Float(lr / bc1)
-        let rootBC2 = Float(bc2.squareRoot())
+        let inverseRootBC2 = Float(1 / bc2.squareRoot())
         let (b1, b2, e) = (beta1, beta2, eps)
         let (c1, c2) = (1 - beta1, 1 - beta2)
+        let (m, v) = (self.m, self.v)
         for seg in segments {
             let shrink: Float = seg.decays ? Float(1 - lr * Double(weightDecay)) : 1
             for i in seg.start..<seg.end {
@@ -68,16 +69,24 @@ public final class AdamW {
                 let vi = b2 * v[i] + c2 * g * g
                 m[i] = mi
                 v[i] = vi
-                parameters[i] = parameters[i] * shrink - stepSize * mi / (vi.squareRoot() / rootBC2 + e)
+                parameters[i] = parameters[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootBC2 + e)
             }
         }
     }
 
     /// √(Σ g²) over the whole buffer, accumulated in Float64.
     public static func globalNorm(_ g: UnsafePointer<Float>, count: Int) -> Double {
-        var s: Double = 0
-        for i in 0..<count { let x = Double(g[i]); s += x * x }
-        return s.squareRoot()
+        // Four running sums break the dependency chain; the order is fixed, so the result is
+        // the same on every run.
+        var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+        var i = 0
+        while i + 4 <= count {
+            let (a, b, c, d) = (Double(g[i]), Double(g[i + 1]), Double(g[i + 2]), Double(g[i + 3]))
+            s0 += a * a; s1 += b * b; s2 += c * c; s3 += d * d
+            i += 4
+        }
+        while i < count { let x = Double(g[i]); s0 += x * x; i += 1 }
+        return ((s0 + s1) + (s2 + s3)).squareRoot()
     }
 
     /// The factor that brings a gradient of norm `norm` down to `maxNorm` (1 when already
