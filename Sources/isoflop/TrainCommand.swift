@@ -48,6 +48,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps in all, with a checkpoint, to continue later with --resume.")
     var stopAfter: Int?
 
+    func validate() throws {
+        let shapeFlags: [(String, Bool)] = [("config", config != nil), ("--d", d != nil), ("--layers", layers != nil),
+                                           ("--vocab", vocab != nil), ("--context", context != nil), ("--steps", steps != nil),
+                                           ("--lr", lr != nil), ("--schedule", schedule != nil), ("--batch", batch != nil),
+                                           ("--seed", seed != nil)]
+        let given = shapeFlags.filter(\.1).map(\.0)
+        if resume, !given.isEmpty {
+            throw ValidationError("--resume takes the run from the checkpoint in --out; drop \(given.joined(separator: ", "))")
+        }
+    }
+
     func run() throws {
         do { try train() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
@@ -101,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(path: out + "/metrics.csv", append: resume)
+        let metrics = try MetricsLog(path: out + "/metrics.csv", keepingThrough: resume ? trainer.step : nil)
 
         print("\(c.model)  N=\(c.model.parameters)  batch \(c.batchSize)×\(c.model.context)  "
               + "\(c.steps) steps  \(c.schedule.kind) lr \(c.schedule.peak)"
@@ -202,11 +213,20 @@ struct Progress {
 final class MetricsLog {
     let handle: FileHandle
 
-    init(path: String, append: Bool) throws {
-        let fm = FileManager.default
-        let fresh = !append || !fm.fileExists(atPath: path)
-        if fresh { _ = fm.createFile(atPath: path, contents: Data("kind,step,tokens,lr,loss,grad_norm\n".utf8)) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
+    /// Starts a fresh file, or, when resuming at step `k`, keeps the rows up to step `k`
+    /// (rows after the checkpoint will be logged again).
+    init(path: String, keepingThrough step: Int?) throws {
+        let header = "kind,step,tokens,lr,loss,grad_norm\n"
+        var text = header
+        if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
+            let kept = old.split(separator: "\n").dropFirst().filter { row in
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                return fields.count > 1 && (Int(fields[1]) ?? .max) <= step
+            }
+            text += kept.map { $0 + "\n" }.joined()
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
+              let h = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
         h.seekToEndOfFile()
         handle = h
     }
