@@ -11,6 +11,15 @@ func makeModel(config: GPTConfig, batchSize: Int, seed: UInt64) throws -> Langua
     throw CLIError("the gpt-mini engine is not built yet; cannot make a model for \(config)")
 }
 
+/// Reads a run config file: JSON now; TOML once the sweep's config decoder is wired here
+/// (`ConfigDecoder.decode(TrainConfig.self, contentsOf: path)` followed by `validate()`).
+func loadRunConfig(path: String) throws -> TrainConfig {
+    if path.hasSuffix(".toml") {
+        throw CLIError("\(path): TOML run configs are not wired in yet; use a JSON config")
+    }
+    return try TrainConfig.load(path: path)
+}
+
 /// An error shown to people as one line.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
@@ -27,7 +36,7 @@ struct TrainCommand: ParsableCommand {
             and metrics.csv into --out; --resume continues from the checkpoint there.
             """)
 
-    @Argument(help: "JSON run config (configs/train-*.json).")
+    @Argument(help: "Run config (configs/train-*.json).")
     var config: String?
 
     @Option(help: "Model width d (a multiple of the head size, 32 by default).") var d: Int?
@@ -67,7 +76,7 @@ struct TrainCommand: ParsableCommand {
     func runConfig() throws -> TrainConfig {
         var c: TrainConfig
         if let path = config {
-            c = try TrainConfig.load(path: path)
+            c = try loadRunConfig(path: path)
         } else {
             guard let d, let layers, let steps, let lr else {
                 throw CLIError("give a run config, or all of --d, --layers, --steps and --lr")
