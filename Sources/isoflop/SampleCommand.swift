@@ -1,6 +1,70 @@
+// `isoflop sample`: generate tokens (or text) from a training checkpoint.
+
 import ArgumentParser
+import Foundation
+import Model
+import Training
+
+/// Turns prompt text into token ids with a tokenizer.json. To be wired to the Tokenizer target.
+func encodePrompt(_ text: String, tokenizer path: String) throws -> [Int32] {
+    throw CLIError("text prompts need the tokenizer, which is not wired in yet; give --ids instead")
+}
+
+/// Turns token ids back into text with a tokenizer.json. To be wired to the Tokenizer target.
+func decodeTokens(_ ids: [Int32], tokenizer path: String) throws -> String {
+    throw CLIError("decoding needs the tokenizer, which is not wired in yet")
+}
 
 struct SampleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sample", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'sample' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Generate tokens from a checkpoint with temperature and top-k sampling.")
+
+    @Argument(help: "Checkpoint directory (as written by 'isoflop train', e.g. runs/train/checkpoint).")
+    var checkpoint: String
+
+    @Option(help: "Prompt as comma-separated token ids.") var ids: String?
+    @Option(help: "Prompt as text (needs --tokenizer).") var prompt: String?
+    @Option(help: "tokenizer.json, to encode --prompt and decode the output.") var tokenizer: String?
+    @Option(name: .shortAndLong, help: "Tokens to generate.") var count: Int = 100
+    @Option(help: "Sampling temperature (0: greedy).") var temperature: Double = 1.0
+    @Option(help: "Sample among the k most likely tokens (0: all).") var topK: Int = 0
+    @Option(help: "Seed for sampling.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (ids == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --ids and --prompt") }
+        guard prompt == nil || tokenizer != nil else { throw ValidationError("--prompt needs --tokenizer") }
+        guard count >= 0 else { throw ValidationError("--count \(count) must not be negative") }
+        guard temperature >= 0 else { throw ValidationError("--temperature \(temperature) must not be negative") }
+        guard topK >= 0 else { throw ValidationError("--top-k \(topK) must not be negative") }
+    }
+
+    func run() throws {
+        do { try sample() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+    }
+
+    func sample() throws {
+        let config = try Checkpoint.config(in: checkpoint)
+        let V = config.model.vocabSize
+        let start: [Int32]
+        if let ids {
+            start = try ids.split(separator: ",").map {
+                let s = $0.trimmingCharacters(in: .whitespaces)
+                guard let v = Int32(s), v >= 0, Int(v) < V else { throw CLIError("--ids: '\(s)' is not a token id below \(V)") }
+                return v
+            }
+        } else {
+            start = try encodePrompt(prompt!, tokenizer: tokenizer!)
+        }
+        guard !start.isEmpty else { throw CLIError("the prompt is empty; give at least one token") }
+        let model = try makeModel(config: config.model, batchSize: 1, seed: config.seed)
+        try Checkpoint.loadParameters(from: checkpoint, into: model)
+        let out = Sampling.generate(model: model, prompt: start, count: count, temperature: temperature,
+                                    topK: topK, seed: seed)
+        if let tokenizer {
+            print(try decodeTokens(out, tokenizer: tokenizer))
+        } else {
+            print(out.map(String.init).joined(separator: ","))
+        }
+    }
 }

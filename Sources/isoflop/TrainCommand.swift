@@ -1,6 +1,250 @@
+// `isoflop train`: one training run from a JSON run config, with flags to override it.
+
 import ArgumentParser
+import CBLAS
+import Foundation
+import Model
+import Training
+
+/// Builds the model the trainer drives. The one place to switch to the gpt-mini engine.
+func makeModel(config: GPTConfig, batchSize: Int, seed: UInt64) throws -> LanguageModel {
+    throw CLIError("the gpt-mini engine is not built yet; cannot make a model for \(config)")
+}
+
+/// Reads a run config file: JSON now; TOML once the sweep's config decoder is wired here
+/// (`ConfigDecoder.decode(TrainConfig.self, contentsOf: path)` followed by `validate()`).
+func loadRunConfig(path: String) throws -> TrainConfig {
+    if path.hasSuffix(".toml") {
+        throw CLIError("\(path): TOML run configs are not wired in yet; use a JSON config")
+    }
+    return try TrainConfig.load(path: path)
+}
+
+/// An error shown to people as one line.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
 
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'train' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train one gpt-mini model on a uint16 token file.",
+        discussion: """
+            Reads a JSON run config (see configs/train-*.json); flags override its values. \
+            Without a config, --d, --layers, --steps and --lr are required. Writes checkpoints \
+            and metrics.csv into --out; --resume continues from the checkpoint there.
+            """)
+
+    @Argument(help: "Run config (configs/train-*.json).")
+    var config: String?
+
+    @Option(help: "Model width d (a multiple of the head size, 32 by default).") var d: Int?
+    @Option(help: "Number of transformer blocks (L).") var layers: Int?
+    @Option(help: "Vocabulary size (the tokenizer's).") var vocab: Int?
+    @Option(help: "Context length T.") var context: Int?
+    @Option(help: "Optimizer steps.") var steps: Int?
+    @Option(help: "Peak learning rate.") var lr: Double?
+    @Option(help: "Schedule: matched, fixed, constant or wsd.") var schedule: ScheduleKind?
+    @Option(help: "Sequences per batch.") var batch: Int?
+    @Option(help: "Training token file (little-endian uint16).") var tokens: String?
+    @Option(help: "Validation token file (default: the training file).") var validationTokens: String?
+    @Option(help: "Output directory for checkpoints and metrics.") var out: String = "runs/train"
+    @Option(help: "Seed for initialisation and batches.") var seed: UInt64?
+    @Option(help: "BLAS threads (a sweep uses one per run).") var threads: Int = 1
+    @Option(help: "Print a plain progress line every this many steps when not on a terminal.") var logEvery: Int = 50
+    @Flag(help: "Resume from the checkpoint in --out.") var resume = false
+    @Option(help: "Stop after this many steps in all, with a checkpoint, to continue later with --resume.")
+    var stopAfter: Int?
+
+    func validate() throws {
+        let shapeFlags: [(String, Bool)] = [("config", config != nil), ("--d", d != nil), ("--layers", layers != nil),
+                                           ("--vocab", vocab != nil), ("--context", context != nil), ("--steps", steps != nil),
+                                           ("--lr", lr != nil), ("--schedule", schedule != nil), ("--batch", batch != nil),
+                                           ("--seed", seed != nil)]
+        let given = shapeFlags.filter(\.1).map(\.0)
+        if resume, !given.isEmpty {
+            throw ValidationError("--resume takes the run from the checkpoint in --out; drop \(given.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        do { try train() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+    }
+
+    /// The file config with the flags applied on top.
+    func runConfig() throws -> TrainConfig {
+        var c: TrainConfig
+        if let path = config {
+            c = try loadRunConfig(path: path)
+        } else {
+            guard let d, let layers, let steps, let lr else {
+                throw CLIError("give a run config, or all of --d, --layers, --steps and --lr")
+            }
+            c = TrainConfig(model: GPTConfig(d: d, layers: layers), steps: steps,
+                            schedule: LRSchedule(kind: schedule ?? .matched, peak: lr, totalSteps: steps))
+        }
+        if let d { c.model.d = d }
+        if let layers { c.model.layers = layers }
+        if let vocab { c.model.vocabSize = vocab }
+        if let context { c.model.context = context }
+        if let steps { c.setSteps(steps) }
+        if let lr { c.schedule.peak = lr }
+        if let schedule { c.schedule.kind = schedule }
+        if let batch { c.batchSize = batch }
+        if let seed { c.seed = seed }
+        if let tokens { c.trainTokens = tokens }
+        if let validationTokens { c.validationTokens = validationTokens }
+        try c.validate()
+        return c
+    }
+
+    func train() throws {
+        guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
+        openblas_set_num_threads(Int32(threads))
+        let checkpointDir = out + "/checkpoint"
+        let c = resume ? try Checkpoint.config(in: checkpointDir) : try runConfig()
+        guard let trainPath = tokens ?? c.trainTokens else {
+            throw CLIError("no training tokens: give --tokens or trainTokens in the config")
+        }
+        let trainFile = try TokenFile(path: trainPath)
+        let validationFile = try (validationTokens ?? c.validationTokens).map { try TokenFile(path: $0) } ?? trainFile
+        try trainFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
+        try validationFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
+
+        let model = try makeModel(config: c.model, batchSize: c.batchSize, seed: c.seed)
+        let trainer = resume
+            ? try Trainer.resume(from: checkpointDir, model: model, train: trainFile, validation: validationFile)
+            : try Trainer(config: c, model: model, train: trainFile, validation: validationFile)
+        if trainer.isFinished {
+            print("the checkpoint in \(checkpointDir) already completed its \(c.steps) steps")
+            return
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let metrics = try MetricsLog(path: out + "/metrics.csv", keepingThrough: resume ? trainer.step : nil)
+
+        print("\(c.model)  N=\(c.model.parameters)  batch \(c.batchSize)×\(c.model.context)  "
+              + "\(c.steps) steps  \(c.schedule.kind) lr \(c.schedule.peak)"
+              + (resume ? "  resuming at step \(trainer.step)" : ""))
+        var progress = Progress(total: c.steps, tokensPerStep: c.tokensPerStep,
+                                flopsPerToken: c.model.trainingFLOPsPerToken, logEvery: logEvery)
+        while !trainer.isFinished {
+            if let stopAfter, trainer.step >= stopAfter {
+                try trainer.saveCheckpoint(to: checkpointDir)
+                progress.finishLine()
+                print("stopped at step \(trainer.step) of \(c.steps); continue with --resume")
+                return
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let r: StepResult
+            do { r = try trainer.trainStep() } catch let e as TrainingError {
+                progress.finishLine()
+                throw CLIError("\(e)")
+            }
+            progress.record(r, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            metrics.step(r)
+            if c.evalEvery > 0, r.step % c.evalEvery == 0, !trainer.isFinished {
+                let loss = trainer.evaluate()
+                metrics.eval(step: r.step, tokens: r.tokens, loss: loss)
+                progress.note(String(format: "eval at step %d: %.4f", r.step, loss))
+            }
+            if c.checkpointEvery > 0, r.step % c.checkpointEvery == 0, !trainer.isFinished {
+                try trainer.saveCheckpoint(to: checkpointDir)
+            }
+        }
+        let final = trainer.evaluate()
+        metrics.eval(step: trainer.step, tokens: trainer.tokens, loss: final)
+        try trainer.saveCheckpoint(to: checkpointDir)
+        progress.finishLine()
+        print(String(format: "done: %d steps, %d tokens, eval loss %.4f; checkpoint in %@",
+                     trainer.step, trainer.tokens, final, checkpointDir))
+    }
+}
+
+extension ScheduleKind: ExpressibleByArgument {}
+
+/// The live progress line: rewritten in place on a terminal, plain lines otherwise.
+struct Progress {
+    let total: Int
+    let tokensPerStep: Int
+    let flopsPerToken: Double
+    let logEvery: Int
+    let terminal = isatty(STDOUT_FILENO) != 0
+    var seconds = 0.0
+    var tokens = 0
+    var stepsTimed = 0
+    var lastDraw = 0.0
+    var lineOpen = false
+
+    init(total: Int, tokensPerStep: Int, flopsPerToken: Double, logEvery: Int) {
+        self.total = total
+        self.tokensPerStep = tokensPerStep
+        self.flopsPerToken = flopsPerToken
+        self.logEvery = max(1, logEvery)
+    }
+
+    mutating func record(_ r: StepResult, seconds s: Double) {
+        seconds += s
+        tokens += tokensPerStep
+        stepsTimed += 1
+        let rate = Double(tokens) / max(seconds, 1e-9)
+        let eta = Double(total - r.step) * seconds / Double(stepsTimed)
+        let line = String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  %.1f GFLOP/s  ETA %@",
+                          r.step, total, r.loss, r.lr, r.gradNorm, rate, rate * flopsPerToken / 1e9, duration(eta))
+        if terminal {
+            if seconds - lastDraw >= 0.1 || r.step == total {
+                lastDraw = seconds
+                FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+                lineOpen = true
+            }
+        } else if r.step % logEvery == 0 || r.step == total {
+            print(line)
+        }
+    }
+
+    /// Prints a line of its own without clobbering the progress line.
+    mutating func note(_ s: String) {
+        finishLine()
+        print(s)
+    }
+
+    mutating func finishLine() {
+        if lineOpen { print(""); lineOpen = false }
+    }
+
+    func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+    }
+}
+
+/// metrics.csv: one row per step and per evaluation (`kind` tells them apart).
+final class MetricsLog {
+    let handle: FileHandle
+
+    /// Starts a fresh file, or, when resuming at step `k`, keeps the rows up to step `k`
+    /// (rows after the checkpoint will be logged again).
+    init(path: String, keepingThrough step: Int?) throws {
+        let header = "kind,step,tokens,lr,loss,grad_norm\n"
+        var text = header
+        if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
+            let kept = old.split(separator: "\n").dropFirst().filter { row in
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                return fields.count > 1 && (Int(fields[1]) ?? .max) <= step
+            }
+            text += kept.map { $0 + "\n" }.joined()
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
+              let h = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    func step(_ r: StepResult) {
+        handle.write(Data("train,\(r.step),\(r.tokens),\(r.lr),\(r.loss),\(r.gradNorm)\n".utf8))
+    }
+
+    func eval(step: Int, tokens: Int, loss: Double) {
+        handle.write(Data("eval,\(step),\(tokens),,\(loss),\n".utf8))
+    }
 }

@@ -1,0 +1,212 @@
+// The training loop of one run: batches, forward/backward, clipping, AdamW, schedule,
+// divergence checks, evaluation, and checkpoints that resume bit-exactly.
+
+import Foundation
+import Model
+
+/// What one optimizer step did.
+public struct StepResult: Hashable, Sendable {
+    /// Steps completed, this one included.
+    public var step: Int
+    /// Mean training cross-entropy of the batch, before the update (nats).
+    public var loss: Double
+    /// Learning rate used by the update.
+    public var lr: Double
+    /// Global gradient norm before clipping.
+    public var gradNorm: Double
+    /// Training tokens consumed so far, this step included.
+    public var tokens: Int
+
+    public init(step: Int, loss: Double, lr: Double, gradNorm: Double, tokens: Int) {
+        (self.step, self.loss, self.lr, self.gradNorm, self.tokens) = (step, loss, lr, gradNorm, tokens)
+    }
+}
+
+/// Drives one model through one run. The per-step path (`trainStep`) does not allocate: the
+/// batch buffers and optimizer moments are made once in `init`.
+public final class Trainer {
+    public let config: TrainConfig
+    public let model: LanguageModel
+    public let train: TokenFile
+    public let validation: TokenFile
+    public let optimizer: AdamW
+    /// Steps completed.
+    public private(set) var step = 0
+    /// Training tokens consumed.
+    public private(set) var tokens = 0
+    /// The batch sampler; its generator state is saved with checkpoints.
+    public private(set) var sampler: BatchSampler
+    public let evaluationSample: EvaluationSample
+
+    private let inputs: UnsafeMutablePointer<Int32>
+    private let targets: UnsafeMutablePointer<Int32>
+
+    /// Checks the model, the data and the config agree, then prepares the buffers.
+    public init(config: TrainConfig, model: LanguageModel, train: TokenFile, validation: TokenFile) throws {
+        try config.validate()
+        guard model.config == config.model else {
+            throw TrainingError.modelMismatch("model is \(model.config), config says \(config.model)")
+        }
+        guard model.batchSize == config.batchSize else {
+            throw TrainingError.modelMismatch("model batch \(model.batchSize), config batchSize \(config.batchSize)")
+        }
+        let covered = model.parameterTable.reduce(0) { $0 + $1.count }
+        guard covered == model.parameterCount else {
+            throw TrainingError.modelMismatch("parameter table covers \(covered) floats of \(model.parameterCount)")
+        }
+        try train.check(context: config.model.context, vocabSize: config.model.vocabSize)
+        try validation.check(context: config.model.context, vocabSize: config.model.vocabSize)
+        self.config = config
+        self.model = model
+        self.train = train
+        self.validation = validation
+        optimizer = AdamW(table: model.parameterTable, count: model.parameterCount,
+                          beta1: Float(config.beta1), beta2: Float(config.beta2),
+                          eps: Float(config.eps), weightDecay: Float(config.weightDecay))
+        // A stream apart from the one the model's initialisation draws from the same seed.
+        sampler = BatchSampler(seed: config.seed ^ 0xDA7A_5EED_0000_0001)
+        evaluationSample = EvaluationSample(file: validation, context: config.model.context,
+                                            windows: config.evalBatches * config.batchSize)
+        let n = config.batchSize * config.model.context
+        inputs = .allocate(capacity: n)
+        targets = .allocate(capacity: n)
+        inputs.initialize(repeating: 0, count: n)
+        targets.initialize(repeating: 0, count: n)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    public var isFinished: Bool { step >= config.steps }
+
+    /// One optimizer step on a fresh random batch. Throws `TrainingError.diverged` (without
+    /// updating the parameters) when the loss or gradient is not finite, or when, after
+    /// warmup, the loss exceeds `divergenceFactor × ln V`.
+    public func trainStep() throws -> StepResult {
+        guard !isFinished else { throw TrainingError.invalidConfig("the run already completed its \(config.steps) steps") }
+        let T = config.model.context, B = config.batchSize
+        sampler.fill(from: train, batch: B, context: T, inputs: inputs, targets: targets)
+        let loss = Double(model.forwardBackward(inputs: inputs, targets: targets))
+        let norm = AdamW.globalNorm(model.gradients, count: model.parameterCount)
+        let stepNumber = step + 1
+        guard loss.isFinite else { throw TrainingError.diverged(step: stepNumber, loss: loss, reason: "loss is not finite") }
+        guard norm.isFinite else { throw TrainingError.diverged(step: stepNumber, loss: loss, reason: "gradient norm is not finite") }
+        let limit = config.divergenceFactor * log(Double(config.model.vocabSize))
+        if step >= config.schedule.warmupSteps, loss > limit {
+            throw TrainingError.diverged(step: stepNumber, loss: loss,
+                                         reason: "above \(config.divergenceFactor) × ln V = \(limit) after warmup")
+        }
+        let lr = config.schedule.lr(at: step)
+        optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: lr,
+                       gradScale: AdamW.clipScale(norm: norm, maxNorm: config.gradClip))
+        step = stepNumber
+        tokens += B * T
+        return StepResult(step: step, loss: loss, lr: lr, gradNorm: norm, tokens: tokens)
+    }
+
+    /// Mean cross-entropy (nats) over the fixed held-out windows; gradients untouched.
+    public func evaluate() -> Double {
+        let T = config.model.context, B = config.batchSize
+        var sum = 0.0
+        for b in 0..<config.evalBatches {
+            evaluationSample.fill(batch: b, from: validation, batch: B, context: T, inputs: inputs, targets: targets)
+            sum += Double(model.loss(inputs: inputs, targets: targets))
+        }
+        return sum / Double(config.evalBatches)
+    }
+
+    // MARK: Checkpoints
+
+    /// Counters and generator state that, with the parameters and moments, make a resume exact.
+    struct State: Codable {
+        var format = 1
+        var step: Int
+        var tokens: Int
+        var optimizerStep: Int
+        var sampler: Xoshiro256
+    }
+
+    /// Writes `model.safetensors` (parameters by name), `optimizer.safetensors` (`m.<name>`,
+    /// `v.<name>`), `config.json` and `state.json` into `dir`, each atomically; `state.json`
+    /// goes last, so a checkpoint without it is incomplete.
+    public func saveCheckpoint(to dir: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError.checkpoint(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
+        }
+        let table = model.parameterTable
+        func entries(_ base: UnsafeMutablePointer<Float>, prefix: String) -> [SafetensorsEntry] {
+            table.map { SafetensorsEntry(name: prefix + $0.name, shape: $0.shape,
+                                         data: UnsafeBufferPointer(start: base + $0.offset, count: $0.count)) }
+        }
+        try SafetensorsIO.write(entries(model.parameters, prefix: ""), to: dir + "/model.safetensors")
+        try SafetensorsIO.write(entries(optimizer.m, prefix: "m.") + entries(optimizer.v, prefix: "v."),
+                              to: dir + "/optimizer.safetensors")
+        try writeAtomically(config.encodedJSON(), to: dir + "/config.json")
+        let state = State(step: step, tokens: tokens, optimizerStep: optimizer.t, sampler: sampler.rng)
+        try writeAtomically(JSONEncoder().encode(state), to: dir + "/state.json")
+    }
+
+    /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint`: the config comes from
+    /// `config.json`, and `model` (built by the caller to that config) receives the saved
+    /// parameters. Training then continues exactly where it stopped.
+    public static func resume(from dir: String, model: LanguageModel, train: TokenFile,
+                              validation: TokenFile) throws -> Trainer {
+        let config = try Checkpoint.config(in: dir)
+        let trainer = try Trainer(config: config, model: model, train: train, validation: validation)
+        try Checkpoint.loadParameters(from: dir, into: model)
+        let moments = try SafetensorsIO.read(path: dir + "/optimizer.safetensors")
+        for p in model.parameterTable {
+            try Checkpoint.copy(moments, "m." + p.name, p, into: trainer.optimizer.m, file: dir + "/optimizer.safetensors")
+            try Checkpoint.copy(moments, "v." + p.name, p, into: trainer.optimizer.v, file: dir + "/optimizer.safetensors")
+        }
+        let statePath = dir + "/state.json"
+        guard let data = FileManager.default.contents(atPath: statePath) else {
+            throw TrainingError.checkpoint(path: statePath, reason: "missing (the checkpoint is incomplete)")
+        }
+        let state: State
+        do { state = try JSONDecoder().decode(State.self, from: data) } catch {
+            throw TrainingError.checkpoint(path: statePath, reason: "unreadable: \(error)")
+        }
+        guard state.step <= config.steps else {
+            throw TrainingError.checkpoint(path: statePath, reason: "step \(state.step) beyond the run's \(config.steps)")
+        }
+        trainer.step = state.step
+        trainer.tokens = state.tokens
+        trainer.optimizer.t = state.optimizerStep
+        trainer.sampler.rng = state.sampler
+        return trainer
+    }
+}
+
+/// Reading the parts of a checkpoint directory that other tools need (e.g. sampling).
+public enum Checkpoint {
+    /// The run config saved beside the weights.
+    public static func config(in dir: String) throws -> TrainConfig {
+        let path = dir + "/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.checkpoint(path: path, reason: "missing")
+        }
+        return try TrainConfig.decode(json: data, source: path)
+    }
+
+    /// Copies every tensor of `model.safetensors` into the model's flat buffer, checking
+    /// names and shapes against its parameter table.
+    public static func loadParameters(from dir: String, into model: LanguageModel) throws {
+        let path = dir + "/model.safetensors"
+        let tensors = try SafetensorsIO.read(path: path)
+        for p in model.parameterTable { try copy(tensors, p.name, p, into: model.parameters, file: path) }
+    }
+
+    static func copy(_ tensors: [String: LoadedTensor], _ name: String, _ p: ParameterInfo,
+                     into base: UnsafeMutablePointer<Float>, file: String) throws {
+        guard let t = tensors[name] else { throw TrainingError.checkpoint(path: file, reason: "tensor '\(name)' is missing") }
+        guard t.shape == p.shape else {
+            throw TrainingError.checkpoint(path: file, reason: "tensor '\(name)' has shape \(t.shape), the model expects \(p.shape)")
+        }
+        t.values.withUnsafeBufferPointer { (base + p.offset).update(from: $0.baseAddress!, count: p.count) }
+    }
+}
