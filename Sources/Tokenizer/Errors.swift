@@ -1,6 +1,7 @@
 // Typed errors of the Tokenizer target; each names the offending value and where it came from.
+import Foundation
 
-public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equatable {
     case emptyInput(source: String)
     case vocabTooSmall(requested: Int)
     case vocabTooLarge(requested: Int)
@@ -11,6 +12,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case checksumMismatch(path: String, expected: String, found: String)
     case badTokenFile(path: String, reason: String)
     case badCorpusName(name: String)
+    case builtInCorpus(name: String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "token file \(path): \(reason)"
         case .badCorpusName(let name):
             return "corpus name '\(name)' must be letters, digits, '-' or '_'"
+        case .builtInCorpus(let name):
+            return "'\(name)' is a built-in corpus; pick another name"
         }
     }
+
+    public var errorDescription: String? { description }
 }

@@ -127,28 +127,30 @@ public func preTokenize(_ bytes: [UInt8]) -> [[UInt8]] {
 }
 
 /// A cut point for splitting a buffer into pieces that pre-tokenize (and so encode) exactly as
-/// the whole does: the first position `q >= from` just after a newline and at an ASCII byte that
-/// is not whitespace. No pre-token spans such a point, and the newline ends a pre-token.
+/// the whole does: the first position `q >= from` holding an ASCII non-space byte, preceded by a
+/// newline that is itself preceded by an ASCII non-space byte. That newline is then a whole
+/// pre-token on either side of the cut (a longer whitespace run would split differently when it
+/// ends the piece), and no pre-token spans the cut.
 public func safeCut(_ p: UnsafePointer<UInt8>, count n: Int, from: Int) -> Int? {
-    var q = max(from, 1)
+    var q = max(from, 2)
     while q < n {
-        if p[q - 1] == 0x0A {
-            let b = p[q]
-            if b < 0x80 && asciiClass[Int(b)] != .space { return q }
-        }
+        if isSafeCut(p, q) { return q }
         q += 1
     }
     return nil
 }
 
+@inline(__always) func isSafeCut(_ p: UnsafePointer<UInt8>, _ q: Int) -> Bool {
+    guard p[q - 1] == 0x0A else { return false }
+    let a = p[q - 2], b = p[q]
+    return a < 0x80 && b < 0x80 && asciiClass[Int(a)] != .space && asciiClass[Int(b)] != .space
+}
+
 /// The last safe cut in `p[0..<n]` (see `safeCut`), or nil.
 func lastSafeCut(_ p: UnsafePointer<UInt8>, count n: Int) -> Int? {
     var q = n - 1
-    while q >= 1 {
-        if p[q - 1] == 0x0A {
-            let b = p[q]
-            if b < 0x80 && asciiClass[Int(b)] != .space { return q }
-        }
+    while q >= 2 {
+        if isSafeCut(p, q) { return q }
         q -= 1
     }
     return nil
