@@ -241,6 +241,7 @@ final class WordEncoder {
     /// BPE on one word: repeatedly merge the lowest-ranked adjacent pair (leftmost on ties,
     /// all its occurrences left to right). Leaves the ids in `scratch[0..<m]`, returns m.
     private func mergeWord(_ w: UnsafePointer<UInt8>, _ len: Int) -> Int {
+        if len > 64 { return mergeLongWord(w, len) }
         if scratch.count < len { scratch = [Int32](repeating: 0, count: len) }
         let byteIds = tok.byteIds
         for k in 0..<len { scratch[k] = byteIds[Int(w[k])] }
@@ -262,6 +263,64 @@ final class WordEncoder {
             }
             m = wr
         }
+        return m
+    }
+
+    /// The same merges for a long word in O(n log n): symbols in a linked list, candidate pairs
+    /// in a min-heap keyed by (rank, position), stale entries skipped when popped. Lowest rank
+    /// first, leftmost among equal ranks, as in `mergeWord`.
+    private func mergeLongWord(_ w: UnsafePointer<UInt8>, _ len: Int) -> Int {
+        var id = [Int32](repeating: 0, count: len)
+        var next = [Int](repeating: -1, count: len)
+        var prev = [Int](repeating: -1, count: len)
+        var alive = [Bool](repeating: true, count: len)
+        for k in 0..<len {
+            id[k] = tok.byteIds[Int(w[k])]
+            next[k] = k + 1 < len ? k + 1 : -1
+            prev[k] = k - 1
+        }
+        var heap = [UInt64]()
+        func rank(_ a: Int32, _ b: Int32) -> UInt64? { tok.ranks[UInt32(a) << 16 | UInt32(b)] }
+        func push(_ pos: Int) {
+            guard pos >= 0, next[pos] >= 0, let v = rank(id[pos], id[next[pos]]) else { return }
+            heap.append((v >> 32) << 32 | UInt64(pos))
+            var i = heap.count - 1
+            while i > 0 && heap[(i - 1) / 2] > heap[i] { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+        }
+        func pop() -> UInt64 {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    var c = 2 * i + 1
+                    if c >= heap.count { break }
+                    if c + 1 < heap.count && heap[c + 1] < heap[c] { c += 1 }
+                    if heap[i] <= heap[c] { break }
+                    heap.swapAt(i, c)
+                    i = c
+                }
+            }
+            return top
+        }
+        for k in 0..<(len - 1) { push(k) }
+        while !heap.isEmpty {
+            let top = pop()
+            let pos = Int(top & 0xFFFF_FFFF)
+            guard alive[pos], next[pos] >= 0, let v = rank(id[pos], id[next[pos]]), v >> 32 == top >> 32 else { continue }
+            let nx = next[pos]
+            id[pos] = Int32(truncatingIfNeeded: v & 0xFFFF_FFFF)
+            alive[nx] = false
+            next[pos] = next[nx]
+            if next[nx] >= 0 { prev[next[nx]] = pos }
+            push(prev[pos])
+            push(pos)
+        }
+        if scratch.count < len { scratch = [Int32](repeating: 0, count: len) }
+        var m = 0
+        var k = 0
+        while k >= 0 { scratch[m] = id[k]; m += 1; k = next[k] }
         return m
     }
 }
