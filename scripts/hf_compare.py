@@ -41,32 +41,62 @@ def main():
     for split in ("train", "validation"):
         ours.extend(read_u16(os.path.join(args.data, "tokens", name, split + ".u16")))
     raw = open(text_path, "rb").read()
-    text = raw.decode("utf-8")  # the built-in corpora are valid UTF-8
     hf = Tokenizer.from_file(tok_path)
-    # Encode pieces in a batch, cut like our parallel chunks: at a lone newline between two ASCII
-    # characters that are not whitespace, where pre-tokens split the same with or without the cut.
-    lines = text.split("\n")
-    ok = lambda c: c != "" and c.isascii() and not c.isspace()
+    # Byte length of each of our ids, to walk our stream over pieces HF cannot take: a vocab
+    # string has one character per byte (GPT-2's byte-to-unicode map), a special token is text.
+    spec = json.load(open(tok_path, encoding="utf-8"))
+    specials = {t["id"] for t in spec["added_tokens"]}
+    length = {}
+    for tok, i in spec["model"]["vocab"].items():
+        length[i] = len(tok.encode("utf-8")) if i in specials else len(tok)
+    # Cut the text like our parallel chunks: at a lone newline between two ASCII characters that
+    # are not whitespace, where pre-tokens split the same with or without the cut. HF gets the
+    # pieces that are valid UTF-8 (a Python str cannot hold other bytes); the rest are skipped.
+    ok = lambda c: len(c) == 1 and c[0] < 0x80 and not c.isspace()
+    lines = raw.split(b"\n")
     pieces, buf = [], []
-    for k, ln in enumerate(lines):
+    for ln in lines:
         if buf and len(buf) >= 2000 and ok(ln[:1]) and ok(buf[-1][-1:]):
-            pieces.append("\n".join(buf) + "\n")
+            pieces.append(b"\n".join(buf) + b"\n")
             buf = []
         buf.append(ln)
-    pieces.append("\n".join(buf))
-    assert "".join(pieces) == text
+    pieces.append(b"\n".join(buf))
+    assert b"".join(pieces) == raw
+    texts, valid = [], []
+    for piece in pieces:
+        try:
+            texts.append(piece.decode("utf-8"))
+            valid.append(True)
+        except UnicodeDecodeError:
+            valid.append(False)
     t0 = time.time()
-    enc = hf.encode_batch(pieces, add_special_tokens=False)
+    enc = iter(hf.encode_batch(texts, add_special_tokens=False))
     dt = time.time() - t0
-    theirs = [i for e in enc for i in e.ids]
-    same = sum(1 for a, b in zip(ours, theirs) if a == b)
-    first = next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)
-    print(f"ours {len(ours)} tokens, HF {len(theirs)} tokens (HF encode {len(raw) / dt / 1e6:.2f} MB/s)")
-    print(f"identical tokens at the same position: {same}/{max(len(ours), len(theirs))} "
-          f"= {same / max(len(ours), len(theirs)):.6f}")
+    pos = same = compared = skipped_bytes = 0
+    first = None
+    for piece, is_valid in zip(pieces, valid):
+        if not is_valid:
+            n = 0
+            while n < len(piece):
+                n += length[ours[pos]]
+                pos += 1
+            skipped_bytes += len(piece)
+            continue
+        ids = next(enc).ids
+        mine = list(ours[pos:pos + len(ids)])
+        if first is None and mine != ids:
+            k = next((k for k, (a, b) in enumerate(zip(mine, ids)) if a != b), min(len(mine), len(ids)))
+            first = (pos + k, mine[k:k + 8], ids[k:k + 8])
+        same += sum(1 for a, b in zip(mine, ids) if a == b)
+        compared += len(ids)
+        pos += len(ids)
+    hf_bytes = len(raw) - skipped_bytes
+    print(f"ours {len(ours)} tokens; HF encoded {hf_bytes} bytes ({hf_bytes / dt / 1e6:.2f} MB/s)"
+          + (f", skipped {skipped_bytes} bytes in pieces that are not valid UTF-8" if skipped_bytes else ""))
+    print(f"identical tokens: {same}/{compared} = {same / max(compared, 1):.6f}")
     if first is not None:
-        print(f"first difference at token {first}: ours {ours[first:first + 8]} HF {theirs[first:first + 8]}")
-    elif len(ours) == len(theirs):
+        print(f"first difference at token {first[0]}: ours {first[1]} HF {first[2]}")
+    elif pos == len(ours):
         print("token streams identical")
     if args.train:
         from tokenizers import models, pre_tokenizers, trainers, decoders
@@ -78,8 +108,8 @@ def main():
         t0 = time.time()
         t.train([text_path], tr)
         dt = time.time() - t0
-        n = sum(len(e.ids) for e in t.encode_batch(pieces, add_special_tokens=False))
-        print(f"HF-trained V={args.vocab}: {dt:.2f} s, {len(raw) / n:.3f} bytes/token on the whole text")
+        n = sum(len(e.ids) for e in t.encode_batch(texts, add_special_tokens=False))
+        print(f"HF-trained V={args.vocab}: {dt:.2f} s, {hf_bytes / n:.3f} bytes/token on the text it encoded")
 
 
 if __name__ == "__main__":

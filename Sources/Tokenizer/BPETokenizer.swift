@@ -192,30 +192,9 @@ final class WordEncoder {
 
     /// Encodes `n` bytes at `p`, matching special tokens literally first.
     func encode(_ p: UnsafePointer<UInt8>, count n: Int, into out: inout [UInt16]) {
-        var s = 0
-        while s < n {
-            var at = n, which = -1
-            for (k, sb) in tok.specialBytes.enumerated() {
-                if let q = find(sb, in: p, from: s, to: min(n, at + sb.count)), q < at { at = q; which = k }
-            }
-            encodeOrdinary(p + s, count: at - s, into: &out)
-            if which < 0 { break }
-            out.append(UInt16(tok.specialTokens[which].id))
-            s = at + tok.specialBytes[which].count
-        }
-    }
-
-    private func find(_ needle: [UInt8], in p: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
-        let m = needle.count
-        var q = from
-        let first = needle[0]
-        while q + m <= to {
-            guard let hit = memchr(p + q, Int32(first), to - q - m + 1) else { return nil }
-            let h = p.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if needle.withUnsafeBufferPointer({ memcmp(p + h, $0.baseAddress!, m) }) == 0 { return h }
-            q = h + 1
-        }
-        return nil
+        splitAtSpecials(p, count: n, specials: tok.specialBytes,
+                        ordinary: { r in encodeOrdinary(p + r.lowerBound, count: r.count, into: &out) },
+                        special: { k in out.append(UInt16(tok.specialTokens[k].id)) })
     }
 
     private func encodeOrdinary(_ p: UnsafePointer<UInt8>, count n: Int, into out: inout [UInt16]) {

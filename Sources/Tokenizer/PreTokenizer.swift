@@ -6,6 +6,7 @@
 // its Unicode general category (L* letter, N* number) or White_Space property, exactly as the
 // regex does. The one documented difference: a byte that is not part of valid UTF-8 (which a
 // Python `str` can never hold) counts as "other" punctuation, so any byte string splits.
+import Foundation
 
 /// The four classes the GPT-2 pattern distinguishes.
 @usableFromInline enum ByteClass: UInt8 {
@@ -113,6 +114,39 @@ public struct PreTokenizer {
         i = k
         return (s, k)
     }
+}
+
+/// Splits `p[0..<n]` at literal occurrences of the special tokens' bytes (leftmost first; the
+/// earlier-listed token on a tie): `ordinary` gets each range between them, `special` the index
+/// of each token found. Special tokens are matched before pre-tokenization, as in Hugging Face.
+@inline(__always)
+func splitAtSpecials(_ p: UnsafePointer<UInt8>, count n: Int, specials: [[UInt8]],
+                     ordinary: (Range<Int>) -> Void, special: (Int) -> Void) {
+    var s = 0
+    while s < n {
+        var at = n, which = -1
+        for (k, sb) in specials.enumerated() {
+            if let q = find(sb, in: p, from: s, to: min(n, at + sb.count - 1)), q < at { at = q; which = k }
+        }
+        if at > s { ordinary(s..<at) }
+        if which < 0 { break }
+        special(which)
+        s = at + specials[which].count
+    }
+}
+
+/// The first occurrence of `needle` starting in `from..<to - needle.count + 1`, or nil.
+func find(_ needle: [UInt8], in p: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
+    let m = needle.count
+    guard m > 0 else { return nil }
+    var q = from
+    while q + m <= to {
+        guard let hit = memchr(p + q, Int32(needle[0]), to - q - m + 1) else { return nil }
+        let h = p.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        if needle.withUnsafeBufferPointer({ memcmp(p + h, $0.baseAddress!, m) }) == 0 { return h }
+        q = h + 1
+    }
+    return nil
 }
 
 /// The pre-tokens of `bytes` as separate arrays (convenient for tests and small inputs).

@@ -26,7 +26,7 @@ extension BPETokenizer {
         guard vocabSize >= 257 else { throw TokenizerError.vocabTooSmall(requested: vocabSize) }
         guard vocabSize <= 65536 else { throw TokenizerError.vocabTooLarge(requested: vocabSize) }
         guard n > 0 else { throw TokenizerError.emptyInput(source: source) }
-        let words = countWords(p, count: n, threads: threads)
+        let words = countWords(p, count: n, threads: threads, specials: [Array(endOfText.utf8)])
         var (vocab, merges) = mergeWords(words, target: vocabSize - 1)
         vocab.append(Array(endOfText.utf8))
         return try BPETokenizer(vocab: vocab, merges: merges,
@@ -35,19 +35,22 @@ extension BPETokenizer {
 }
 
 /// Frequencies of the pre-tokens of `p[0..<n]`, counted in parallel pieces and summed.
-func countWords(_ p: UnsafePointer<UInt8>, count n: Int, threads: Int) -> ByteStringTable {
+/// Special tokens in the text are left out, so their bytes are never learned as merges.
+func countWords(_ p: UnsafePointer<UInt8>, count n: Int, threads: Int, specials: [[UInt8]]) -> ByteStringTable {
     let pieces = safePieces(p, count: n, parts: max(1, threads))
     let tables = pieces.map { _ in ByteStringTable(capacity: 1 << 17) }
     DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
         let t = tables[k]
         let base = p + pieces[k].lowerBound
-        var it = PreTokenizer(base, count: pieces[k].count)
-        while let r = it.next() {
-            let len = r.end - r.start
-            let h = ByteStringTable.hash(base + r.start, len)
-            let (e, inserted) = t.findOrInsert(base + r.start, len, hash: h, value: 1)
-            if !inserted { t.values[e] += 1 }
-        }
+        splitAtSpecials(base, count: pieces[k].count, specials: specials, ordinary: { seg in
+            var it = PreTokenizer(base + seg.lowerBound, count: seg.count)
+            while let r = it.next() {
+                let w = base + seg.lowerBound + r.start
+                let len = r.end - r.start
+                let (e, inserted) = t.findOrInsert(w, len, hash: ByteStringTable.hash(w, len), value: 1)
+                if !inserted { t.values[e] += 1 }
+            }
+        }, special: { _ in })
     }
     let total = tables[0]
     for t in tables.dropFirst() {

@@ -55,6 +55,14 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// `<|endoftext|>` in the training text separates words and is never merged from its bytes.
+    func testSpecialTokenIsNotLearned() throws {
+        let text = Array(String(repeating: "ab<|endoftext|>", count: 100).utf8)
+        let tok = try BPETokenizer.train(text, vocabSize: 300, threads: 2)
+        XCTAssertEqual(tok.merges, [Merge(left: 97, right: 98, result: 256)])
+        XCTAssertEqual(tok.encode(text).prefix(4), [256, 257, 256, 257])
+    }
+
     /// With nothing left to merge the vocabulary stops short; the special token still comes last.
     func testStopsWhenNoPairsLeft() throws {
         let tok = try BPETokenizer.train(Array("ab".utf8), vocabSize: 300)
