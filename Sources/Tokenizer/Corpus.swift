@@ -200,6 +200,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
     let textPath = layout.corpusText(name)
     let fm = FileManager.default
     var text: [UInt8]
+    let corpusSum: String
     if let recipe = CorpusRecipe.named(name) {
         text = (try? readBytes(textPath)) ?? []
         if text.count != recipe.bytes || SHA256.hex(text) != recipe.sha256 {
@@ -207,6 +208,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
             try buildCorpus(recipe, layout: layout)
             text = try readBytes(textPath)
         }
+        corpusSum = recipe.sha256
     } else {
         guard validName(name), let m = fm.contents(atPath: layout.corpusManifest(name)),
               let manifest = try? JSONDecoder().decode(CorpusManifest.self, from: m) else {
@@ -215,9 +217,9 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
         text = try readBytes(textPath)
         let sum = SHA256.hex(text)
         guard sum == manifest.sha256 else { throw TokenizerError.checksumMismatch(path: textPath, expected: manifest.sha256, found: sum) }
+        corpusSum = sum
     }
     guard !text.isEmpty else { throw TokenizerError.emptyInput(source: textPath) }
-    let corpusSum = SHA256.hex(text)
     let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
 
     // Tokenizer, trained on the train split.
