@@ -28,7 +28,7 @@ public struct BPETokenizer {
     /// id of each single byte (identity for tokenizers we train; any order for loaded ones).
     let byteIds: [Int32]
     /// (left << 16 | right) -> rank << 32 | result, first occurrence of a pair wins.
-    let ranks: [UInt32: UInt64]
+    let ranks: PairRankTable
     let specialBytes: [[UInt8]]
 
     public var vocabSize: Int { vocab.count }
@@ -62,7 +62,7 @@ public struct BPETokenizer {
         self.merges = merges
         self.specialTokens = specialTokens
         self.byteIds = byteIds
-        self.ranks = ranks
+        self.ranks = PairRankTable(ranks)
         self.specialBytes = specialTokens.map { Array($0.content.utf8) }
     }
 
@@ -180,15 +180,72 @@ func writeLittleEndian(_ tokens: [UInt16], to handle: FileHandle) throws {
     try handle.write(contentsOf: data)
 }
 
+/// Merge ranks in an open-addressing table of raw memory, so encoder threads share it without
+/// reference counting: (left << 16 | right) -> rank << 32 | result.
+final class PairRankTable {
+    let keys: UnsafeMutablePointer<UInt32>
+    let values: UnsafeMutablePointer<UInt64>
+    let mask: Int
+    static let absent = UInt64.max
+
+    init(_ ranks: [UInt32: UInt64]) {
+        var c = 64
+        while c < ranks.count * 2 { c <<= 1 }
+        mask = c - 1
+        keys = .allocate(capacity: c)
+        keys.initialize(repeating: 0, count: c)
+        values = .allocate(capacity: c)
+        values.initialize(repeating: Self.absent, count: c)
+        for (k, v) in ranks {
+            var s = Self.slot(k, mask)
+            while values[s] != Self.absent { s = (s + 1) & mask }
+            keys[s] = k
+            values[s] = v
+        }
+    }
+
+    deinit { keys.deallocate(); values.deallocate() }
+
+    @inline(__always) static func slot(_ k: UInt32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (UInt64(k) &* 0x9E3779B97F4A7C15) >> 40) & mask }
+
+    subscript(_ k: UInt32) -> UInt64? {
+        let v = rankLookup(keys, values, mask, k)
+        return v == Self.absent ? nil : v
+    }
+}
+
+/// rank << 32 | result of the pair key, or `PairRankTable.absent`.
+@inline(__always) func rankLookup(_ keys: UnsafeMutablePointer<UInt32>, _ values: UnsafeMutablePointer<UInt64>, _ mask: Int, _ k: UInt32) -> UInt64 {
+    var s = PairRankTable.slot(k, mask)
+    while true {
+        let v = values[s]
+        if v == PairRankTable.absent || keys[s] == k { return v }
+        s = (s + 1) & mask
+    }
+}
+
 /// Per-thread encoding state: the word cache and a scratch buffer for merging one word.
 final class WordEncoder {
     let tok: BPETokenizer
     let cache = ByteStringTable(capacity: 1 << 16)
     var cached = [UInt16]()
     var scratch = [Int32](repeating: 0, count: 256)
+    let byteIds: UnsafeMutablePointer<Int32>
+    let rankKeys: UnsafeMutablePointer<UInt32>
+    let rankValues: UnsafeMutablePointer<UInt64>
+    let rankMask: Int
     static let cacheLimit = 1 << 20
 
-    init(_ tok: BPETokenizer) { self.tok = tok }
+    init(_ tok: BPETokenizer) {
+        self.tok = tok
+        byteIds = .allocate(capacity: 256)
+        for b in 0..<256 { byteIds[b] = tok.byteIds[b] }
+        rankKeys = tok.ranks.keys
+        rankValues = tok.ranks.values
+        rankMask = tok.ranks.mask
+    }
+
+    deinit { byteIds.deallocate() }
 
     /// Encodes `n` bytes at `p`, matching special tokens literally first.
     func encode(_ p: UnsafePointer<UInt8>, count n: Int, into out: inout [UInt16]) {
@@ -222,14 +279,14 @@ final class WordEncoder {
     private func mergeWord(_ w: UnsafePointer<UInt8>, _ len: Int) -> Int {
         if len > 64 { return mergeLongWord(w, len) }
         if scratch.count < len { scratch = [Int32](repeating: 0, count: len) }
-        let byteIds = tok.byteIds
         for k in 0..<len { scratch[k] = byteIds[Int(w[k])] }
         var m = len
         while m > 1 {
-            var best = UInt64.max
+            var best = PairRankTable.absent
             var pos = -1
             for k in 0..<(m - 1) {
-                if let v = tok.ranks[UInt32(scratch[k]) << 16 | UInt32(scratch[k + 1])], v < best { best = v; pos = k }
+                let v = rankLookup(rankKeys, rankValues, rankMask, UInt32(scratch[k]) << 16 | UInt32(scratch[k + 1]))
+                if v < best { best = v; pos = k }
             }
             if pos < 0 { break }
             let a = scratch[pos], b = scratch[pos + 1]
@@ -254,7 +311,7 @@ final class WordEncoder {
         var prev = [Int](repeating: -1, count: len)
         var alive = [Bool](repeating: true, count: len)
         for k in 0..<len {
-            id[k] = tok.byteIds[Int(w[k])]
+            id[k] = byteIds[Int(w[k])]
             next[k] = k + 1 < len ? k + 1 : -1
             prev[k] = k - 1
         }

@@ -13,14 +13,20 @@ import Foundation
     case other = 0, letter = 1, digit = 2, space = 3
 }
 
-@usableFromInline let asciiClass: [ByteClass] = (0..<128).map { b -> ByteClass in
-    switch b {
-    case 0x41...0x5A, 0x61...0x7A: return .letter
-    case 0x30...0x39: return .digit
-    case 0x09...0x0D, 0x20: return .space
-    default: return .other
+/// Class of each ASCII byte, in raw memory: threads read it without reference counting, which
+/// on a shared array's buffer would make parallel pre-tokenizing contend for one cache line.
+@usableFromInline let asciiClass: UnsafePointer<ByteClass> = {
+    let t = UnsafeMutablePointer<ByteClass>.allocate(capacity: 128)
+    for b in 0..<128 {
+        switch b {
+        case 0x41...0x5A, 0x61...0x7A: t[b] = .letter
+        case 0x30...0x39: t[b] = .digit
+        case 0x09...0x0D, 0x20: t[b] = .space
+        default: t[b] = .other
+        }
     }
-}
+    return UnsafePointer(t)
+}()
 
 /// Class and length of the character starting at `p[i]` (one byte unless valid multi-byte UTF-8).
 @inline(__always) @usableFromInline
