@@ -1,0 +1,274 @@
+// Corpora and the data folder: where built text, tokenizers and token files live, the built-in
+// corpus recipes, user corpora, and `prepareCorpus`, which builds whatever is missing or stale.
+import Foundation
+
+/// Paths under the data folder (a contract other targets code against):
+///     <root>/corpora/<name>.txt                      corpus text (+ <name>.json for user corpora)
+///     <root>/tokenizers/<name>-v<V>/tokenizer.json   trained tokenizer (+ training.json)
+///     <root>/tokens/<name>-v<V>/train.u16            tokens (+ train.u16.json sidecar)
+///     <root>/tokens/<name>-v<V>/validation.u16       tokens (+ validation.u16.json)
+public struct DataLayout: Equatable {
+    public var root: String
+    public init(root: String = "data") { self.root = root }
+
+    public func corpusText(_ name: String) -> String { "\(root)/corpora/\(name).txt" }
+    public func corpusManifest(_ name: String) -> String { "\(root)/corpora/\(name).json" }
+    public func tokenizerDirectory(corpus: String, vocab: Int) -> String { "\(root)/tokenizers/\(corpus)-v\(vocab)" }
+    public func tokenizer(corpus: String, vocab: Int) -> String { tokenizerDirectory(corpus: corpus, vocab: vocab) + "/tokenizer.json" }
+    /// What the tokenizer was trained on; a mismatch with the corpus means it is stale.
+    public func tokenizerProvenance(corpus: String, vocab: Int) -> String { tokenizerDirectory(corpus: corpus, vocab: vocab) + "/training.json" }
+    public func tokens(corpus: String, vocab: Int, split: Split) -> String { "\(root)/tokens/\(corpus)-v\(vocab)/\(split.rawValue).u16" }
+}
+
+/// A built-in corpus: where its text comes from and what it must hash to.
+public struct CorpusRecipe {
+    public enum Source {
+        /// Every file under `directory` whose name ends in `suffix`, sorted by relative path in
+        /// byte order (as `LC_ALL=C sort`), concatenated with nothing in between.
+        case concatenate(directory: String, suffix: String)
+        /// A gzip (or dictzip) file, decompressed with the system's `gzip -dc`.
+        case gunzip(path: String)
+    }
+    public var name: String
+    public var summary: String
+    public var debianPackage: String
+    public var source: Source
+    public var bytes: Int
+    public var sha256: String
+
+    public static let builtIn: [CorpusRecipe] = [
+        CorpusRecipe(name: "pydocs", summary: "Python 3.11 documentation, reStructuredText sources",
+                     debianPackage: "python3.11-doc",
+                     source: .concatenate(directory: "/usr/share/doc/python3.11/html/_sources", suffix: ".txt"),
+                     bytes: 11_048_275, sha256: "4f69e6115088c2444e0059d0973967db9dbc27ae3405343e26fac074aa501701"),
+        CorpusRecipe(name: "gcide", summary: "GNU Collaborative International Dictionary of English, dictd text",
+                     debianPackage: "dict-gcide",
+                     source: .gunzip(path: "/usr/share/dictd/gcide.dict.dz"),
+                     bytes: 39_952_321, sha256: "802beb667e1fb666203e750f1faea60d5c202ac5430c2083c4180494609f10a7"),
+    ]
+
+    public static func named(_ name: String) -> CorpusRecipe? { builtIn.first { $0.name == name } }
+}
+
+/// What `isoflop corpus add` records about a user corpus.
+public struct CorpusManifest: Codable, Equatable {
+    public var name: String
+    public var sources: [String]
+    public var bytes: Int
+    public var sha256: String
+}
+
+/// The files `prepareCorpus` made or found, ready for training.
+public struct PreparedCorpus: Equatable {
+    public var name: String
+    public var vocabSize: Int
+    public var text: String
+    public var tokenizer: String
+    public var train: String
+    public var validation: String
+    public var trainTokens: Int
+    public var validationTokens: Int
+    public var corpusSHA256: String
+    public var tokenizerSHA256: String
+}
+
+/// Where the validation split starts: the first safe cut (`safeCut`: a lone newline between
+/// ASCII non-space bytes) at or after 98% of the bytes, so the last ~2% of the text is held out and
+/// train + validation tokens equal the tokens of the whole text. Without such a cut, at 98%.
+public func validationStart(_ p: UnsafePointer<UInt8>, count n: Int) -> Int {
+    let target = n - n / 50
+    return safeCut(p, count: n, from: target) ?? target
+}
+
+func validName(_ name: String) -> Bool {
+    !name.isEmpty && name.utf8.allSatisfy { b in
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+    }
+}
+
+func readBytes(_ path: String) throws -> [UInt8] {
+    guard let d = FileManager.default.contents(atPath: path) else { throw TokenizerError.io(path: path, reason: "cannot read") }
+    return [UInt8](d)
+}
+
+func writeBytes(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url, options: .atomic)
+    } catch {
+        throw TokenizerError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
+    }
+}
+
+/// Regular files under `path` (itself if a file), sorted by relative path in byte order.
+func filesUnder(_ path: String, suffix: String = "") throws -> [String] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+        throw TokenizerError.io(path: path, reason: "no such file or folder")
+    }
+    if !isDir.boolValue { return [path] }
+    guard let e = FileManager.default.enumerator(atPath: path) else { throw TokenizerError.io(path: path, reason: "cannot list") }
+    var rel = [String]()
+    while let r = e.nextObject() as? String {
+        var d: ObjCBool = false
+        if r.hasSuffix(suffix), FileManager.default.fileExists(atPath: path + "/" + r, isDirectory: &d), !d.boolValue { rel.append(r) }
+    }
+    rel.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    return rel.map { path + "/" + $0 }
+}
+
+/// Builds a built-in corpus's text into the layout and checks its size and sha256.
+@discardableResult
+public func buildCorpus(_ recipe: CorpusRecipe, layout: DataLayout) throws -> String {
+    let out = layout.corpusText(recipe.name)
+    var text = [UInt8]()
+    switch recipe.source {
+    case .concatenate(let dir, let suffix):
+        for f in try filesUnder(dir, suffix: suffix) { text += try readBytes(f) }
+    case .gunzip(let path):
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TokenizerError.io(path: path, reason: "missing; install the Debian package \(recipe.debianPackage)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["gzip", "-dc", path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        do { try p.run() } catch { throw TokenizerError.io(path: path, reason: "cannot run gzip: \(error)") }
+        text = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TokenizerError.io(path: path, reason: "gzip -dc failed (\(p.terminationStatus))") }
+    }
+    if text.isEmpty {
+        throw TokenizerError.emptyInput(source: "corpus \(recipe.name) (install the Debian package \(recipe.debianPackage))")
+    }
+    let sum = SHA256.hex(text)
+    guard sum == recipe.sha256 else { throw TokenizerError.checksumMismatch(path: out, expected: recipe.sha256, found: sum) }
+    try writeBytes(text, to: out)
+    return out
+}
+
+/// Registers a user corpus: the files (folders expand to their files, sorted in byte order)
+/// concatenated into the layout's text for `name`, with a manifest of sources and checksum.
+@discardableResult
+public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throws -> CorpusManifest {
+    guard validName(name) else { throw TokenizerError.badCorpusName(name: name) }
+    if CorpusRecipe.named(name) != nil { throw TokenizerError.builtInCorpus(name: name) }
+    var text = [UInt8]()
+    var sources = [String]()
+    for p in paths {
+        for f in try filesUnder(p) { text += try readBytes(f); sources.append(f) }
+    }
+    guard !text.isEmpty else { throw TokenizerError.emptyInput(source: paths.joined(separator: " ")) }
+    let manifest = CorpusManifest(name: name, sources: sources, bytes: text.count, sha256: SHA256.hex(text))
+    try writeBytes(text, to: layout.corpusText(name))
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try writeBytes([UInt8](try enc.encode(manifest)), to: layout.corpusManifest(name))
+    return manifest
+}
+
+/// Names of the built-in corpora and the user corpora registered in `layout`.
+public func knownCorpora(layout: DataLayout) -> [String] {
+    var names = CorpusRecipe.builtIn.map(\.name)
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: layout.root + "/corpora")) ?? []
+    for f in files.sorted() where f.hasSuffix(".json") {
+        let n = String(f.dropLast(5))
+        if !names.contains(n) { names.append(n) }
+    }
+    return names
+}
+
+struct TokenizerProvenance: Codable, Equatable {
+    var corpus: String
+    var corpusSHA256: String
+    var byteStart: Int
+    var byteEnd: Int
+    var vocabSize: Int
+}
+
+/// Makes sure the corpus text, its tokenizer of `vocabSize` (trained on the train split) and the
+/// train/validation token files exist and agree, building only what is missing or stale:
+/// a built-in corpus whose text has the wrong checksum is rebuilt; a user corpus whose text no
+/// longer matches its manifest is reported; tokenizers and token files that name another corpus
+/// checksum or tokenizer are rebuilt.
+public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = DataLayout(), threads: Int = 1,
+                          progress: ((String) -> Void)? = nil) throws -> PreparedCorpus {
+    guard vocabSize >= 257 else { throw TokenizerError.vocabTooSmall(requested: vocabSize) }
+    guard vocabSize <= 65536 else { throw TokenizerError.vocabTooLarge(requested: vocabSize) }
+    let textPath = layout.corpusText(name)
+    let fm = FileManager.default
+    var text: [UInt8]
+    let corpusSum: String
+    if let recipe = CorpusRecipe.named(name) {
+        text = (try? readBytes(textPath)) ?? []
+        if text.count != recipe.bytes || SHA256.hex(text) != recipe.sha256 {
+            progress?("building corpus \(name) from \(recipe.debianPackage)")
+            try buildCorpus(recipe, layout: layout)
+            text = try readBytes(textPath)
+        }
+        corpusSum = recipe.sha256
+    } else {
+        guard validName(name), let m = fm.contents(atPath: layout.corpusManifest(name)),
+              let manifest = try? JSONDecoder().decode(CorpusManifest.self, from: m) else {
+            throw TokenizerError.unknownCorpus(name: name, known: knownCorpora(layout: layout))
+        }
+        text = try readBytes(textPath)
+        let sum = SHA256.hex(text)
+        guard sum == manifest.sha256 else { throw TokenizerError.checksumMismatch(path: textPath, expected: manifest.sha256, found: sum) }
+        corpusSum = sum
+    }
+    guard !text.isEmpty else { throw TokenizerError.emptyInput(source: textPath) }
+    let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
+
+    // Tokenizer, trained on the train split.
+    let tokPath = layout.tokenizer(corpus: name, vocab: vocabSize)
+    let provPath = layout.tokenizerProvenance(corpus: name, vocab: vocabSize)
+    let wanted = TokenizerProvenance(corpus: name, corpusSHA256: corpusSum, byteStart: 0, byteEnd: cut, vocabSize: vocabSize)
+    var tokenizer: BPETokenizer? = nil
+    if let d = fm.contents(atPath: provPath), (try? JSONDecoder().decode(TokenizerProvenance.self, from: d)) == wanted {
+        tokenizer = try? BPETokenizer.load(from: tokPath)
+    }
+    if tokenizer == nil {
+        progress?("training a \(vocabSize)-token tokenizer on \(name) (\(cut) bytes)")
+        let t = try text.withUnsafeBufferPointer {
+            try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocabSize, threads: threads, source: textPath)
+        }
+        try t.save(to: tokPath)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeBytes([UInt8](try enc.encode(wanted)), to: provPath)
+        tokenizer = t
+    }
+    let tok = tokenizer!
+    let tokSum = SHA256.hex(try readBytes(tokPath))
+
+    // Token files.
+    var counts = [Split: Int]()
+    for split in Split.allCases {
+        let path = layout.tokens(corpus: name, vocab: vocabSize, split: split)
+        let range = split == .train ? 0..<cut : cut..<text.count
+        let expected = TokenFileInfo(tokens: 0, vocabSize: tok.vocabSize, tokenizerSHA256: tokSum, corpus: name,
+                                     corpusSHA256: corpusSum, split: split, byteStart: range.lowerBound, byteEnd: range.upperBound)
+        if var info = try? TokenFile.readInfo(path), let attrs = try? fm.attributesOfItem(atPath: path),
+           (attrs[.size] as? NSNumber)?.intValue == info.tokens * 2 {
+            let n = info.tokens
+            info.tokens = 0
+            if info == expected { counts[split] = n; continue }
+        }
+        progress?("encoding the \(split.rawValue) split of \(name) (\(range.count) bytes)")
+        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tokens = text.withUnsafeBufferPointer { tok.encodeUInt16($0.baseAddress! + range.lowerBound, count: range.count, threads: threads) }
+        try TokenFile.write(tokens, to: path)
+        var info = expected
+        info.tokens = tokens.count
+        try TokenFile.writeInfo(info, for: path)
+        counts[split] = tokens.count
+    }
+    return PreparedCorpus(name: name, vocabSize: vocabSize, text: textPath, tokenizer: tokPath,
+                          train: layout.tokens(corpus: name, vocab: vocabSize, split: .train),
+                          validation: layout.tokens(corpus: name, vocab: vocabSize, split: .validation),
+                          trainTokens: counts[.train]!, validationTokens: counts[.validation]!,
+                          corpusSHA256: corpusSum, tokenizerSHA256: tokSum)
+}

@@ -1,0 +1,45 @@
+// Typed errors of the Tokenizer target; each names the offending value and where it came from.
+import Foundation
+
+public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    case emptyInput(source: String)
+    case vocabTooSmall(requested: Int)
+    case vocabTooLarge(requested: Int)
+    case notATokenizer(path: String, reason: String)
+    case tokenOutOfRange(id: Int, vocabSize: Int, position: Int)
+    case io(path: String, reason: String)
+    case unknownCorpus(name: String, known: [String])
+    case checksumMismatch(path: String, expected: String, found: String)
+    case badTokenFile(path: String, reason: String)
+    case badCorpusName(name: String)
+    case builtInCorpus(name: String)
+
+    public var description: String {
+        switch self {
+        case .emptyInput(let source):
+            return "empty input: \(source) has no bytes to train or encode"
+        case .vocabTooSmall(let v):
+            return "vocab size \(v) is too small: need at least 257 (256 bytes and <|endoftext|>)"
+        case .vocabTooLarge(let v):
+            return "vocab size \(v) is too large: token files store uint16 ids, so at most 65536"
+        case .notATokenizer(let path, let reason):
+            return "\(path) is not a byte-level BPE tokenizer.json: \(reason)"
+        case .tokenOutOfRange(let id, let v, let pos):
+            return "token id \(id) at position \(pos) is out of range for a vocabulary of \(v)"
+        case .io(let path, let reason):
+            return "\(path): \(reason)"
+        case .unknownCorpus(let name, let known):
+            return "unknown corpus '\(name)' (known: \(known.joined(separator: ", ")); add one with 'isoflop corpus add'"
+        case .checksumMismatch(let path, let expected, let found):
+            return "\(path) has sha256 \(found), expected \(expected)"
+        case .badTokenFile(let path, let reason):
+            return "token file \(path): \(reason)"
+        case .badCorpusName(let name):
+            return "corpus name '\(name)' must be letters, digits, '-' or '_'"
+        case .builtInCorpus(let name):
+            return "'\(name)' is a built-in corpus; pick another name"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

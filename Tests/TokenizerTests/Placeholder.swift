@@ -1,5 +1,0 @@
-import XCTest
-
-final class TokenizerPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
