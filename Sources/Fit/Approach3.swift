@@ -156,6 +156,9 @@ public struct Approach3Optimum: Sendable {
     public var theta: [Double]
     public var value: Double
     public var converged: Bool
+    public var stop: LBFGSResult.Stop
+    /// Objective evaluations L-BFGS spent from this start.
+    public var evaluations: Int
 }
 
 /// Runs L-BFGS from every start and returns the endpoints sorted by objective value (best first).
@@ -169,7 +172,8 @@ public func minimizeFromStarts(_ objective: Approach3Objective, starts: [[Double
         forEachInParallel(count, threads: threads) { i in
             let r = minimizeLBFGS(from: starts[i], options: options) { objective.evaluate($0, gradient: $1) }
             if r.value.isFinite && r.x.allSatisfy({ $0.isFinite }) {
-                outBase[i] = Approach3Optimum(theta: r.x, value: r.value, converged: r.converged)
+                outBase[i] = Approach3Optimum(theta: r.x, value: r.value, converged: r.converged, stop: r.stop,
+                                              evaluations: r.evaluations)
             }
         }
     }
@@ -183,6 +187,8 @@ public struct Approach3Fit: Sendable {
     /// Starts tried and how many of them ended at a stationary point.
     public var starts: Int
     public var convergedStarts: Int
+    /// Objective evaluations over all starts.
+    public var evaluations: Int
     /// Distinct good endpoints (best first), used to seed bootstrap refits.
     public var bestEndpoints: [[Double]]
 }
@@ -200,5 +206,6 @@ public func fitApproach3(parameters: [Double], tokens: [Double], losses: [Double
         if far { distinct.append(o.theta) }
     }
     return Approach3Fit(law: ParametricLaw(theta: best.theta), objective: best.value, starts: starts.count,
-                        convergedStarts: optima.filter(\.converged).count, bestEndpoints: distinct)
+                        convergedStarts: optima.filter(\.converged).count,
+                        evaluations: optima.reduce(0) { $0 + $1.evaluations }, bestEndpoints: distinct)
 }
