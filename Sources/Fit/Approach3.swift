@@ -80,8 +80,15 @@ public struct Approach3Objective: Sendable {
                     weights.withUnsafeBufferPointer { w in
                         for i in 0..<ln.count where w[i] != 0 {
                             let t1 = a - alpha * ln[i], t2 = b - beta * ld[i]
-                            let top = max(t1, max(t2, e))
-                            let x1 = exp(t1 - top), x2 = exp(t2 - top), x3 = exp(e - top)
+                            // Shift by the largest term so nothing overflows; that term's exp is 1.
+                            let x1: Double, x2: Double, x3: Double, top: Double
+                            if t1 >= t2 && t1 >= e {
+                                top = t1; x1 = 1; x2 = exp(t2 - t1); x3 = exp(e - t1)
+                            } else if t2 >= e {
+                                top = t2; x1 = exp(t1 - t2); x2 = 1; x3 = exp(e - t2)
+                            } else {
+                                top = e; x1 = exp(t1 - e); x2 = exp(t2 - e); x3 = 1
+                            }
                             let sum = x1 + x2 + x3
                             let r = top + log(sum) - ll[i]
                             f += w[i] * huber(r, delta: delta)

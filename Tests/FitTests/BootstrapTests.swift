@@ -12,6 +12,26 @@ final class BootstrapTests: XCTestCase {
         XCTAssertNotEqual(w, bootstrapWeights(groups: groups, runCount: runs.count, seed: 42, index: 4))
     }
 
+    func testIntervalsDependOnTheSeedAndNotOnTheThreads() throws {
+        let runs = syntheticSweep(noise: 0.01, seed: 5)
+        var options = FitOptions()
+        options.approaches = [2]
+        options.bootstrapResamples = 50
+        options.seed = 9
+        options.threads = 1
+        let one = try fitScalingLaws(runs, options: options)
+        options.threads = 2
+        let two = try fitScalingLaws(runs, options: options)
+        XCTAssertEqual(one.exponents, two.exponents)
+        options.seed = 10
+        let other = try fitScalingLaws(runs, options: options)
+        XCTAssertNotEqual(one.exponents[0].a.interval95, other.exponents[0].a.interval95)
+        // The point estimate does not depend on the bootstrap, and lies inside its intervals here.
+        XCTAssertEqual(one.exponents[0].a.value, other.exponents[0].a.value)
+        XCTAssertTrue(one.exponents[0].a.interval95!.contains(one.exponents[0].a.value))
+        XCTAssertTrue(one.exponents[0].a.interval95!.contains(one.exponents[0].a.interval80!.lower))
+    }
+
     func testQuantileInterpolates() {
         XCTAssertEqual(quantile([1, 2, 3, 4, 5], 0.5), 3)
         XCTAssertEqual(quantile([1, 2, 3, 4, 5], 0.1), 1.4, accuracy: 1e-12)

@@ -30,6 +30,16 @@ final class InputTests: XCTestCase {
         XCTAssertEqual(groupByBudget(runs).count, 2)
     }
 
+    func testReadsAFileAndNamesAnUnreadableOne() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fit-input-\(getpid()).csv")
+        try csv.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try readRunsCSV(path: url.path).count, 4)
+        XCTAssertThrowsError(try readRunsCSV(path: url.path + ".missing")) { error in
+            XCTAssertTrue("\(error)".contains(url.path + ".missing"), "\(error)")
+        }
+    }
+
     func testBudgetColumnIsUsedWhenPresent() throws {
         let runs = try parseRunsCSV("N,D,C,loss,budget\n1,2,3,4,1e18\n1,2,3.5,4,1e19\n", source: "x.csv")
         XCTAssertEqual(runs.map(\.budget), [1e18, 1e19])
