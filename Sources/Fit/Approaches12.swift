@@ -7,6 +7,11 @@ public struct PowerLaw: Codable, Equatable, Sendable {
     public var exponent: Double
     public var coefficient: Double
 
+    public init(exponent: Double, coefficient: Double) {
+        self.exponent = exponent
+        self.coefficient = coefficient
+    }
+
     public func value(at c: Double) -> Double { coefficient * pow(c, exponent) }
 
     init(_ line: Line) {

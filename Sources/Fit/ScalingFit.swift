@@ -161,10 +161,18 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
     return report
 }
 
-/// JSON for programs. Non-finite numbers (a parabola with no minimum) are written as strings.
+/// JSON for programs. Non-finite numbers (a parabola with no minimum) are written as the strings
+/// "nan", "inf" and "-inf".
 public func encodeJSON(_ reports: [FitReport]) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(reports)
+}
+
+/// Reads back what `encodeJSON` wrote.
+public func decodeJSON(_ data: Data) throws -> [FitReport] {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try decoder.decode([FitReport].self, from: data)
 }

@@ -107,7 +107,7 @@ final class InputTests: XCTestCase {
         options.approach3.grid = InitialGrid(a: [5, 10], b: [5, 10], e: [0, 1], alpha: [0.5], beta: [0.5])
         let report = try fitScalingLaws(syntheticSweep(), options: options)
         let data = try encodeJSON([report])
-        let back = try JSONDecoder().decode([FitReport].self, from: data)
+        let back = try decodeJSON(data)
         XCTAssertEqual(back, [report])
         let table = renderTable([report])
         XCTAssertTrue(table.contains("2 isoFLOP parabolas"), table)
