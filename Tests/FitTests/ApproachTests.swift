@@ -17,6 +17,18 @@ final class ApproachTests: XCTestCase {
         XCTAssertEqual(fit.starts, 4500)
     }
 
+    func testApproach3RecoversALawAtLaptopScale() throws {
+        // Budgets 3e11–1e13 FLOPs, N from 45k to 1.5M, a far from Chinchilla's (a = 0.31).
+        let law = ParametricLaw(E: 2.0, A: 2000, B: 150, alpha: 0.55, beta: 0.25)
+        let runs = syntheticSweep(law: law, budgets: [3e11, 1e12, 3e12, 1e13],
+                                  offsets: stride(from: -1.2, through: 1.2, by: 0.3).map { $0 })
+        let f = try fitApproach3(parameters: runs.map(\.parameters), tokens: runs.map(\.tokens),
+                                 losses: runs.map(\.finalLoss)).law
+        for (got, truth) in [(f.E, law.E), (f.A, law.A), (f.B, law.B), (f.alpha, law.alpha), (f.beta, law.beta)] {
+            XCTAssertLessThan(relativeError(got, truth), 1e-4, "\(f)")
+        }
+    }
+
     func testApproach2RecoversExponentOnSymmetricGrid() throws {
         let runs = syntheticSweep()
         let fit = try fitApproach2(runs, groups: groupByBudget(runs), convention: .total)
