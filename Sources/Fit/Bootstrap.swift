@@ -1,0 +1,97 @@
+// Bootstrap over runs: resample the runs of each budget with replacement (so every resample keeps
+// the isoFLOP design), refit, and read percentile intervals off the refits. Seeded and reproducible
+// whatever the number of threads: resample i draws from its own generator.
+import Foundation
+
+/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and good enough to draw resamples.
+public struct SplitMix64: Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n (multiply-shift; the bias is below 2^-32 for the n used here).
+    public mutating func below(_ n: Int) -> Int {
+        Int(((next() >> 32) * UInt64(n)) >> 32)
+    }
+
+    /// Standard normal by Box–Muller.
+    public mutating func normal() -> Double {
+        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+        let u2 = Double(next() >> 11) / 9_007_199_254_740_992.0
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+}
+
+/// Per-run multiplicities of bootstrap resample `index`: within each budget group, as many draws
+/// with replacement as the group has runs.
+public func bootstrapWeights(groups: [BudgetGroup], runCount: Int, seed: UInt64, index: Int) -> [Double] {
+    var rng = SplitMix64(seed: seed ^ (UInt64(index + 1) &* 0xD1B5_4A32_D192_ED03))
+    _ = rng.next()
+    var w = [Double](repeating: 0, count: runCount)
+    for g in groups {
+        for _ in g.members { w[g.members[rng.below(g.members.count)]] += 1 }
+    }
+    return w
+}
+
+/// A two-sided interval.
+public struct Interval: Codable, Equatable, Sendable {
+    public var lower: Double
+    public var upper: Double
+
+    public func contains(_ v: Double) -> Bool { lower <= v && v <= upper }
+}
+
+/// A fitted value with its bootstrap percentile intervals (nil without a bootstrap).
+public struct Estimate: Codable, Equatable, Sendable {
+    public var value: Double
+    public var interval80: Interval?
+    public var interval95: Interval?
+
+    public init(value: Double, interval80: Interval? = nil, interval95: Interval? = nil) {
+        self.value = value
+        self.interval80 = interval80
+        self.interval95 = interval95
+    }
+
+    /// The estimate with percentile intervals from the finite values among `samples`.
+    init(value: Double, samples: [Double]) {
+        let s = samples.filter(\.isFinite).sorted()
+        self.value = value
+        guard s.count >= 2 else { return }
+        interval80 = Interval(lower: quantile(s, 0.10), upper: quantile(s, 0.90))
+        interval95 = Interval(lower: quantile(s, 0.025), upper: quantile(s, 0.975))
+    }
+}
+
+/// Quantile q of sorted values, interpolating linearly between order statistics.
+public func quantile(_ sorted: [Double], _ q: Double) -> Double {
+    let h = q * Double(sorted.count - 1)
+    let i = Int(h.rounded(.down)), j = min(i + 1, sorted.count - 1)
+    return sorted[i] + (h - Double(i)) * (sorted[j] - sorted[i])
+}
+
+/// Runs `refit` on `resamples` resamples across `threads` threads; entry k of the result holds
+/// value k of every refit, in resample order (NaN where a refit threw).
+func runBootstrap(resamples: Int, width: Int, threads: Int, groups: [BudgetGroup], runCount: Int, seed: UInt64,
+                  refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
+    var flat = [Double](repeating: .nan, count: resamples * width)
+    flat.withUnsafeMutableBufferPointer { out in
+        let base = out.baseAddress!
+        forEachInParallel(resamples, threads: threads) { r in
+            let w = bootstrapWeights(groups: groups, runCount: runCount, seed: seed, index: r)
+            if let values = try? refit(w), values.count == width {
+                for k in 0..<width { base[r * width + k] = values[k] }
+            }
+        }
+    }
+    return (0..<width).map { k in (0..<resamples).map { flat[$0 * width + k] } }
+}

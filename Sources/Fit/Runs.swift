@@ -1,0 +1,162 @@
+// Inputs of the fitter: the runs of a sweep (final values, optional training curves), the two
+// conventions for counting parameters, the errors, and the grouping of runs into budgets.
+import Foundation
+
+/// One point along a run's training curve: FLOPs and tokens spent so far, and the loss there.
+public struct CurvePoint: Codable, Equatable, Sendable {
+    public var flops: Double
+    public var tokens: Double
+    public var loss: Double
+
+    public init(flops: Double, tokens: Double, loss: Double) {
+        self.flops = flops
+        self.tokens = tokens
+        self.loss = loss
+    }
+}
+
+/// One finished training run as the fitter sees it.
+public struct FitRun: Codable, Equatable, Sendable {
+    public var id: String
+    /// The nominal FLOP budget C of the run's isoFLOP profile.
+    public var budget: Double
+    /// N, all parameters including embeddings (Chinchilla's count).
+    public var parameters: Double
+    /// N without the embeddings (Kaplan's count), when known.
+    public var nonEmbeddingParameters: Double?
+    /// D, training tokens seen.
+    public var tokens: Double
+    /// FLOPs actually used (close to `budget`).
+    public var flops: Double
+    public var finalLoss: Double
+    public var schedule: String?
+    /// The training curve, for approach 1; may be empty.
+    public var curve: [CurvePoint]
+
+    public init(id: String, budget: Double, parameters: Double, nonEmbeddingParameters: Double? = nil,
+                tokens: Double, flops: Double, finalLoss: Double, schedule: String? = nil,
+                curve: [CurvePoint] = []) {
+        self.id = id
+        self.budget = budget
+        self.parameters = parameters
+        self.nonEmbeddingParameters = nonEmbeddingParameters
+        self.tokens = tokens
+        self.flops = flops
+        self.finalLoss = finalLoss
+        self.schedule = schedule
+        self.curve = curve
+    }
+
+    /// N under the given convention, or nil when the run does not know it.
+    public func parameters(for convention: ParameterConvention) -> Double? {
+        switch convention {
+        case .total: return parameters
+        case .nonEmbedding: return nonEmbeddingParameters
+        }
+    }
+}
+
+/// Which parameters N counts: all of them (Hoffmann et al. 2022) or all but the embeddings
+/// (Kaplan et al. 2020). The choice moves the fitted exponent (Pearce & Song 2024).
+public enum ParameterConvention: String, Codable, CaseIterable, Sendable {
+    case total
+    case nonEmbedding
+
+    public var label: String { self == .total ? "total" : "non-embedding" }
+}
+
+/// Everything that can go wrong reading runs or fitting them, with the offending value and where.
+public enum FitError: Error, Equatable, CustomStringConvertible {
+    case unreadableFile(path: String, reason: String)
+    case missingColumn(String, file: String)
+    case noRows(file: String)
+    case wrongFieldCount(file: String, line: Int, expected: Int, found: Int)
+    case malformedNumber(file: String, line: Int, column: String, text: String)
+    case nonPositiveLoss(source: String, value: Double)
+    case nonPositiveValue(source: String, column: String, value: Double)
+    case missingNonEmbeddingParameters(run: String)
+    case tooFewBudgets(found: Int)
+    case tooFewSizes(budget: Double, found: Int)
+    case noTrainingCurves
+    case tooFewBracketedBudgets(approach: Int, kept: Int, total: Int)
+    case noConvergence(approach: Int)
+
+    public var description: String {
+        switch self {
+        case let .unreadableFile(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .missingColumn(name, file):
+            return "\(file): missing column '\(name)' in the header"
+        case let .noRows(file):
+            return "\(file): no data rows after the header"
+        case let .wrongFieldCount(file, line, expected, found):
+            return "\(file) line \(line): \(found) fields, the header has \(expected)"
+        case let .malformedNumber(file, line, column, text):
+            return "\(file) line \(line): column '\(column)' is '\(text)', not a number"
+        case let .nonPositiveLoss(source, value):
+            return "\(source): loss \(value) is not positive (the fits take its logarithm)"
+        case let .nonPositiveValue(source, column, value):
+            return "\(source): \(column) = \(value) is not positive"
+        case let .missingNonEmbeddingParameters(run):
+            return "run \(run) has no non-embedding parameter count (column N_nonemb)"
+        case let .tooFewBudgets(found):
+            return "the fit needs at least 3 FLOP budgets, the runs have \(found)"
+        case let .tooFewSizes(budget, found):
+            return "budget \(formatFLOPs(budget)) has \(found) distinct model sizes; each budget needs at least 3"
+        case .noTrainingCurves:
+            return "approach 1 needs training curves, and no run has one"
+        case let .tooFewBracketedBudgets(approach, kept, total):
+            return "approach \(approach): only \(kept) of \(total) budgets usable (optimum outside the sampled sizes); need 2"
+        case let .noConvergence(approach):
+            return "approach \(approach): no starting point led to a finite fit"
+        }
+    }
+}
+
+/// `1e13`-style text for a FLOP count.
+public func formatFLOPs(_ c: Double) -> String {
+    String(format: "%.3g", c)
+}
+
+/// Runs of one budget: the budget and the indices of its runs in the input array.
+public struct BudgetGroup: Equatable, Sendable {
+    public var budget: Double
+    public var members: [Int]
+}
+
+/// Groups runs by their nominal budget (equal to 1e-6 relative), in increasing budget order.
+public func groupByBudget(_ runs: [FitRun]) -> [BudgetGroup] {
+    let order = runs.indices.sorted { runs[$0].budget < runs[$1].budget }
+    var groups: [BudgetGroup] = []
+    for i in order {
+        if let last = groups.last, abs(runs[i].budget - last.budget) <= 1e-6 * last.budget {
+            groups[groups.count - 1].members.append(i)
+        } else {
+            groups.append(BudgetGroup(budget: runs[i].budget, members: [i]))
+        }
+    }
+    return groups
+}
+
+/// Checks the runs can be fitted under `convention` and returns their budget groups:
+/// positive losses, sizes and tokens, at least 3 budgets, at least 3 distinct sizes per budget.
+public func validateRuns(_ runs: [FitRun], convention: ParameterConvention) throws -> [BudgetGroup] {
+    for run in runs {
+        guard run.finalLoss > 0 else { throw FitError.nonPositiveLoss(source: "run \(run.id)", value: run.finalLoss) }
+        guard let n = run.parameters(for: convention) else {
+            throw FitError.missingNonEmbeddingParameters(run: run.id)
+        }
+        guard n > 0 else { throw FitError.nonPositiveValue(source: "run \(run.id)", column: "N", value: n) }
+        guard run.tokens > 0 else {
+            throw FitError.nonPositiveValue(source: "run \(run.id)", column: "D", value: run.tokens)
+        }
+        guard run.flops > 0 else { throw FitError.nonPositiveValue(source: "run \(run.id)", column: "C", value: run.flops) }
+    }
+    let groups = groupByBudget(runs)
+    guard groups.count >= 3 else { throw FitError.tooFewBudgets(found: groups.count) }
+    for g in groups {
+        let sizes = Set(g.members.map { runs[$0].parameters })
+        guard sizes.count >= 3 else { throw FitError.tooFewSizes(budget: g.budget, found: sizes.count) }
+    }
+    return groups
+}

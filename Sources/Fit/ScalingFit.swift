@@ -1,0 +1,178 @@
+// The fitter's front door: approaches 1, 2 and 3 on a set of runs under one parameter convention,
+// with bootstrap intervals, collected in a Codable report.
+import Foundation
+
+/// Published values of a (N_opt ∝ C^a) to print beside ours.
+public enum PublishedExponents {
+    /// Hoffmann et al. 2022, table 2: approaches 1, 2 and 3.
+    public static let chinchilla: [Int: Double] = [1: 0.50, 2: 0.49, 3: 0.46]
+    /// Kaplan et al. 2020 (non-embedding parameters).
+    public static let kaplan = 0.73
+}
+
+public struct FitOptions: Sendable {
+    /// Which approaches to run (1, 2, 3).
+    public var approaches: [Int] = [1, 2, 3]
+    public var convention: ParameterConvention = .total
+    /// Bootstrap resamples; 0 gives point estimates only.
+    public var bootstrapResamples = 0
+    public var seed: UInt64 = 0
+    public var approach3 = Approach3Options()
+    public var envelopeGridPoints = 200
+    /// Budgets at which approach 3's optimal allocation is tabulated; nil: the sweep's budgets.
+    public var allocationBudgets: [Double]? = nil
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init() {}
+}
+
+/// a and b of one approach, with the published a beside them.
+public struct ExponentSummary: Codable, Equatable, Sendable {
+    public var approach: Int
+    public var a: Estimate
+    public var b: Estimate
+    /// Resamples whose refit succeeded (of `FitReport.bootstrapResamples`).
+    public var bootstrapUsed: Int
+    public var chinchillaA: Double
+    public var kaplanA: Double
+}
+
+/// Approach 3's optimum at one budget.
+public struct Allocation: Codable, Equatable, Sendable {
+    public var budget: Double
+    public var parameters: Double
+    public var tokens: Double
+    public var tokensPerParameter: Double
+}
+
+public struct Approach3Summary: Codable, Equatable, Sendable {
+    public var E: Estimate
+    public var A: Estimate
+    public var B: Estimate
+    public var alpha: Estimate
+    public var beta: Estimate
+    public var law: ParametricLaw
+    /// The Huber objective at the best fit.
+    public var objective: Double
+    public var starts: Int
+    public var convergedStarts: Int
+    /// k in C = k N D, the geometric mean of C / (N D) over the runs, used for the allocations.
+    public var flopsPerParameterToken: Double
+    public var allocations: [Allocation]
+}
+
+public struct FitReport: Codable, Equatable, Sendable {
+    public var convention: ParameterConvention
+    public var runs: Int
+    public var budgets: [Double]
+    public var bootstrapResamples: Int
+    public var seed: UInt64
+    /// One row per approach that ran, in approach order.
+    public var exponents: [ExponentSummary]
+    public var approach1: Approach1Fit?
+    public var approach2: Approach2Fit?
+    public var approach3: Approach3Summary?
+    /// Approaches skipped and budgets left out, for people.
+    public var notes: [String]
+}
+
+/// Fits the requested approaches to `runs` under `options.convention`.
+/// Throws on invalid runs (see `validateRuns`) and when a requested approach cannot be fitted;
+/// approach 1 without any training curve is skipped with a note when other approaches run.
+public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions()) throws -> FitReport {
+    let convention = options.convention
+    let groups = try validateRuns(runs, convention: convention)
+    let resamples = max(0, options.bootstrapResamples)
+    var report = FitReport(convention: convention, runs: runs.count, budgets: groups.map(\.budget),
+                           bootstrapResamples: resamples, seed: options.seed, exponents: [],
+                           approach1: nil, approach2: nil, approach3: nil, notes: [])
+    func boot(_ width: Int, _ refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
+        guard resamples > 0 else { return [[Double]](repeating: [], count: width) }
+        return runBootstrap(resamples: resamples, width: width, threads: options.threads, groups: groups,
+                            runCount: runs.count, seed: options.seed, refit: refit)
+    }
+    func summary(_ approach: Int, a: Double, b: Double, samples: [[Double]]) -> ExponentSummary {
+        ExponentSummary(approach: approach, a: Estimate(value: a, samples: samples[0]), b: Estimate(value: b, samples: samples[1]),
+                        bootstrapUsed: samples[0].filter(\.isFinite).count,
+                        chinchillaA: PublishedExponents.chinchilla[approach]!, kaplanA: PublishedExponents.kaplan)
+    }
+
+    if options.approaches.contains(1) {
+        if runs.contains(where: { !$0.curve.isEmpty }) {
+            let grid = options.envelopeGridPoints
+            let fit = try fitApproach1(runs, convention: convention, gridPoints: grid)
+            let samples = boot(2) { w in
+                let f = try fitApproach1(runs, convention: convention, weights: w, gridPoints: grid)
+                return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+            }
+            report.approach1 = fit
+            report.exponents.append(summary(1, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
+        } else if options.approaches == [1] {
+            throw FitError.noTrainingCurves
+        } else {
+            report.notes.append("approach 1 skipped: the runs have no training curves")
+        }
+    }
+
+    if options.approaches.contains(2) {
+        let fit = try fitApproach2(runs, groups: groups, convention: convention)
+        let samples = boot(2) { w in
+            let f = try fitApproach2(runs, groups: groups, convention: convention, weights: w)
+            return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+        }
+        report.approach2 = fit
+        report.notes += fit.warnings.map { "approach 2: " + $0 }
+        report.exponents.append(summary(2, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
+    }
+
+    if options.approaches.contains(3) {
+        let n = runs.map { $0.parameters(for: convention)! }, d = runs.map(\.tokens), l = runs.map(\.finalLoss)
+        var a3 = options.approach3
+        a3.threads = options.threads
+        let fit = try fitApproach3(parameters: n, tokens: d, losses: l, options: a3)
+        // Refits start from the full fit's best distinct endpoints rather than the whole grid:
+        // a resample moves the optimum only a little.
+        let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: a3.delta)
+        let starts = fit.bestEndpoints, lbfgs = a3.lbfgs
+        let samples = boot(7) { w in
+            var objective = base
+            objective.weights = w
+            guard let best = minimizeFromStarts(objective, starts: starts, options: lbfgs, threads: 1).first else {
+                throw FitError.noConvergence(approach: 3)
+            }
+            let law = ParametricLaw(theta: best.theta)
+            return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta]
+        }
+        var logK = 0.0
+        for i in runs.indices { logK += log(runs[i].flops / (n[i] * d[i])) }
+        let k = exp(logK / Double(runs.count))
+        let law = fit.law
+        let allocations = (options.allocationBudgets ?? report.budgets).map { c -> Allocation in
+            let opt = law.optimalAllocation(flops: c, flopsPerParameterToken: k)
+            return Allocation(budget: c, parameters: opt.parameters, tokens: opt.tokens, tokensPerParameter: opt.tokens / opt.parameters)
+        }
+        report.approach3 = Approach3Summary(
+            E: Estimate(value: law.E, samples: samples[2]), A: Estimate(value: law.A, samples: samples[3]),
+            B: Estimate(value: law.B, samples: samples[4]), alpha: Estimate(value: law.alpha, samples: samples[5]),
+            beta: Estimate(value: law.beta, samples: samples[6]), law: law, objective: fit.objective, starts: fit.starts,
+            convergedStarts: fit.convergedStarts, flopsPerParameterToken: k, allocations: allocations)
+        report.exponents.append(summary(3, a: law.a, b: law.b, samples: samples))
+    }
+    return report
+}
+
+/// JSON for programs. Non-finite numbers (a parabola with no minimum) are written as the strings
+/// "nan", "inf" and "-inf".
+public func encodeJSON(_ reports: [FitReport]) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try encoder.encode(reports)
+}
+
+/// Reads back what `encodeJSON` wrote.
+public func decodeJSON(_ data: Data) throws -> [FitReport] {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try decoder.decode([FitReport].self, from: data)
+}

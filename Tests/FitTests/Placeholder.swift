@@ -1,5 +1,0 @@
-import XCTest
-
-final class FitPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
