@@ -64,8 +64,9 @@ public struct Tick: Equatable, Sendable {
 /// Ticks for a range. Linear axes get 1-2-5 steps (about `target` labelled ticks). Log axes
 /// choose by the number of decades spanned: more than six decades label every k-th power of ten;
 /// two or more label each power of ten with minor ticks at 2…9; under two label 1 and 3 in each
-/// decade (1e11, 3e11, 1e12) with minor ticks at the rest; under half a decade label 1…9 and,
-/// if that still gives fewer than three labels, fall back to linear steps inside the range.
+/// decade (1e11, 3e11, 1e12) with minor ticks at the rest; under half a decade label 1…9. Where
+/// a choice leaves fewer than three labels the next denser one is taken (1-3, 1-2-5, 1…9), and
+/// below that linear steps inside the range.
 public func ticks(low: Double, high: Double, scale: AxisScale, target: Int = 5) -> [Tick] {
     let (lo, hi) = (min(low, high), max(low, high))
     guard lo.isFinite, hi.isFinite, hi > lo else { return [] }
@@ -102,28 +103,32 @@ func logTicks(_ lo: Double, _ hi: Double, target: Int) -> [Tick] {
     let eHi = Int(ceil(log10(hi) - 1e-9))
     let decades = log10(hi) - log10(lo)
     let inside = { (v: Double) in v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) }
-    var out: [Tick] = []
     if decades > 6 {
+        var out: [Tick] = []
         let every = Int((decades / Double(max(target, 1))).rounded(.up))
         for e in eLo...eHi where inside(pow(10, Double(e))) {
             out.append(Tick(value: pow(10, Double(e)), label: logLabel(1, e), isMajor: e % every == 0))
         }
         return out.map { $0.isMajor ? $0 : Tick(value: $0.value, label: "", isMajor: false) }
     }
-    let labelled: Set<Int> = decades >= 2 ? [1] : decades >= 0.5 ? [1, 3] : Set(1...9)
-    for e in eLo...eHi {
-        for m in 1...9 {
-            let v = Double(m) * pow(10, Double(e))
-            guard inside(v) else { continue }
-            let major = labelled.contains(m)
-            out.append(Tick(value: v, label: major ? logLabel(m, e) : "", isMajor: major))
+    // Label sets from sparse to dense; start from the one the span suggests and move to denser
+    // ones until at least three ticks carry labels.
+    let levels: [Set<Int>] = [[1], [1, 3], [1, 2, 5], Set(1...9)]
+    let start = decades >= 2 ? 0 : decades >= 0.5 ? 1 : 3
+    for labelled in levels[start...] {
+        var out: [Tick] = []
+        for e in eLo...eHi {
+            for m in 1...9 {
+                let v = Double(m) * pow(10, Double(e))
+                guard inside(v) else { continue }
+                let major = labelled.contains(m)
+                out.append(Tick(value: v, label: major ? logLabel(m, e) : "", isMajor: major))
+            }
         }
+        if out.filter(\.isMajor).count >= 3 { return out }
     }
-    if out.filter(\.isMajor).count < 3 {
-        // Less than half a decade: readable values come from linear steps.
-        return linearTicks(lo, hi, target: target)
-    }
-    return out
+    // Well under a decade: readable values come from linear steps.
+    return linearTicks(lo, hi, target: target)
 }
 
 /// "3e11" for large or small magnitudes, plain digits ("300", "0.3") in between.
