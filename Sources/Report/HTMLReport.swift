@@ -11,7 +11,8 @@ body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #222; ma
 h1 { font-size: 1.7em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 .notes { color: #555; margin: 0.3em 0 1em 0; padding-left: 1.2em; }
-figure { margin: 1em 0; overflow-x: auto; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #444; font-size: 0.92em; max-width: 60em; }
 table { border-collapse: collapse; font-size: 0.86em; margin: 0.6em 0; }
 th, td { padding: 3px 9px; border-bottom: 1px solid #e5e5e5; text-align: right; }
