@@ -363,11 +363,22 @@ extension Figure {
 
     func renderSeries(_ s: Series, _ mx: AxisMapping, _ my: AxisMapping) -> String {
         let n = min(s.xs.count, s.ys.count)
+        // Points closer than half a pixel to the last one kept add nothing visible; dropping
+        // them keeps long training curves small. The last point of each run is always kept.
         var points: [(Double, Double)?] = []
         points.reserveCapacity(n)
+        var last: (Double, Double)? = nil
         for i in 0..<n {
             let px = mx.pixel(s.xs[i]), py = my.pixel(s.ys[i])
-            points.append(px.isFinite && py.isFinite ? (px, py) : nil)
+            guard px.isFinite && py.isFinite else {
+                points.append(nil)
+                last = nil
+                continue
+            }
+            let nextIsGap = i + 1 == n || !(mx.pixel(s.xs[i + 1]).isFinite && my.pixel(s.ys[i + 1]).isFinite)
+            if s.drawsLine, let (lx, ly) = last, abs(px - lx) < 0.5, abs(py - ly) < 0.5, !nextIsGap { continue }
+            points.append((px, py))
+            last = (px, py)
         }
         var out = ""
         let opacity = s.opacity < 1 ? " opacity=\"\(fmt(s.opacity))\"" : ""

@@ -152,8 +152,18 @@ extension ReportModel {
             series.sort { ($0.name == nil ? 1 : 0, $0.xs.last ?? 0) < ($1.name == nil ? 1 : 0, $1.xs.last ?? 0) }
             let env = lowerEnvelope(xs: cloudX, ys: cloudY)
             series.append(Series(name: "envelope (approach 1)", xs: env.xs, ys: env.ys, color: .black, lineWidth: 2.4))
-            panels.append(Panel(title: "\(name) schedule", x: AxisSpec("FLOPs so far", scale: .log10),
-                                y: AxisSpec("training loss (EMA \(curveSmoothing))", scale: .log10),
+            // Every run starts near ln V; showing the loss up to 1.5 × the best keeps the end of
+            // training, where the runs differ, from being squeezed into a thin band.
+            // The x range follows: from the first point inside the y range.
+            var yRange: ClosedRange<Double>? = nil, xRange: ClosedRange<Double>? = nil
+            if let lo = cloudY.filter({ $0.isFinite && $0 > 0 }).min(), let hi = cloudY.filter(\.isFinite).max(), hi > lo {
+                let top = min(hi * 1.03, lo * 1.5)
+                yRange = (lo / 1.03)...top
+                let shown = zip(cloudX, cloudY).filter { $0.0 > 0 && $0.1 <= top }.map(\.0)
+                if let x0 = shown.min(), let x1 = cloudX.max(), x1 > x0 { xRange = (x0 / 1.15)...(x1 * 1.15) }
+            }
+            panels.append(Panel(title: "\(name) schedule", x: AxisSpec("FLOPs so far", scale: .log10, range: xRange),
+                                y: AxisSpec("training loss (EMA \(curveSmoothing))", scale: .log10, range: yRange),
                                 series: series, legend: .outsideRight))
         }
         return Figure(title: "Training curves against compute", panels: panels, columns: 2)

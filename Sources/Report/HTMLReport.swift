@@ -65,12 +65,15 @@ extension ReportModel {
 
         out += "<h2 id=\"exponents\">Fitted exponents</h2>\n"
         out += "<p>N_opt ∝ C<sup>a</sup> and D_opt ∝ C<sup>b</sup>, with intervals. Chinchilla (Hoffmann et al. 2022) "
-            + "found a ≈ b ≈ 0.50; Kaplan et al. (2020) a ≈ 0.73.</p>\n"
+            + "found a ≈ b ≈ 0.50; Kaplan et al. (2020) a ≈ 0.73. Approach 1 takes, at each FLOP count, the run "
+            + "with the lowest loss (the envelope of Figure 3); approach 2 the minima of parabolas fitted to each "
+            + "IsoFLOP profile (Figure 1); approach 3 fits L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup> to "
+            + "every final loss.</p>\n"
         var expRows: [[String]] = []
         for s in schedules {
             for ap in s.approaches {
-                expRows.append([s.schedule, ap.name, ap.a.formatted(), ap.b.formatted(), scientific(ap.nCoefficient),
-                                scientific(ap.dCoefficient)])
+                expRows.append([s.schedule, ap.name, ap.a.formatted(), ap.b.formatted(), String(format: "%.3g", ap.nCoefficient),
+                                String(format: "%.3g", ap.dCoefficient)])
             }
         }
         out += tableHTML(header: ["schedule", "approach", "a (N_opt)", "b (D_opt)", "N_opt coefficient", "D_opt coefficient"],
