@@ -140,7 +140,7 @@ extension ReportModel {
             var series: [Series] = []
             var cloudX: [Double] = [], cloudY: [Double] = []
             var labelled = Set<Double>()
-            for run in curves where run.schedule == name {
+            for run in curves.filter({ $0.schedule == name }).sorted(by: { $0.budget < $1.budget }) {
                 let xs = run.rows.map(\.flops)
                 let ys = try debiasedEMA(run.rows.map(\.trainLoss), weight: curveSmoothing)
                 cloudX += xs
@@ -148,8 +148,6 @@ extension ReportModel {
                 let label = labelled.insert(run.budget).inserted ? "C = \(scientific(run.budget))" : nil
                 series.append(Series(name: label, xs: xs, ys: ys, color: budgetColor(run.budget), lineWidth: 1.1, opacity: 0.85))
             }
-            // Named series first in budget order keeps the legend sorted.
-            series.sort { ($0.name == nil ? 1 : 0, $0.xs.last ?? 0) < ($1.name == nil ? 1 : 0, $1.xs.last ?? 0) }
             let env = lowerEnvelope(xs: cloudX, ys: cloudY)
             series.append(Series(name: "envelope (approach 1)", xs: env.xs, ys: env.ys, color: .black, lineWidth: 2.4))
             // Every run starts near ln V; showing the loss up to 1.5 × the best keeps the end of

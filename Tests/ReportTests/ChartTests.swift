@@ -109,3 +109,31 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(Color(hex: "#1f77b4").hex, "#1f77b4")
     }
 }
+
+final class LayoutTests: XCTestCase {
+    func testOutsideLegendWidensTheFigureInsteadOfCoveringData() {
+        let series = [Series(name: "a rather long legend entry", xs: [1, 2], ys: [1, 2])]
+        let outside = Figure(panels: [Panel(x: AxisSpec("x"), y: AxisSpec("y"), series: series, legend: .outsideRight)])
+        let inside = Figure(panels: [Panel(x: AxisSpec("x"), y: AxisSpec("y"), series: series, legend: .topLeft)])
+        XCTAssertGreaterThan(outside.size.width, inside.size.width + 100)
+        // The plot area of both starts and ends at the same place: the legend sits to its right.
+        let m = outside.panels[0].mappings(left: 66, top: 30, width: outside.plotWidth, height: outside.plotHeight)
+        let legendText = outside.svg().components(separatedBy: ">a rather long legend entry<")[0]
+        let x = Double(legendText.components(separatedBy: "<text x=\"").last!.prefix { $0 != "\"" })!
+        XCTAssertGreaterThan(x, m.x.pixelHigh)
+    }
+
+    func testAutomaticRangeCoversTheDataWithAMargin() {
+        let panel = Panel(x: AxisSpec("x", scale: .log10), y: AxisSpec("y"),
+                          series: [Series(xs: [1e11, 1e13], ys: [2, 4]),
+                                   Series(xs: [1, 1e20], ys: [-100, 100], fitsRange: false)])
+        let m = panel.mappings(left: 0, top: 0, width: 100, height: 100)
+        XCTAssertLessThan(m.x.low, 1e11)
+        XCTAssertGreaterThan(m.x.low, 5e10)
+        XCTAssertGreaterThan(m.x.high, 1e13)
+        XCTAssertLessThan(m.x.high, 2e13)
+        XCTAssertLessThan(m.y.low, 2)
+        XCTAssertGreaterThan(m.y.low, 1.5)
+        XCTAssertEqual(m.y.pixelLow, 100)
+    }
+}
