@@ -1,0 +1,184 @@
+// The plain values the HTML report is drawn from. The tool fills them from the run store and the
+// fitter's results; nothing here depends on how those are computed.
+import Foundation
+
+/// A value with its interval (e.g. a bootstrap 90% interval).
+public struct Estimate: Equatable, Sendable {
+    public var value: Double
+    public var lower: Double
+    public var upper: Double
+
+    public init(_ value: Double, lower: Double, upper: Double) {
+        self.value = value
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// "0.51 [0.45, 0.57]".
+    public func formatted(digits: Int = 2) -> String {
+        let f = { (v: Double) in String(format: "%.\(digits)f", v) }
+        return "\(f(value)) [\(f(lower)), \(f(upper))]"
+    }
+}
+
+/// Final loss of one run of an IsoFLOP profile.
+public struct IsoFLOPPoint: Equatable, Sendable {
+    public var budget: Double
+    public var parameters: Double
+    public var loss: Double
+
+    public init(budget: Double, parameters: Double, loss: Double) {
+        self.budget = budget
+        self.parameters = parameters
+        self.loss = loss
+    }
+}
+
+/// A parabola fitted to one budget's profile: loss = c0 + c1·ln N + c2·(ln N)², minimum at
+/// N_opt = exp(-c1 / (2 c2)).
+public struct IsoFLOPParabola: Equatable, Sendable {
+    public var budget: Double
+    public var c0: Double
+    public var c1: Double
+    public var c2: Double
+
+    public init(budget: Double, c0: Double, c1: Double, c2: Double) {
+        self.budget = budget
+        self.c0 = c0
+        self.c1 = c1
+        self.c2 = c2
+    }
+
+    public func loss(at parameters: Double) -> Double {
+        let u = log(parameters)
+        return c0 + c1 * u + c2 * u * u
+    }
+
+    /// The minimum's N (NaN if the parabola opens downward and has no minimum).
+    public var optimalParameters: Double { c2 > 0 ? exp(-c1 / (2 * c2)) : .nan }
+    public var minimumLoss: Double { loss(at: optimalParameters) }
+}
+
+/// The compute-optimal model at one budget, as one approach estimates it.
+public struct Optimum: Equatable, Sendable {
+    public var budget: Double
+    public var parameters: Double
+    public var tokens: Double
+    public var loss: Double
+
+    public init(budget: Double, parameters: Double, tokens: Double, loss: Double) {
+        self.budget = budget
+        self.parameters = parameters
+        self.tokens = tokens
+        self.loss = loss
+    }
+}
+
+/// One approach's result: optional per-budget optima and the fitted power laws
+/// N_opt = nCoefficient · C^a and D_opt = dCoefficient · C^b.
+public struct ApproachResult: Sendable {
+    /// "Approach 1", "Approach 2", "Approach 3".
+    public var name: String
+    public var optima: [Optimum]
+    public var a: Estimate
+    public var nCoefficient: Double
+    public var b: Estimate
+    public var dCoefficient: Double
+
+    public init(name: String, optima: [Optimum] = [], a: Estimate, nCoefficient: Double, b: Estimate, dCoefficient: Double) {
+        self.name = name
+        self.optima = optima
+        self.a = a
+        self.nCoefficient = nCoefficient
+        self.b = b
+        self.dCoefficient = dCoefficient
+    }
+
+    public func optimalParameters(budget c: Double) -> Double { nCoefficient * pow(c, a.value) }
+    public func optimalTokens(budget c: Double) -> Double { dCoefficient * pow(c, b.value) }
+}
+
+/// Everything measured and fitted for one schedule ("matched", "fixed", …).
+public struct ScheduleResult: Sendable {
+    public var schedule: String
+    public var points: [IsoFLOPPoint]
+    public var parabolas: [IsoFLOPParabola]
+    public var approaches: [ApproachResult]
+
+    public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPParabola], approaches: [ApproachResult]) {
+        self.schedule = schedule
+        self.points = points
+        self.parabolas = parabolas
+        self.approaches = approaches
+    }
+}
+
+/// One row of the run table.
+public struct RunSummary: Sendable {
+    public var runID: Int
+    public var schedule: String
+    /// E.g. "d64 L2".
+    public var shape: String
+    public var budget: Double
+    public var parameters: Double
+    public var tokens: Double
+    public var epochs: Double
+    public var lr: Double
+    public var finalLoss: Double
+    public var seconds: Double
+    public var status: String
+
+    public init(runID: Int, schedule: String, shape: String, budget: Double, parameters: Double, tokens: Double,
+                epochs: Double, lr: Double, finalLoss: Double, seconds: Double, status: String = "done") {
+        self.runID = runID
+        self.schedule = schedule
+        self.shape = shape
+        self.budget = budget
+        self.parameters = parameters
+        self.tokens = tokens
+        self.epochs = epochs
+        self.lr = lr
+        self.finalLoss = finalLoss
+        self.seconds = seconds
+        self.status = status
+    }
+}
+
+/// Loss against steps of one run of the horizon experiment (a cosine cycle `cycle` times its
+/// steps: 1, 1.5, 2, 5).
+public struct HorizonCurve: Sendable {
+    public var cycle: Double
+    public var steps: [Double]
+    public var loss: [Double]
+
+    public init(cycle: Double, steps: [Double], loss: [Double]) {
+        self.cycle = cycle
+        self.steps = steps
+        self.loss = loss
+    }
+}
+
+/// Everything the report shows.
+public struct ReportModel: Sendable {
+    public var title: String
+    /// Lines of context shown under the title (machine, corpus, wall time, counting convention).
+    public var notes: [String]
+    public var schedules: [ScheduleResult]
+    public var curves: [RunCurve]
+    public var horizon: [HorizonCurve]
+    public var runs: [RunSummary]
+    /// Weight of the debiased EMA applied to the training curves before plotting.
+    public var curveSmoothing: Double
+
+    public init(title: String = "isoflop report", notes: [String] = [], schedules: [ScheduleResult] = [],
+                curves: [RunCurve] = [], horizon: [HorizonCurve] = [], runs: [RunSummary] = [],
+                curveSmoothing: Double = 0.8) {
+        self.title = title
+        self.notes = notes
+        self.schedules = schedules
+        self.curves = curves
+        self.horizon = horizon
+        self.runs = runs
+        self.curveSmoothing = curveSmoothing
+    }
+}

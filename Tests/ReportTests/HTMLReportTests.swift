@@ -1,0 +1,87 @@
+// The HTML report built from a synthetic sweep: every figure and the run table are there, the
+// page is well-formed, and odd text is escaped.
+import Foundation
+import XCTest
+import Report
+
+final class HTMLReportTests: XCTestCase {
+    /// Where the report is written: a temporary folder, or ISOFLOP_REPORT_DIR to keep it for a look.
+    func outputDir(_ name: String) -> String {
+        if let dir = ProcessInfo.processInfo.environment["ISOFLOP_REPORT_DIR"] { return dir + "/" + name }
+        return NSTemporaryDirectory() + "isoflop-report-tests-\(ProcessInfo.processInfo.processIdentifier)/" + name
+    }
+
+    func testReportHoldsEveryFigureAndTheRunTable() throws {
+        let model = Synthetic.model()
+        let dir = outputDir("synthetic")
+        let written = try writeReport(model, to: dir)
+        XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, reportFigureFiles + ["index.html"])
+        let html = try String(contentsOfFile: dir + "/index.html", encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4)
+        for title in ["IsoFLOP profiles", "Compute-optimal model size", "Training curves against compute",
+                      "Matched against fixed", "Every run", "Chinchilla a = 0.50", "Kaplan a = 0.73", "cycle 5×"] {
+            XCTAssertTrue(html.contains(title), "missing \(title)")
+        }
+        for file in reportFigureFiles {
+            XCTAssertTrue(html.contains("href=\"\(file)\""))
+            let svg = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            XCTAssertNil(XMLProbe.parse(svg).error, file)
+        }
+        // One table row per run, plus the header.
+        let table = html.components(separatedBy: "id=\"run-table\"")[1].components(separatedBy: "</table>")[0]
+        XCTAssertEqual(table.components(separatedBy: "<tr>").count - 1, model.runs.count + 1)
+        // No network: nothing is fetched from elsewhere.
+        XCTAssertFalse(html.contains("http://") && html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
+        XCTAssertFalse(html.contains("https://"))
+        let probe = XMLProbe.parse(html)
+        XCTAssertNil(probe.error, "\(String(describing: probe.error))")
+        // The fitted exponent of the synthetic data (true value 0.5) is shown.
+        let a2 = model.schedules[0].approaches[1].a
+        XCTAssertEqual(a2.value, 0.5, accuracy: 0.03)
+        XCTAssertTrue(html.contains(a2.formatted()))
+    }
+
+    func testOddTextIsEscaped() throws {
+        var model = Synthetic.model(schedules: ["a<b & \"c\" 'd'"], budgets: [1e12, 1e13], sizes: 3)
+        model.title = "<script>alert(1)</script>"
+        model.notes = ["x < y && y > z"]
+        model.runs[0].shape = "d<64> & L\"2\""
+        let html = model.html(figures: try model.figures().enumerated().map { $0.element.svg(id: "f\($0.offset)") })
+        XCTAssertFalse(html.contains("<script>"))
+        XCTAssertFalse(html.contains("a<b"))
+        XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        XCTAssertTrue(html.contains("a&lt;b &amp; &quot;c&quot; &apos;d&apos;"))
+        XCTAssertTrue(html.contains("d&lt;64&gt; &amp; L&quot;2&quot;"))
+        let probe = XMLProbe.parse(html)
+        XCTAssertNil(probe.error)
+        XCTAssertTrue(probe.text.contains("x < y && y > z"))
+    }
+
+    func testEmptyModelStillWritesAValidPage() throws {
+        let model = ReportModel()
+        let html = model.html(figures: try model.figures().map { $0.svg() })
+        XCTAssertNil(XMLProbe.parse(html).error)
+        XCTAssertTrue(html.contains("no data"))
+    }
+
+    func testParabolaMinimumAndEnvelope() {
+        // loss = 3 + 0.1 (ln N - ln 1e6)²: minimum 3 at N = 1e6.
+        let u0 = log(1e6)
+        let p = IsoFLOPParabola(budget: 1e12, c0: 3 + 0.1 * u0 * u0, c1: -0.2 * u0, c2: 0.1)
+        XCTAssertEqual(p.optimalParameters, 1e6, accuracy: 1e-3)
+        XCTAssertEqual(p.minimumLoss, 3, accuracy: 1e-9)
+        XCTAssertTrue(IsoFLOPParabola(budget: 1, c0: 0, c1: 0, c2: -1).optimalParameters.isNaN)
+        // Two crossing lines: the envelope follows the lower one on each side.
+        let xs = (0..<100).map { pow(10, 10 + Double($0) / 50) }
+        let env = lowerEnvelope(xs: xs + xs, ys: xs.map { log10($0) - 10 } + xs.map { 12 - log10($0) }, bins: 10)
+        XCTAssertEqual(env.xs.count, 10)
+        for (x, y) in zip(env.xs, env.ys) { XCTAssertEqual(y, min(log10(x) - 10, 12 - log10(x)), accuracy: 1e-9) }
+    }
+
+    func testScientificAndEstimateFormatting() {
+        XCTAssertEqual(scientific(3e11), "3e11")
+        XCTAssertEqual(scientific(2.5e12), "2.5e12")
+        XCTAssertEqual(scientific(9.99e12), "1e13")
+        XCTAssertEqual(Estimate(0.512, lower: 0.449, upper: 0.571).formatted(), "0.51 [0.45, 0.57]")
+    }
+}

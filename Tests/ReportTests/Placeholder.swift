@@ -1,5 +1,0 @@
-import XCTest
-
-final class ReportPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
