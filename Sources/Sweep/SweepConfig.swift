@@ -89,6 +89,11 @@ public struct GridConfig: Codable, Hashable, Sendable {
 public struct BudgetGrid: Codable, Hashable, Sendable {
     public var flops: Double
     public var shapes: [ShapeSpec]
+
+    public init(flops: Double, shapes: [ShapeSpec]) {
+        self.flops = flops
+        self.shapes = shapes
+    }
 }
 
 /// Peak LR (REFERENCE.md §2): ln lr = intercept + width·ln(d/128) + steps·ln(steps/300)
