@@ -110,6 +110,9 @@ public protocol RunStore: AnyObject {
     /// Writes metric rows in one transaction (replacing rows of the same run and step) and
     /// records the last step and loss for progress.
     func appendMetrics(_ rows: [MetricRow]) throws
+    /// Puts back to planned the running runs of workers on `host` whose process is gone
+    /// (after a kill -9, rerunning on the same machine need not wait for their leases).
+    func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int
     func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws
     /// Marks a run failed with a message (an executor error).
     func failRun(_ run: Int64, worker: String, message: String) throws

@@ -185,6 +185,22 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int {
+        try db.transaction {
+            var dead: [Int] = []
+            try db.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", [.text(host)]) {
+                if let pid = $0.optionalInt(1), !isAlive(pid) { dead.append($0.int(0)) }
+            }
+            for id in dead {
+                try db.query("""
+                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL
+                    WHERE id = ?
+                    """, [.int(id)])
+            }
+            return dead.count
+        }
+    }
+
     public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
         let now = Date().timeIntervalSince1970
         try db.transaction {

@@ -103,6 +103,9 @@ struct SweepRunCommand: ParsableCommand {
     @Option(help: "Run store (default: runs/<name>/sweep.sqlite).") var db: String?
     @Option(help: "Worker processes (default: the config's).") var workers: Int?
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Option(name: .customLong("dry-run"),
+            help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
+    var dryRun: Double?
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
@@ -115,6 +118,11 @@ struct SweepRunCommand: ParsableCommand {
         let sweep = try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs)
         let n = workers ?? cfg.workers
         guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
+        // Runs left "running" by killed workers of this machine resume now, not after their lease.
+        let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName) { pid in
+            kill(pid_t(pid), 0) == 0 || errno != ESRCH
+        }
+        if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
 
         installStopHandler()
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -125,6 +133,10 @@ struct SweepRunCommand: ParsableCommand {
             let p = Process()
             p.executableURL = exe
             p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(lease)"]
+            if let dryRun {
+                p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
+                                 "--overhead-per-token", "\(cfg.overheadPerToken)"]
+            }
             p.environment = env
             try p.run()
             children.append(p)
@@ -141,7 +153,7 @@ struct SweepRunCommand: ParsableCommand {
                 forwarded = true
             }
             view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
-            Thread.sleep(forTimeInterval: view.live ? 0.5 : 10)
+            Thread.sleep(forTimeInterval: 0.5)
         }
         let summary = try store.summary(sweep: sweep)
         view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
@@ -159,6 +171,7 @@ final class ProgressView {
     let live: Bool
     var drawnLines = 0
     var lastPlain = ""
+    var lastPlainTime = Date.distantPast
 
     init(live: Bool) { self.live = live }
 
@@ -183,9 +196,13 @@ final class ProgressView {
             print(out, terminator: "")
             drawnLines = max(drawnLines, lines.count)
         } else {
-            let text = lines.joined(separator: "\n")
-            if text != lastPlain || final { print(text) }
-            lastPlain = text
+            // Plain lines: the summary when a run finishes, and at most every 30 s otherwise.
+            let head = lines[0].components(separatedBy: "  FLOPs")[0]
+            if head != lastPlain || final || Date().timeIntervalSince(lastPlainTime) >= 30 {
+                print(lines.joined(separator: "\n"))
+                lastPlain = head
+                lastPlainTime = Date()
+            }
         }
         fflush(stdout)
     }
@@ -200,6 +217,10 @@ struct SweepWorkerCommand: ParsableCommand {
     @Option(help: "Only runs of this sweep (default: any sweep in the store).") var sweep: String?
     @Option(help: "Worker number, used in its name.") var id: Int = 0
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Option(name: .customLong("dry-run"), help: "Pretend to train, this many times faster than the throughput model.")
+    var dryRun: Double?
+    @Option(name: .customLong("flops-per-second"), help: "Throughput model of the dry run.") var flopsPerSecond: Double = 5.7e10
+    @Option(name: .customLong("overhead-per-token"), help: "Throughput model of the dry run.") var overheadPerToken: Double = 4.4e-6
 
     func run() throws {
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
@@ -210,9 +231,20 @@ struct SweepWorkerCommand: ParsableCommand {
             guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
             sweepID = found
         }
-        let worker = Worker(store: store, executor: try SweepRuntime.makeExecutor(), name: "worker-\(id)",
+        let executor: RunExecutor
+        if let dryRun {
+            executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: flopsPerSecond,
+                                                                  overheadPerToken: overheadPerToken), speedup: dryRun)
+        } else {
+            executor = try SweepRuntime.makeExecutor()
+        }
+        let worker = Worker(store: store, executor: executor, name: "worker-\(id)",
                             checkpointRoot: checkpointRoot(storePath: db), sweep: sweepID, lease: lease)
         let report = try worker.runUntilDone(shouldStop: { stopSignals > 0 })
+        FileHandle.standardError.write(Data(String(
+            format: "worker-%d: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
+            id, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
+            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8))
         if report.stopped > 0 || stopSignals > 0 { throw ExitCode(130) }
     }
 }
