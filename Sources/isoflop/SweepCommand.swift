@@ -26,6 +26,14 @@ private func installStopHandler() {
     signal(SIGTERM) { _ in stopSignals += 1 }
 }
 
+/// Whether a process exists and is not a zombie (a killed worker nobody has reaped yet).
+func processIsAlive(_ pid: Int) -> Bool {
+    guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    return !stat[stat.index(after: close)...].hasPrefix(" Z")
+}
+
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
@@ -119,9 +127,7 @@ struct SweepRunCommand: ParsableCommand {
         let n = workers ?? cfg.workers
         guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
         // Runs left "running" by killed workers of this machine resume now, not after their lease.
-        let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName) { pid in
-            kill(pid_t(pid), 0) == 0 || errno != ESRCH
-        }
+        let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
         if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
 
         installStopHandler()
