@@ -187,6 +187,7 @@ struct ValueContainer: SingleValueDecodingContainer {
 /// without a fraction or exponent are integers; `null` is not allowed in configs.
 func parseJSONConfig(_ text: String, file: String) throws -> ConfigNode {
     var reader = TOMLReader(bytes: Array(text.utf8), file: file)
+    reader.json = true
     let node = try jsonValue(&reader)
     reader.skipFiller()
     guard reader.atEnd else { throw reader.fail("unexpected text after the JSON value") }

@@ -65,6 +65,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notADatabase(path: String, message: String)
     case sweepConflict(name: String, message: String)
     case unknownSweep(String)
+    case unsupportedURL(String)
     case notOwner(run: Int64, worker: String)
 
     public var description: String {
@@ -75,6 +76,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): not a run store (\(message)); the file was left untouched"
         case let .sweepConflict(name, message):
             return "sweep '\(name)': \(message)"
+        case let .unsupportedURL(url):
+            return "run store '\(url)': only sqlite:PATH (or a plain path) is supported by this build"
         case let .unknownSweep(name):
             return "no sweep named '\(name)' in the store"
         case let .notOwner(run, worker):
@@ -113,10 +116,22 @@ public protocol RunStore: AnyObject {
     /// Puts back to planned the running runs of workers on `host` whose process is gone
     /// (after a kill -9, rerunning on the same machine need not wait for their leases).
     func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int
+    /// Puts the sweep's failed runs back to planned (to retry them after a fix); returns how many.
+    func retryFailedRuns(sweep: Int64) throws -> Int
+    /// The config JSON the sweep was created with.
+    func sweepConfigJSON(sweep: Int64) throws -> String
     func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws
     /// Marks a run failed with a message (an executor error).
     func failRun(_ run: Int64, worker: String, message: String) throws
     func runs(sweep: Int64) throws -> [RunRecord]
     func metrics(run: Int64) throws -> [MetricRow]
     func summary(sweep: Int64) throws -> SweepSummary
+}
+
+/// Opens a run store by URL: `sqlite:PATH` or a plain path. Other schemes (a PostgreSQL backend
+/// for clusters is planned) are rejected with a clear error, nothing created.
+public func openRunStore(_ url: String) throws -> RunStore {
+    if url.hasPrefix("sqlite:") { return try SQLiteRunStore(path: String(url.dropFirst("sqlite:".count))) }
+    if url.contains("://") { throw StoreError.unsupportedURL(url) }
+    return try SQLiteRunStore(path: url)
 }

@@ -201,6 +201,21 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func retryFailedRuns(sweep: Int64) throws -> Int {
+        try db.query("""
+            UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
+              message = NULL WHERE sweep = ? AND status = 'failed'
+            """, [.int(Int(sweep))])
+        return db.changes
+    }
+
+    public func sweepConfigJSON(sweep: Int64) throws -> String {
+        var json: String?
+        try db.query("SELECT config FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { json = $0.text(0) }
+        guard let json else { throw StoreError.unknownSweep("#\(sweep)") }
+        return json
+    }
+
     public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
         let now = Date().timeIntervalSince1970
         try db.transaction {

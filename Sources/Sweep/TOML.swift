@@ -12,6 +12,8 @@ public func parseTOML(_ text: String, file: String = "<toml>") throws -> ConfigT
 struct TOMLReader {
     let bytes: [UInt8]
     let file: String
+    /// JSON strings also allow the escape \/.
+    var json = false
     var pos = 0
     var line = 1
     var lineStart = 0
@@ -253,6 +255,9 @@ struct TOMLReader {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "\""): out.append(0x22)
             case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "/") where json: out.append(0x2F)
             case UInt8(ascii: "u"), UInt8(ascii: "U"):
                 let n = e == UInt8(ascii: "u") ? 4 : 8
                 guard pos + n <= bytes.count,

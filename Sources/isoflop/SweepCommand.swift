@@ -38,7 +38,8 @@ struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Plan, run and inspect IsoFLOP sweeps.",
-        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepStatusCommand.self, SweepWorkerCommand.self])
+        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepResumeCommand.self, SweepStatusCommand.self,
+                      SweepWorkerCommand.self])
 }
 
 /// The default store of a config: runs/<name>/sweep.sqlite.
@@ -108,67 +109,112 @@ struct SweepRunCommand: ParsableCommand {
         abstract: "Plan a sweep into its store and train it with worker processes; rerunning resumes.")
 
     @Argument(help: "Sweep config (TOML).") var config: String
-    @Option(help: "Run store (default: runs/<name>/sweep.sqlite).") var db: String?
-    @Option(help: "Worker processes (default: the config's).") var workers: Int?
-    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
-    @Option(name: .customLong("dry-run"),
-            help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
-    var dryRun: Double?
+    @Option(help: "Run store: a path or sqlite:PATH (default: runs/<name>/sweep.sqlite).") var db: String?
+    @OptionGroup var options: SweepRunOptions
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let plan = try Planner.plan(cfg)
-        let path = db ?? defaultStorePath(cfg)
+        let path = storePath(db ?? defaultStorePath(cfg))
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        let store = try SQLiteRunStore(path: path)
+        let store = try openRunStore(path)
         let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)
         let sweep = try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs)
-        let n = workers ?? cfg.workers
-        guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
-        // Runs left "running" by killed workers of this machine resume now, not after their lease.
-        let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
-        if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
+        try runSweep(cfg, sweep: sweep, store: store, path: path, options: options)
+    }
+}
 
-        installStopHandler()
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = "1"
-        var children: [Process] = []
-        for k in 0..<n {
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(lease)"]
-            if let dryRun {
-                p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
-                                 "--overhead-per-token", "\(cfg.overheadPerToken)"]
-            }
-            p.environment = env
-            try p.run()
-            children.append(p)
-        }
+struct SweepResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Finish a sweep already planned in a store (same as rerunning `sweep run`).")
 
-        let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
-        let began = Date()
-        let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
-        var forwarded = false
-        while children.contains(where: { $0.isRunning }) {
-            if stopSignals > 0 && !forwarded {
-                // The terminal already signalled the whole group; this covers a kill of the parent alone.
-                for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
-                forwarded = true
-            }
-            view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
-            Thread.sleep(forTimeInterval: 0.5)
+    @Option(help: "Run store: a path or sqlite:PATH.") var db: String
+    @Option(help: "The sweep to resume (default: the only one in the store).") var sweep: String?
+    @OptionGroup var options: SweepRunOptions
+
+    func run() throws {
+        let path = storePath(db)
+        guard db.contains("://") || FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no run store at \(path)")
         }
-        let summary = try store.summary(sweep: sweep)
-        view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
-        let failedWorkers = children.filter { $0.terminationStatus != 0 }.count
-        if stopSignals > 0 {
-            print("stopped; rerun the same command to resume")
-            throw ExitCode(130)
+        let store = try openRunStore(db)
+        let names = try store.sweepNames()
+        guard let name = sweep ?? (names.count == 1 ? names[0] : nil) else {
+            throw ValidationError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
         }
-        if failedWorkers > 0 { throw ValidationError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
+        guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
+        let json = try store.sweepConfigJSON(sweep: id)
+        let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(path) (sweep \(name))")
+        try runSweep(cfg, sweep: id, store: store, path: path, options: options)
+    }
+}
+
+/// Options shared by `sweep run` and `sweep resume`.
+struct SweepRunOptions: ParsableArguments {
+    @Option(help: "Worker processes (default: the config's).") var workers: Int?
+    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Flag(name: .customLong("retry-failed"), help: "Plan failed runs again before starting.") var retryFailed = false
+    @Option(name: .customLong("dry-run"),
+            help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
+    var dryRun: Double?
+}
+
+/// `sqlite:PATH` → PATH; other URLs are left for openRunStore to reject.
+func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url }
+
+/// Spawns the worker processes, shows progress until they exit, and reports how it ended.
+func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, options: SweepRunOptions) throws {
+    let n = options.workers ?? cfg.workers
+    guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
+    // Runs left "running" by killed workers of this machine resume now, not after their lease.
+    let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
+    if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
+    if options.retryFailed {
+        print("retrying \(try store.retryFailedRuns(sweep: sweep)) failed run(s)")
+    }
+
+    installStopHandler()
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    var children: [Process] = []
+    for k in 0..<n {
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(options.lease)"]
+        if let dryRun = options.dryRun {
+            p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
+                             "--overhead-per-token", "\(cfg.overheadPerToken)"]
+        }
+        p.environment = env
+        try p.run()
+        children.append(p)
+    }
+
+    let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
+    let began = Date()
+    let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
+    var forwarded = false
+    while children.contains(where: { $0.isRunning }) {
+        if stopSignals > 0 && !forwarded {
+            // The terminal already signalled the whole group; this covers a kill of the parent alone.
+            for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
+            forwarded = true
+        }
+        view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        Thread.sleep(forTimeInterval: 0.5)
+    }
+    let summary = try store.summary(sweep: sweep)
+    view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
+    let failedWorkers = children.filter { $0.terminationStatus != 0 }.count
+    if stopSignals > 0 {
+        print("stopped; rerun the same command to resume")
+        throw ExitCode(130)
+    }
+    if failedWorkers > 0 { throw ValidationError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
+    if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
+        print("some runs are still leased by other workers; rerun later to finish them")
     }
 }
 
@@ -231,7 +277,7 @@ struct SweepWorkerCommand: ParsableCommand {
     func run() throws {
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
         installStopHandler()
-        let store = try SQLiteRunStore(path: db)
+        let store = try openRunStore(db)
         var sweepID: Int64?
         if let sweep {
             guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
@@ -245,7 +291,7 @@ struct SweepWorkerCommand: ParsableCommand {
             executor = try SweepRuntime.makeExecutor()
         }
         let worker = Worker(store: store, executor: executor, name: "worker-\(id)",
-                            checkpointRoot: checkpointRoot(storePath: db), sweep: sweepID, lease: lease)
+                            checkpointRoot: checkpointRoot(storePath: storePath(db)), sweep: sweepID, lease: lease)
         let report = try worker.runUntilDone(shouldStop: { stopSignals > 0 })
         FileHandle.standardError.write(Data(String(
             format: "worker-%d: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
@@ -262,8 +308,10 @@ struct SweepStatusCommand: ParsableCommand {
     @Flag(help: "List every run.") var runs = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no run store at \(db)") }
-        let store = try SQLiteRunStore(path: db)
+        guard db.contains("://") || FileManager.default.fileExists(atPath: storePath(db)) else {
+            throw ValidationError("no run store at \(db)")
+        }
+        let store = try openRunStore(db)
         for name in try store.sweepNames() {
             guard let id = try store.sweepID(named: name) else { continue }
             let s = try store.summary(sweep: id)

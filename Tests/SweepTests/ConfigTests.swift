@@ -175,6 +175,13 @@ final class ConfigDecoderTests: XCTestCase {
         XCTAssertLessThan(estimateWallSeconds(plan.runs.map(model.seconds), workers: 2), 3600)
     }
 
+    func testSweepConfigRoundTripsThroughJSON() throws {
+        // `sweep resume` reads the config back from the JSON stored with the sweep.
+        let config = try SweepConfig.load(path: Self.configs.appendingPathComponent("laptop.toml").path)
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        XCTAssertEqual(try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "stored"), config)
+    }
+
     func testUnknownKeyInSweepConfigFile() throws {
         let dir = temporaryDirectory()
         let path = (dir as NSString).appendingPathComponent("bad.toml")

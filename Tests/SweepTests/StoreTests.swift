@@ -113,4 +113,27 @@ final class StoreTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no such table: nowhere"), "\($0)")
         }
     }
+
+    func testReleaseDeadRunsRetryFailedAndStoreURLs() throws {
+        let dir = temporaryDirectory()
+        let store = try openRunStore("sqlite:" + (dir as NSString).appendingPathComponent("s.sqlite"))
+        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan(schedules: [.matched]))
+        let alive = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "here", pid: 100, lease: 60))
+        let dead = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w2", host: "here", pid: 200, lease: 60))
+        let remote = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w3", host: "there", pid: 200, lease: 60))
+        XCTAssertEqual(try store.releaseDeadRuns(host: "here") { $0 == 100 }, 1)
+        let byID = Dictionary(uniqueKeysWithValues: try store.runs(sweep: sweep).map { ($0.id, $0) })
+        XCTAssertEqual(byID[alive.id]?.status, .running)
+        XCTAssertEqual(byID[dead.id]?.status, .planned)
+        XCTAssertEqual(byID[remote.id]?.status, .running, "another host's worker is left to its lease")
+
+        try store.failRun(alive.id, worker: "w1", message: "boom")
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.message, "boom")
+        XCTAssertEqual(try store.retryFailedRuns(sweep: sweep), 1)
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.status, .planned)
+
+        XCTAssertThrowsError(try openRunStore("postgresql://u@h:5432/db")) {
+            XCTAssertEqual($0 as? StoreError, .unsupportedURL("postgresql://u@h:5432/db"))
+        }
+    }
 }
