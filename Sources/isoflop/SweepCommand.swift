@@ -11,11 +11,17 @@ import Glibc
 enum SweepRuntime {
     /// Builds the executor each worker process trains runs with.
     static var makeExecutor: () throws -> RunExecutor = {
-        throw ValidationError("no trainer is connected to the sweep runner yet (SweepRuntime.makeExecutor)")
+        throw SweepCommandError("no trainer is connected to the sweep runner yet (SweepRuntime.makeExecutor); try --dry-run")
     }
     /// Optional quick measurement: seconds one run would take on one worker. When nil the
     /// config's throughput model is used.
     static var measureRunSeconds: ((PlannedRun) throws -> Double)? = nil
+}
+
+/// A failure to report in one line (no usage text, unlike ValidationError).
+struct SweepCommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Set by SIGINT/SIGTERM; polled by workers and the monitor.
@@ -136,7 +142,7 @@ struct SweepResumeCommand: ParsableCommand {
     func run() throws {
         let path = storePath(db)
         guard db.contains("://") || FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no run store at \(path)")
+            throw SweepCommandError("no run store at \(path)")
         }
         let store = try openRunStore(db)
         let names = try store.sweepNames()
@@ -167,6 +173,8 @@ func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.
 func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, options: SweepRunOptions) throws {
     let n = options.workers ?? cfg.workers
     guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
+    // Fail here, once and clearly, rather than in every worker when no trainer is connected.
+    if options.dryRun == nil { _ = try SweepRuntime.makeExecutor() }
     // Runs left "running" by killed workers of this machine resume now, not after their lease.
     let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
     if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
@@ -183,6 +191,8 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, o
         let p = Process()
         p.executableURL = exe
         p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(options.lease)"]
+        // A live view owns the terminal; workers report their logging share only in plain mode.
+        if isatty(STDOUT_FILENO) == 0 { p.arguments!.append("--report") }
         if let dryRun = options.dryRun {
             p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
                              "--overhead-per-token", "\(cfg.overheadPerToken)"]
@@ -212,7 +222,7 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, o
         print("stopped; rerun the same command to resume")
         throw ExitCode(130)
     }
-    if failedWorkers > 0 { throw ValidationError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
+    if failedWorkers > 0 { throw SweepCommandError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
     if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
         print("some runs are still leased by other workers; rerun later to finish them")
     }
@@ -269,6 +279,7 @@ struct SweepWorkerCommand: ParsableCommand {
     @Option(help: "Only runs of this sweep (default: any sweep in the store).") var sweep: String?
     @Option(help: "Worker number, used in its name.") var id: Int = 0
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Flag(help: "Print what the worker did and its share of time writing metrics.") var report = false
     @Option(name: .customLong("dry-run"), help: "Pretend to train, this many times faster than the throughput model.")
     var dryRun: Double?
     @Option(name: .customLong("flops-per-second"), help: "Throughput model of the dry run.") var flopsPerSecond: Double = 5.7e10
@@ -293,10 +304,10 @@ struct SweepWorkerCommand: ParsableCommand {
         let worker = Worker(store: store, executor: executor, name: "worker-\(id)",
                             checkpointRoot: checkpointRoot(storePath: storePath(db)), sweep: sweepID, lease: lease)
         let report = try worker.runUntilDone(shouldStop: { stopSignals > 0 })
-        FileHandle.standardError.write(Data(String(
+        if self.report { FileHandle.standardError.write(Data(String(
             format: "worker-%d: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
             id, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
-            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8))
+            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
         if report.stopped > 0 || stopSignals > 0 { throw ExitCode(130) }
     }
 }
@@ -309,7 +320,7 @@ struct SweepStatusCommand: ParsableCommand {
 
     func run() throws {
         guard db.contains("://") || FileManager.default.fileExists(atPath: storePath(db)) else {
-            throw ValidationError("no run store at \(db)")
+            throw SweepCommandError("no run store at \(db)")
         }
         let store = try openRunStore(db)
         for name in try store.sweepNames() {
