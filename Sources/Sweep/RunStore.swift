@@ -98,7 +98,8 @@ public struct SweepSummary: Sendable {
     public init() {}
 }
 
-/// The run store of a sweep. Claims are atomic: two workers never hold the same run.
+/// The run store of a sweep. Claims are atomic: two workers never hold the same run. One store
+/// object per thread (the SQLite one wraps a single connection); open one per worker.
 public protocol RunStore: AnyObject {
     /// Creates the sweep with its runs, or returns the existing sweep of that name when its
     /// runs are the same (rerunning a command resumes); different runs → `sweepConflict`.
