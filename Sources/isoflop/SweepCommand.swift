@@ -1,6 +1,345 @@
+// `isoflop sweep`: plan a sweep, run it with worker processes over one SQLite store, show
+// its status. Training itself comes through SweepRuntime.makeExecutor.
 import ArgumentParser
+import Foundation
+import Sweep
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hooks the command layer needs from the trainer; the training code sets them at startup.
+enum SweepRuntime {
+    /// Builds the executor each worker process trains runs with.
+    static var makeExecutor: () throws -> RunExecutor = {
+        throw SweepCommandError("no trainer is connected to the sweep runner yet (SweepRuntime.makeExecutor); try --dry-run")
+    }
+    /// Optional quick measurement: seconds one run would take on one worker. When nil the
+    /// config's throughput model is used.
+    static var measureRunSeconds: ((PlannedRun) throws -> Double)? = nil
+}
+
+/// A failure to report in one line (no usage text, unlike ValidationError).
+struct SweepCommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Set by SIGINT/SIGTERM; polled by workers and the monitor.
+private var stopSignals: sig_atomic_t = 0
+
+private func installStopHandler() {
+    signal(SIGINT) { _ in stopSignals += 1 }
+    signal(SIGTERM) { _ in stopSignals += 1 }
+}
+
+/// Whether a process exists and is not a zombie (a killed worker nobody has reaped yet).
+func processIsAlive(_ pid: Int) -> Bool {
+    guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    return !stat[stat.index(after: close)...].hasPrefix(" Z")
+}
 
 struct SweepCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sweep", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'sweep' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Plan, run and inspect IsoFLOP sweeps.",
+        subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepResumeCommand.self, SweepStatusCommand.self,
+                      SweepWorkerCommand.self])
+}
+
+/// The default store of a config: runs/<name>/sweep.sqlite.
+func defaultStorePath(_ config: SweepConfig) -> String { "runs/\(config.name)/sweep.sqlite" }
+
+func checkpointRoot(storePath: String) -> String {
+    ((storePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("checkpoints")
+}
+
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s.rounded())
+    if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+    if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+    return "\(t)s"
+}
+
+/// Pads to |width| characters, on the left for positive widths (right-aligned), else on the right.
+func pad(_ s: String, _ width: Int) -> String {
+    let fill = String(repeating: " ", count: max(0, abs(width) - s.count))
+    return width < 0 ? s + fill : fill + s
+}
+
+func formatCount(_ n: Int) -> String {
+    if n >= 10_000_000 { return String(format: "%.1fM", Double(n) / 1e6) }
+    if n >= 10_000 { return String(format: "%.0fk", Double(n) / 1e3) }
+    return "\(n)"
+}
+
+struct SweepPlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the runs a sweep config plans, with FLOPs and an estimated time.")
+
+    @Argument(help: "Sweep config (TOML).") var config: String
+    @Option(help: "Workers for the time estimate (default: the config's).") var workers: Int?
+    @Option(name: .customLong("unique-tokens"), help: "Unique training tokens, for the epochs column (default: the config's).")
+    var uniqueTokens: Int?
+
+    func run() throws {
+        let cfg = try SweepConfig.load(path: config)
+        let plan = try Planner.plan(cfg, uniqueTrainingTokens: uniqueTokens)
+        let model = ThroughputModel(flopsPerSecond: cfg.flopsPerSecond, overheadPerToken: cfg.overheadPerToken)
+        var seconds: [Double] = []
+        print("sweep \(cfg.name): \(plan.runs.count) runs, corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
+        let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
+                                       ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
+        print(header.map { pad($0.0, $0.1) }.joined(separator: " "))
+        for r in plan.runs {
+            let s = try SweepRuntime.measureRunSeconds?(r) ?? model.seconds(r)
+            seconds.append(s)
+            print(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
+                                                           r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
+                  + pad(formatCount(r.tokens), 9) + String(format: " %6.2f %8.2e ", r.epochs, r.peakLR)
+                  + pad(r.schedule.rawValue, -8) + " " + pad(formatDuration(s), 8))
+        }
+        let w = workers ?? cfg.workers
+        print(String(format: "total %.3g FLOPs, %.3g tokens; estimated %@ on %d workers (%@ of single-worker time)",
+                     plan.totalFLOPs, Double(plan.runs.reduce(0) { $0 + $1.tokens }),
+                     formatDuration(estimateWallSeconds(seconds, workers: w)), w,
+                     formatDuration(seconds.reduce(0, +))))
+        for warning in plan.warnings { print("warning: \(warning)") }
+    }
+}
+
+struct SweepRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Plan a sweep into its store and train it with worker processes; rerunning resumes.")
+
+    @Argument(help: "Sweep config (TOML).") var config: String
+    @Option(help: "Run store: a path or sqlite:PATH (default: runs/<name>/sweep.sqlite).") var db: String?
+    @OptionGroup var options: SweepRunOptions
+
+    func run() throws {
+        let cfg = try SweepConfig.load(path: config)
+        let plan = try Planner.plan(cfg)
+        let path = storePath(db ?? defaultStorePath(cfg))
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let store = try openRunStore(path)
+        let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)
+        let sweep = try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs)
+        try runSweep(cfg, sweep: sweep, store: store, path: path, options: options)
+    }
+}
+
+struct SweepResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Finish a sweep already planned in a store (same as rerunning `sweep run`).")
+
+    @Option(help: "Run store: a path or sqlite:PATH.") var db: String
+    @Option(help: "The sweep to resume (default: the only one in the store).") var sweep: String?
+    @OptionGroup var options: SweepRunOptions
+
+    func run() throws {
+        let path = storePath(db)
+        guard db.contains("://") || FileManager.default.fileExists(atPath: path) else {
+            throw SweepCommandError("no run store at \(path)")
+        }
+        let store = try openRunStore(db)
+        let names = try store.sweepNames()
+        guard let name = sweep ?? (names.count == 1 ? names[0] : nil) else {
+            throw ValidationError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
+        }
+        guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
+        let json = try store.sweepConfigJSON(sweep: id)
+        let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(path) (sweep \(name))")
+        try runSweep(cfg, sweep: id, store: store, path: path, options: options)
+    }
+}
+
+/// Options shared by `sweep run` and `sweep resume`.
+struct SweepRunOptions: ParsableArguments {
+    @Option(help: "Worker processes (default: the config's).") var workers: Int?
+    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Flag(name: .customLong("retry-failed"), help: "Plan failed runs again before starting.") var retryFailed = false
+    @Option(name: .customLong("dry-run"),
+            help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
+    var dryRun: Double?
+}
+
+/// `sqlite:PATH` → PATH; other URLs are left for openRunStore to reject.
+func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url }
+
+/// Spawns the worker processes, shows progress until they exit, and reports how it ended.
+func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, options: SweepRunOptions) throws {
+    let n = options.workers ?? cfg.workers
+    guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
+    // Fail here, once and clearly, rather than in every worker when no trainer is connected.
+    if options.dryRun == nil { _ = try SweepRuntime.makeExecutor() }
+    // Runs left "running" by killed workers of this machine resume now, not after their lease.
+    let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
+    if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
+    if options.retryFailed {
+        print("retrying \(try store.retryFailedRuns(sweep: sweep)) failed run(s)")
+    }
+
+    installStopHandler()
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    var children: [Process] = []
+    for k in 0..<n {
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(options.lease)"]
+        // A live view owns the terminal; workers report their logging share only in plain mode.
+        if isatty(STDOUT_FILENO) == 0 { p.arguments!.append("--report") }
+        if let dryRun = options.dryRun {
+            p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
+                             "--overhead-per-token", "\(cfg.overheadPerToken)"]
+        }
+        p.environment = env
+        try p.run()
+        children.append(p)
+    }
+
+    let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
+    let began = Date()
+    let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
+    var forwarded = false
+    while children.contains(where: { $0.isRunning }) {
+        if stopSignals > 0 && !forwarded {
+            // The terminal already signalled the whole group; this covers a kill of the parent alone.
+            for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
+            forwarded = true
+        }
+        view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        Thread.sleep(forTimeInterval: 0.5)
+    }
+    let summary = try store.summary(sweep: sweep)
+    view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
+    let failedWorkers = children.filter { $0.terminationStatus != 0 }.count
+    if stopSignals > 0 {
+        print("stopped; rerun the same command to resume")
+        throw ExitCode(130)
+    }
+    if failedWorkers > 0 { throw SweepCommandError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
+    if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
+        print("some runs are still leased by other workers; rerun later to finish them")
+    }
+}
+
+/// The live view: one block redrawn in place on a terminal, plain lines otherwise.
+final class ProgressView {
+    let live: Bool
+    var drawnLines = 0
+    var lastPlain = ""
+    var lastPlainTime = Date.distantPast
+
+    init(live: Bool) { self.live = live }
+
+    func draw(_ s: SweepSummary, began: Date, startFLOPs: Double, final: Bool = false) {
+        let finished = (s.byStatus[.done] ?? 0) + (s.byStatus[.diverged] ?? 0) + (s.byStatus[.failed] ?? 0)
+        let elapsed = Date().timeIntervalSince(began)
+        let rate = (s.doneFLOPs - startFLOPs) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? (s.totalFLOPs - s.doneFLOPs) / rate : .infinity
+        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %.3g/%.3g (%.1f%%)  elapsed %@  ETA %@",
+                            finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, s.doneFLOPs,
+                            s.totalFLOPs, 100 * s.doneFLOPs / max(s.totalFLOPs, 1), formatDuration(elapsed),
+                            final ? "-" : formatDuration(eta))]
+        for r in s.running.sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
+            lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,
+                                r.lastLoss.map { String(format: "%.4f", $0) } ?? "-"))
+        }
+        if live {
+            var out = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
+            for l in lines { out += "\u{1B}[2K" + l + "\n" }
+            // Clear lines left over from a taller previous frame.
+            for _ in lines.count..<max(drawnLines, lines.count) { out += "\u{1B}[2K\n" }
+            print(out, terminator: "")
+            drawnLines = max(drawnLines, lines.count)
+        } else {
+            // Plain lines: the summary when a run finishes, and at most every 30 s otherwise.
+            let head = lines[0].components(separatedBy: "  FLOPs")[0]
+            if head != lastPlain || final || Date().timeIntervalSince(lastPlainTime) >= 30 {
+                print(lines.joined(separator: "\n"))
+                lastPlain = head
+                lastPlainTime = Date()
+            }
+        }
+        fflush(stdout)
+    }
+}
+
+struct SweepWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Claim and train runs from a store until none are left.",
+        shouldDisplay: false)
+
+    @Option(help: "Run store.") var db: String
+    @Option(help: "Only runs of this sweep (default: any sweep in the store).") var sweep: String?
+    @Option(help: "Worker number, used in its name.") var id: Int = 0
+    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Flag(help: "Print what the worker did and its share of time writing metrics.") var report = false
+    @Option(name: .customLong("dry-run"), help: "Pretend to train, this many times faster than the throughput model.")
+    var dryRun: Double?
+    @Option(name: .customLong("flops-per-second"), help: "Throughput model of the dry run.") var flopsPerSecond: Double = 5.7e10
+    @Option(name: .customLong("overhead-per-token"), help: "Throughput model of the dry run.") var overheadPerToken: Double = 4.4e-6
+
+    func run() throws {
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
+        installStopHandler()
+        let store = try openRunStore(db)
+        var sweepID: Int64?
+        if let sweep {
+            guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
+            sweepID = found
+        }
+        let executor: RunExecutor
+        if let dryRun {
+            executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: flopsPerSecond,
+                                                                  overheadPerToken: overheadPerToken), speedup: dryRun)
+        } else {
+            executor = try SweepRuntime.makeExecutor()
+        }
+        let worker = Worker(store: store, executor: executor, name: "worker-\(id)",
+                            checkpointRoot: checkpointRoot(storePath: storePath(db)), sweep: sweepID, lease: lease)
+        let report = try worker.runUntilDone(shouldStop: { stopSignals > 0 })
+        if self.report { FileHandle.standardError.write(Data(String(
+            format: "worker-%d: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
+            id, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
+            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
+        if report.stopped > 0 || stopSignals > 0 { throw ExitCode(130) }
+    }
+}
+
+struct SweepStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Runs by state, FLOPs done and results of every sweep in a store.")
+
+    @Option(help: "Run store.") var db: String
+    @Flag(help: "List every run.") var runs = false
+
+    func run() throws {
+        guard db.contains("://") || FileManager.default.fileExists(atPath: storePath(db)) else {
+            throw SweepCommandError("no run store at \(db)")
+        }
+        let store = try openRunStore(db)
+        for name in try store.sweepNames() {
+            guard let id = try store.sweepID(named: name) else { continue }
+            let s = try store.summary(sweep: id)
+            let states = RunStatus.allCases.map { "\($0.rawValue) \(s.byStatus[$0] ?? 0)" }.joined(separator: ", ")
+            print(String(format: "sweep %@: %d runs (%@); FLOPs %.3g of %.3g (%.1f%%)", name, s.total, states,
+                         s.doneFLOPs, s.totalFLOPs, 100 * s.doneFLOPs / max(s.totalFLOPs, 1)))
+            for r in s.running {
+                print("  \(r.worker ?? "?") (pid \(r.pid ?? 0) on \(r.host ?? "?")): \(r.plan.key) step \(r.step)/\(r.plan.steps)")
+            }
+            guard runs else { continue }
+            for r in try store.runs(sweep: id) {
+                let loss = r.finalEvalLoss ?? r.finalTrainLoss ?? r.lastLoss
+                print(String(format: "  %4d ", Int(r.id)) + pad(r.plan.key, -34) + " " + pad(r.status.rawValue, -8)
+                      + String(format: " step %6d/%-6d loss ", r.step, r.plan.steps)
+                      + (loss.map { String(format: "%.4f", $0) } ?? "-")
+                      + (r.tokensPerSecond.map { String(format: "  %.0f tok/s", $0) } ?? ""))
+            }
+        }
+    }
 }

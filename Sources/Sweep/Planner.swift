@@ -1,0 +1,191 @@
+// The planner: turns a sweep config into runs (budget × shape × schedule) with their steps,
+// tokens, epochs, learning rate and schedule lengths, and estimates the sweep's wall time.
+import Foundation
+import Model
+
+/// Everything a trainer needs to carry out one run of a sweep; stored as JSON with the run.
+public struct PlannedRun: Codable, Hashable, Sendable {
+    /// Unique within a sweep: budget, shape and schedule.
+    public var key: String
+    public var budget: Double
+    public var model: GPTConfig
+    public var schedule: Schedule
+    public var steps: Int
+    public var batchSize: Int
+    /// Tokens trained on: steps × batch × context.
+    public var tokens: Int
+    /// FLOPs actually spent: tokens × training FLOPs per token (≤ budget, steps are floored).
+    public var flops: Double
+    public var flopsPerToken: Double
+    public var parameters: Int
+    public var nonEmbeddingParameters: Int
+    /// Passes over the unique training tokens; 0 when their count is unknown.
+    public var epochs: Double
+    public var peakLR: Double
+    public var minLRFraction: Double
+    public var warmupSteps: Int
+    /// Length of the cosine cycle: `steps` for matched, the sweep's cycle for fixed.
+    public var cycleSteps: Int
+    /// Linear cooldown steps at the end (wsd only, else 0).
+    public var cooldownSteps: Int
+    public var evalEvery: Int
+    public var evalBatches: Int
+    public var checkpointEvery: Int
+    public var seed: Int
+    public var trainTokens: String
+    public var evalTokens: String
+    public var tokenizer: String
+    public var corpus: String
+}
+
+/// The plan of a whole sweep.
+public struct SweepPlan: Sendable {
+    public var config: SweepConfig
+    public var runs: [PlannedRun]
+    /// The `fixed` schedule's cycle, shared by every fixed run (recorded with each).
+    public var fixedCycle: Int
+    public var warnings: [String]
+
+    public var totalFLOPs: Double { runs.reduce(0) { $0 + $1.flops } }
+}
+
+public enum PlanError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let s): return "sweep plan: \(s)"
+        }
+    }
+}
+
+/// Steps for a budget: floor(C / (batch tokens × training FLOPs per token)).
+public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int) -> Int {
+    Int((budget / (Double(batch * model.context) * model.trainingFLOPsPerToken)).rounded(.down))
+}
+
+public enum Planner {
+    /// Plans every budget × shape × schedule. `uniqueTrainingTokens` overrides the config's
+    /// `unique_tokens` (e.g. from the token file's sidecar) for the epochs column.
+    public static func plan(_ config: SweepConfig, uniqueTrainingTokens: Int? = nil) throws -> SweepPlan {
+        guard config.batch > 0, config.context > 0 else { throw PlanError.invalid("batch and context must be positive") }
+        guard !config.budgets.isEmpty || !config.budgetGrids.isEmpty else { throw PlanError.invalid("no budgets") }
+        guard !config.schedules.isEmpty else { throw PlanError.invalid("no schedules") }
+        let family = try config.familyShapes()
+        let unique = uniqueTrainingTokens ?? config.uniqueTokens
+        var warnings: [String] = []
+
+        // Shapes per budget: the explicit grid where one is given, else the nearest in ln N.
+        var grids: [(Double, [GPTConfig])] = []
+        var budgets = config.budgets
+        for g in config.budgetGrids where !budgets.contains(g.flops) { budgets.append(g.flops) }
+        for c in budgets.sorted() {
+            if let explicit = config.budgetGrids.first(where: { $0.flops == c }) {
+                let shapes = explicit.shapes.map(config.model)
+                for s in shapes { try s.validate() }
+                grids.append((c, shapes.sorted { $0.parameters < $1.parameters }))
+            } else {
+                let shapes = gridShapes(family, budget: c, grid: config.grid)
+                if shapes.isEmpty { throw PlanError.invalid("no family shape within the grid width of budget \(c)") }
+                grids.append((c, shapes))
+            }
+        }
+
+        var longest = 0
+        for (c, shapes) in grids {
+            for m in shapes { longest = max(longest, stepsForBudget(c, model: m, batch: config.batch)) }
+        }
+        let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
+
+        var runs: [PlannedRun] = []
+        for (c, shapes) in grids {
+            for m in shapes {
+                let steps = stepsForBudget(c, model: m, batch: config.batch)
+                guard steps >= 1 else {
+                    warnings.append("budget \(formatFLOPs(c)) is less than one step of \(m.description); skipped")
+                    continue
+                }
+                let tokens = steps * config.batch * config.context
+                let epochs = unique > 0 ? Double(tokens) / Double(unique) : 0
+                if epochs > 4 {
+                    warnings.append(String(format: "budget %@, d=%d L=%d: %.1f epochs over the training tokens (> 4 repeats)",
+                                           formatFLOPs(c), m.d, m.layers, epochs))
+                }
+                for schedule in config.schedules {
+                    if schedule == .fixed && cycle < steps {
+                        warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
+                    }
+                    let warmup = max(config.warmupMin, Int((config.warmupFraction * Double(steps)).rounded()))
+                    runs.append(PlannedRun(
+                        key: runKey(budget: c, model: m, schedule: schedule),
+                        budget: c, model: m, schedule: schedule, steps: steps, batchSize: config.batch,
+                        tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
+                        flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
+                        nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
+                        peakLR: config.lr.peak(d: m.d, steps: steps, batch: config.batch), minLRFraction: 0.1,
+                        warmupSteps: min(warmup, steps),
+                        cycleSteps: schedule == .fixed ? cycle : steps,
+                        cooldownSteps: schedule == .wsd ? Int((config.cooldownFraction * Double(steps)).rounded()) : 0,
+                        evalEvery: config.evalEvery, evalBatches: config.evalBatches,
+                        checkpointEvery: config.checkpointEvery, seed: config.seed,
+                        trainTokens: config.trainTokens, evalTokens: config.evalTokens,
+                        tokenizer: config.tokenizer, corpus: config.corpus))
+                }
+            }
+        }
+        return SweepPlan(config: config, runs: runs, fixedCycle: cycle, warnings: warnings)
+    }
+
+    /// The `grid.sizes` family shapes nearest in ln N to the predicted optimum, within a factor
+    /// `grid.width` of it, in order of N.
+    public static func gridShapes(_ family: [GPTConfig], budget: Double, grid: GridConfig) -> [GPTConfig] {
+        let target = log(grid.predictedOptimum(budget: budget))
+        let limit = log(max(grid.width, 1))
+        let near = family
+            .map { ($0, abs(log(Double($0.parameters)) - target)) }
+            .filter { $0.1 <= limit + 1e-12 }
+            .sorted { $0.1 < $1.1 }
+            .prefix(grid.sizes)
+            .map { $0.0 }
+        return near.sorted { $0.parameters < $1.parameters }
+    }
+
+    static func runKey(budget: Double, model: GPTConfig, schedule: Schedule) -> String {
+        "C=\(formatFLOPs(budget)) d=\(model.d) L=\(model.layers) h=\(model.headSize) \(schedule.rawValue)"
+    }
+}
+
+/// Seconds one run takes under a throughput model, per worker.
+public struct ThroughputModel: Sendable {
+    public var flopsPerSecond: Double
+    public var overheadPerToken: Double
+
+    public init(flopsPerSecond: Double, overheadPerToken: Double) {
+        self.flopsPerSecond = flopsPerSecond
+        self.overheadPerToken = overheadPerToken
+    }
+
+    public func seconds(_ run: PlannedRun) -> Double {
+        Double(run.tokens) * (run.flopsPerToken / flopsPerSecond + overheadPerToken)
+    }
+}
+
+/// Wall time of the runs on `workers` parallel workers when each takes the next run as it
+/// frees up, longest first (the order the store hands runs out).
+public func estimateWallSeconds(_ runSeconds: [Double], workers: Int) -> Double {
+    var free = [Double](repeating: 0, count: max(workers, 1))
+    for s in runSeconds.sorted(by: >) {
+        let i = free.indices.min { free[$0] < free[$1] }!
+        free[i] += s
+    }
+    return free.max() ?? 0
+}
+
+/// 1e12 → "1e12", 3e11 → "3e11", 2.5e10 → "2.5e10".
+public func formatFLOPs(_ c: Double) -> String {
+    guard c > 0, c.isFinite else { return "\(c)" }
+    let e = Int(log10(c).rounded(.down))
+    let m = c / pow(10, Double(e))
+    let ms = abs(m - m.rounded()) < 1e-9 ? "\(Int(m.rounded()))" : String(format: "%.3g", m)
+    return "\(ms)e\(e)"
+}

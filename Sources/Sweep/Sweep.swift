@@ -1,1 +1,0 @@
-// The Sweep target of isoflop; see DESIGN.md for its place in the layout.

@@ -1,0 +1,239 @@
+// The sweep config (configs/*.toml): data, budgets, model family, schedules, learning-rate
+// rule and cadences. Keys are snake_case in the file; every key is documented in configs/.
+import Foundation
+import Model
+
+/// The learning-rate schedule after linear warmup (DESIGN.md, Schedules).
+public enum Schedule: String, Codable, Hashable, Sendable, CaseIterable {
+    /// Cosine from peak to 0.1 × peak over exactly the run's steps (Chinchilla).
+    case matched
+    /// The same cosine over one cycle shared by the whole sweep, cut where the run ends.
+    case fixed
+    case constant
+    /// Warmup, stable, linear cooldown over the last `cooldown_fraction` of the steps.
+    case wsd
+}
+
+/// One model shape as written in a config: `{ d = 48, L = 1, head = 48 }`.
+public struct ShapeSpec: Codable, Hashable, Sendable {
+    public var d: Int
+    /// Number of blocks; when absent the family's depth rule picks it.
+    public var L: Int?
+    /// Head size; 32 when absent.
+    public var head: Int?
+
+    public init(d: Int, L: Int? = nil, head: Int? = nil) {
+        self.d = d
+        self.L = L
+        self.head = head
+    }
+}
+
+/// The gpt-mini family the planner chooses from.
+public struct FamilyConfig: Codable, Hashable, Sendable {
+    /// Widths (multiples of 32) whose depth comes from the rule L = ceil(d / depth_step).
+    public var widths: [Int] = []
+    /// Width per block in the depth rule: d = 32, 64 → L = 1; 96, 128 → 2; 160, 192 → 3 at 64.
+    public var depthStep: Int = 64
+    /// Extra shapes with an explicit depth or head size (e.g. one head of 16 or of 48).
+    public var shapes: [ShapeSpec] = []
+
+    enum CodingKeys: String, CodingKey {
+        case widths, depthStep = "depth_step", shapes
+    }
+
+    public init(widths: [Int] = [], depthStep: Int = 64, shapes: [ShapeSpec] = []) {
+        self.widths = widths
+        self.depthStep = depthStep
+        self.shapes = shapes
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? []
+        depthStep = try c.decodeIfPresent(Int.self, forKey: .depthStep) ?? 64
+        shapes = try c.decodeIfPresent([ShapeSpec].self, forKey: .shapes) ?? []
+    }
+
+    /// The depth rule: L = ceil(d / depthStep), at least 1.
+    public func depth(forWidth d: Int) -> Int { max(1, (d + depthStep - 1) / depthStep) }
+}
+
+/// How each budget's sizes are chosen: the `sizes` family members nearest (in ln N) to the
+/// predicted optimum N_opt = coefficient × C^exponent, within a factor `width` either side.
+public struct GridConfig: Codable, Hashable, Sendable {
+    public var sizes: Int = 7
+    public var width: Double = 4
+    public var coefficient: Double = 2.2e-3
+    public var exponent: Double = 0.62
+
+    public init(sizes: Int = 7, width: Double = 4, coefficient: Double = 2.2e-3, exponent: Double = 0.62) {
+        self.sizes = sizes
+        self.width = width
+        self.coefficient = coefficient
+        self.exponent = exponent
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sizes = try c.decodeIfPresent(Int.self, forKey: .sizes) ?? 7
+        width = try c.decodeIfPresent(Double.self, forKey: .width) ?? 4
+        coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? 2.2e-3
+        exponent = try c.decodeIfPresent(Double.self, forKey: .exponent) ?? 0.62
+    }
+
+    public func predictedOptimum(budget: Double) -> Double { coefficient * pow(budget, exponent) }
+}
+
+/// An explicit list of shapes for one budget, overriding the automatic grid.
+public struct BudgetGrid: Codable, Hashable, Sendable {
+    public var flops: Double
+    public var shapes: [ShapeSpec]
+
+    public init(flops: Double, shapes: [ShapeSpec]) {
+        self.flops = flops
+        self.shapes = shapes
+    }
+}
+
+/// Peak LR (REFERENCE.md §2): ln lr = intercept + width·ln(d/128) + steps·ln(steps/300)
+/// + batch8·log_4(32/batch), clipped to [min, max]. The batch term is the measured batch-8
+/// shift, interpolated in log batch: full at batch 8, zero at batch 32.
+public struct LRRule: Codable, Hashable, Sendable {
+    public var intercept: Double = -5.944
+    public var width: Double = -0.425
+    public var steps: Double = 0.408
+    public var batch8: Double = -0.402
+    public var min: Double = 3e-4
+    public var max: Double = 1.6e-2
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let base = LRRule.init()
+        intercept = try c.decodeIfPresent(Double.self, forKey: .intercept) ?? base.intercept
+        width = try c.decodeIfPresent(Double.self, forKey: .width) ?? base.width
+        steps = try c.decodeIfPresent(Double.self, forKey: .steps) ?? base.steps
+        batch8 = try c.decodeIfPresent(Double.self, forKey: .batch8) ?? base.batch8
+        min = try c.decodeIfPresent(Double.self, forKey: .min) ?? base.min
+        max = try c.decodeIfPresent(Double.self, forKey: .max) ?? base.max
+    }
+
+    public func peak(d: Int, steps runSteps: Int, batch: Int) -> Double {
+        let lnLR = intercept + width * log(Double(d) / 128) + steps * log(Double(Swift.max(runSteps, 1)) / 300)
+            + batch8 * log(32 / Double(batch)) / log(4)
+        return Swift.min(max, Swift.max(min, exp(lnLR)))
+    }
+}
+
+/// A whole sweep, as read from configs/*.toml.
+public struct SweepConfig: Codable, Hashable, Sendable {
+    public var name: String
+    /// Corpus name (e.g. "pydocs"); informational, recorded with every run.
+    public var corpus: String
+    /// Token files (uint16) for training and evaluation, and the tokenizer they were made with.
+    public var trainTokens: String
+    public var evalTokens: String
+    public var tokenizer: String
+    public var vocab: Int
+    /// Unique training tokens, for the epochs column; 0 = unknown.
+    public var uniqueTokens: Int = 0
+    public var budgets: [Double]
+    public var family: FamilyConfig
+    public var grid: GridConfig = GridConfig()
+    public var budgetGrids: [BudgetGrid] = []
+    public var batch: Int
+    public var context: Int = 128
+    public var schedules: [Schedule] = [.matched]
+    /// Cycle of the `fixed` schedule in steps; 0 = the longest run's steps.
+    public var fixedCycle: Int = 0
+    /// Fraction of steps spent in the linear cooldown of `wsd`.
+    public var cooldownFraction: Double = 0.2
+    public var lr: LRRule = LRRule()
+    public var warmupMin: Int = 10
+    public var warmupFraction: Double = 0.05
+    public var evalEvery: Int = 100
+    public var evalBatches: Int = 8
+    public var checkpointEvery: Int = 500
+    public var seed: Int = 1
+    public var workers: Int = 2
+    /// Throughput model for time estimates (seconds per token = flops/token / flops_per_second
+    /// + overhead_per_token), per worker.
+    public var flopsPerSecond: Double = 8e9
+    public var overheadPerToken: Double = 2e-6
+
+    enum CodingKeys: String, CodingKey {
+        case name, corpus, trainTokens = "train_tokens", evalTokens = "eval_tokens", tokenizer, vocab
+        case uniqueTokens = "unique_tokens", budgets, family, grid, budgetGrids = "budget_grid", batch, context
+        case schedules, fixedCycle = "fixed_cycle", cooldownFraction = "cooldown_fraction", lr
+        case warmupMin = "warmup_min", warmupFraction = "warmup_fraction", evalEvery = "eval_every"
+        case evalBatches = "eval_batches", checkpointEvery = "checkpoint_every", seed, workers
+        case flopsPerSecond = "flops_per_second", overheadPerToken = "overhead_per_token"
+    }
+
+    public init(name: String, corpus: String, trainTokens: String, evalTokens: String, tokenizer: String,
+                vocab: Int, budgets: [Double], family: FamilyConfig, batch: Int) {
+        self.name = name
+        self.corpus = corpus
+        self.trainTokens = trainTokens
+        self.evalTokens = evalTokens
+        self.tokenizer = tokenizer
+        self.vocab = vocab
+        self.budgets = budgets
+        self.family = family
+        self.batch = batch
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        corpus = try c.decode(String.self, forKey: .corpus)
+        trainTokens = try c.decode(String.self, forKey: .trainTokens)
+        evalTokens = try c.decode(String.self, forKey: .evalTokens)
+        tokenizer = try c.decode(String.self, forKey: .tokenizer)
+        vocab = try c.decode(Int.self, forKey: .vocab)
+        budgets = try c.decode([Double].self, forKey: .budgets)
+        family = try c.decode(FamilyConfig.self, forKey: .family)
+        batch = try c.decode(Int.self, forKey: .batch)
+        uniqueTokens = try c.decodeIfPresent(Int.self, forKey: .uniqueTokens) ?? uniqueTokens
+        grid = try c.decodeIfPresent(GridConfig.self, forKey: .grid) ?? grid
+        budgetGrids = try c.decodeIfPresent([BudgetGrid].self, forKey: .budgetGrids) ?? []
+        context = try c.decodeIfPresent(Int.self, forKey: .context) ?? context
+        schedules = try c.decodeIfPresent([Schedule].self, forKey: .schedules) ?? schedules
+        fixedCycle = try c.decodeIfPresent(Int.self, forKey: .fixedCycle) ?? fixedCycle
+        cooldownFraction = try c.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? cooldownFraction
+        lr = try c.decodeIfPresent(LRRule.self, forKey: .lr) ?? lr
+        warmupMin = try c.decodeIfPresent(Int.self, forKey: .warmupMin) ?? warmupMin
+        warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? warmupFraction
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? evalEvery
+        evalBatches = try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? evalBatches
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? checkpointEvery
+        seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? seed
+        workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
+        flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond) ?? flopsPerSecond
+        overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
+    }
+
+    /// Reads and strictly decodes a sweep config file (TOML, or JSON by extension).
+    public static func load(path: String) throws -> SweepConfig {
+        try ConfigDecoder.decode(SweepConfig.self, contentsOf: path)
+    }
+
+    /// Every shape of the family as a model config of this sweep's vocabulary and context.
+    public func familyShapes() throws -> [GPTConfig] {
+        var out: [GPTConfig] = []
+        for d in family.widths {
+            out.append(GPTConfig(vocabSize: vocab, context: context, d: d, layers: family.depth(forWidth: d)))
+        }
+        for s in family.shapes { out.append(model(s)) }
+        for m in out { try m.validate() }
+        var seen = Set<GPTConfig>()
+        return out.filter { seen.insert($0).inserted }.sorted { $0.parameters < $1.parameters }
+    }
+
+    public func model(_ s: ShapeSpec) -> GPTConfig {
+        GPTConfig(vocabSize: vocab, context: context, d: s.d, layers: s.L ?? family.depth(forWidth: s.d),
+                  headSize: s.head ?? 32)
+    }
+}

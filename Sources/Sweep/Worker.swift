@@ -1,0 +1,144 @@
+// Workers: claim runs from the store until none are left, hand each to a RunExecutor (the
+// trainer), log its metrics in batches, renew the lease, and record how the run ended.
+import Foundation
+
+/// Where an executor logs its steps. `flush()` must be called at each checkpoint so that the
+/// stored metrics never lag the checkpoint a resumed run starts from.
+public protocol MetricSink: AnyObject {
+    func log(_ row: MetricRow) throws
+    func flush() throws
+}
+
+/// Carries out one planned run. The lead's implementation drives the real Trainer; tests use
+/// doubles. Contract: resume from the newest checkpoint in `checkpointDirectory` if there is
+/// one; log every step (or every few) to `log`, calling `log.flush()` after each checkpoint;
+/// poll `shouldStop` and, when it turns true, checkpoint and return `.stopped`. Errors thrown
+/// by `log` (e.g. `StoreError.notOwner` when the lease was lost) must be rethrown, not swallowed.
+public protocol RunExecutor {
+    func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
+                 shouldStop: () -> Bool) throws -> RunOutcome
+}
+
+/// Buffers metric rows and writes them in one transaction every `maxRows` rows or
+/// `maxSeconds` seconds, renewing the run's lease at each write.
+public final class BufferedMetricSink: MetricSink {
+    let store: RunStore
+    let run: Int64
+    let worker: String
+    let lease: Double
+    let maxRows: Int
+    let maxSeconds: Double
+    var buffer: [MetricRow] = []
+    var lastFlush = Date()
+    /// Seconds spent writing (for the logging-overhead figure).
+    public private(set) var secondsWriting = 0.0
+    public private(set) var rowsWritten = 0
+
+    public init(store: RunStore, run: Int64, worker: String, lease: Double, maxRows: Int = 200, maxSeconds: Double = 5) {
+        self.store = store
+        self.run = run
+        self.worker = worker
+        self.lease = lease
+        self.maxRows = maxRows
+        self.maxSeconds = maxSeconds
+        buffer.reserveCapacity(maxRows)
+    }
+
+    /// Buffers a row; its `run` field is set to this sink's run.
+    public func log(_ row: MetricRow) throws {
+        var row = row
+        row.run = run
+        buffer.append(row)
+        if buffer.count >= maxRows || Date().timeIntervalSince(lastFlush) >= maxSeconds { try flush() }
+    }
+
+    public func flush() throws {
+        let start = Date()
+        // Renew first: a worker whose run was taken over must stop rather than write.
+        try store.renewLease(run: run, worker: worker, lease: lease)
+        try store.appendMetrics(buffer)
+        rowsWritten += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+        lastFlush = Date()
+        secondsWriting += lastFlush.timeIntervalSince(start)
+    }
+}
+
+/// What one worker did.
+public struct WorkerReport: Sendable {
+    public var done = 0
+    public var diverged = 0
+    public var failed = 0
+    public var stopped = 0
+    public var secondsWriting = 0.0
+    public var seconds = 0.0
+    public init() {}
+}
+
+public struct Worker {
+    public var store: RunStore
+    public var executor: RunExecutor
+    public var name: String
+    /// Folder that holds one checkpoint folder per run (`run-<id>`).
+    public var checkpointRoot: String
+    public var sweep: Int64?
+    public var lease: Double
+    public var host: String
+    public var pid: Int
+    public var maxRows: Int = 200
+    public var maxSeconds: Double = 5
+
+    public init(store: RunStore, executor: RunExecutor, name: String, checkpointRoot: String, sweep: Int64? = nil,
+                lease: Double = 120) {
+        self.store = store
+        self.executor = executor
+        self.name = name
+        self.checkpointRoot = checkpointRoot
+        self.sweep = sweep
+        self.lease = lease
+        host = ProcessInfo.processInfo.hostName
+        pid = Int(ProcessInfo.processInfo.processIdentifier)
+    }
+
+    public func checkpointDirectory(run: Int64) -> String {
+        (checkpointRoot as NSString).appendingPathComponent("run-\(run)")
+    }
+
+    /// Claims and executes runs until none is left or `shouldStop` turns true. A diverged or
+    /// failed run is recorded and the worker goes on to the next.
+    public func runUntilDone(shouldStop: @escaping () -> Bool = { false },
+                             onClaim: (RunRecord) -> Void = { _ in }) throws -> WorkerReport {
+        var report = WorkerReport()
+        let began = Date()
+        while !shouldStop() {
+            guard let run = try store.claimNextRun(sweep: sweep, worker: name, host: host, pid: pid, lease: lease) else { break }
+            onClaim(run)
+            let dir = checkpointDirectory(run: run.id)
+            let sink = BufferedMetricSink(store: store, run: run.id, worker: name, lease: lease,
+                                          maxRows: maxRows, maxSeconds: maxSeconds)
+            let start = Date()
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let outcome = try executor.execute(run.plan, checkpointDirectory: dir, log: sink,
+                                                   shouldStop: shouldStop)
+                try sink.flush()
+                try store.finishRun(run.id, worker: name, outcome: outcome, wallSeconds: Date().timeIntervalSince(start))
+                switch outcome {
+                case .done: report.done += 1
+                case .diverged: report.diverged += 1
+                case .stopped: report.stopped += 1
+                }
+            } catch let e as StoreError {
+                // Lost the lease: another worker owns the run now; leave it to them.
+                if case .notOwner = e { continue }
+                throw e
+            } catch {
+                try store.failRun(run.id, worker: name, message: "\(error)")
+                report.failed += 1
+            }
+            report.secondsWriting += sink.secondsWriting
+        }
+        report.seconds = Date().timeIntervalSince(began)
+        return report
+    }
+}

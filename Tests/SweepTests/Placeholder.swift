@@ -1,5 +1,0 @@
-import XCTest
-
-final class SweepPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}

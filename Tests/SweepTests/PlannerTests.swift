@@ -1,0 +1,87 @@
+// Planner arithmetic against values worked out by hand from DESIGN.md's counting.
+import Foundation
+import Model
+import Sweep
+import XCTest
+
+final class PlannerTests: XCTestCase {
+    func config() -> SweepConfig {
+        var c = SweepConfig(name: "p", corpus: "pydocs", trainTokens: "t", evalTokens: "e", tokenizer: "k", vocab: 512,
+                            budgets: [3e11], family: FamilyConfig(widths: [32, 96]), batch: 8)
+        c.uniqueTokens = 467_456
+        c.schedules = [.matched, .fixed]
+        c.grid = GridConfig(sizes: 7, width: 1000)
+        return c
+    }
+
+    func testStepsTokensEpochsByHand() throws {
+        // d=32, L=1, V=512, T=128, one head of 32. Forward FLOPs per sequence (Appendix F):
+        // embeddings 2·128·512·32 = 4,194,304, final logits the same;
+        // per layer: QKV 786,432 + logits 1,048,576 + softmax 49,152 + reduction 1,048,576
+        //   + projection 262,144 + MLP 2,097,152 = 5,292,032.
+        // Total 13,680,640; ×3 / 128 = 320,640 training FLOPs per token.
+        let m = GPTConfig(vocabSize: 512, context: 128, d: 32, layers: 1)
+        XCTAssertEqual(m.trainingFLOPsPerToken, 320_640)
+        // 3e11 / (1024 tokens per step × 320,640) = 913.7 → 913 steps, 934,912 tokens.
+        XCTAssertEqual(stepsForBudget(3e11, model: m, batch: 8), 913)
+
+        let plan = try Planner.plan(config())
+        let small = plan.runs.filter { $0.model.d == 32 }
+        XCTAssertEqual(small.map(\.schedule), [.matched, .fixed])
+        let r = small[0]
+        XCTAssertEqual(r.model.layers, 1, "depth rule: ceil(32 / 64) = 1")
+        XCTAssertEqual(r.steps, 913)
+        XCTAssertEqual(r.tokens, 934_912)
+        XCTAssertEqual(r.flops, 934_912 * 320_640)
+        XCTAssertEqual(r.epochs, 2.0, "934,912 tokens over 467,456 unique ones")
+        XCTAssertEqual(r.parameters, 32_960)
+        XCTAssertEqual(r.nonEmbeddingParameters, 12_480)
+        XCTAssertEqual(r.warmupSteps, 46, "max(10, 5% of 913 = 45.65 → 46)")
+        // ln lr = -5.944 - 0.425 ln(1/4) + 0.408 ln(913/300) - 0.402 (batch 8).
+        let lnLR = -5.944 - 0.425 * log(0.25) + 0.408 * log(913.0 / 300) - 0.402
+        XCTAssertEqual(r.peakLR, exp(lnLR), accuracy: 1e-12)
+        XCTAssertEqual(r.peakLR, 4.98e-3, accuracy: 1e-5)
+
+        // d=96, L=2 has fewer steps; the fixed cycle is the longest run's: 913 for both.
+        let big = plan.runs.filter { $0.model.d == 96 }
+        XCTAssertEqual(big.map(\.model.layers), [2, 2])
+        XCTAssertEqual(plan.fixedCycle, 913)
+        XCTAssertEqual(big.map(\.cycleSteps), [big[0].steps, 913])
+        XCTAssertEqual(small.map(\.cycleSteps), [913, 913])
+        XCTAssertEqual(plan.totalFLOPs, plan.runs.map(\.flops).reduce(0, +))
+        XCTAssertTrue(plan.warnings.isEmpty)
+    }
+
+    func testRepeatWarningAndClipping() throws {
+        var c = config()
+        c.uniqueTokens = 200_000  // 934,912 / 200,000 = 4.67 epochs for d=32
+        c.budgets = [3e11]
+        let plan = try Planner.plan(c)
+        XCTAssertEqual(plan.warnings.filter { $0.contains("d=32") && $0.contains("4.7 epochs") }.count, 1)
+        XCTAssertEqual(c.lr.peak(d: 16, steps: 1_000_000, batch: 8), 1.6e-2)
+        XCTAssertEqual(c.lr.peak(d: 4096, steps: 1, batch: 32), 3e-4)
+    }
+
+    func testGridAroundOptimumAndExplicitGrid() throws {
+        var c = config()
+        c.family = FamilyConfig(widths: [32, 64, 96, 128, 160], shapes: [ShapeSpec(d: 16, L: 1, head: 16)])
+        c.grid = GridConfig(sizes: 3, width: 10, coefficient: 1, exponent: 0)  // N_opt = 1: no shape within 10×
+        XCTAssertThrowsError(try Planner.plan(c))
+        // N_opt = 90,000: nearest in ln N are 64/1 (90k), 32/1 (33k, 1.00 away), 96/2 (284k, 1.15 away).
+        c.grid = GridConfig(sizes: 3, width: 10, coefficient: 90_000, exponent: 0)
+        let shapes = try Planner.plan(c).runs.filter { $0.schedule == .matched }.map { "\($0.model.d)/\($0.model.layers)" }
+        XCTAssertEqual(shapes, ["32/1", "64/1", "96/2"])
+        c.budgetGrids = [BudgetGrid(flops: 1e12, shapes: [ShapeSpec(d: 48, L: 1, head: 48)])]
+        let explicit = try Planner.plan(c).runs.filter { $0.budget == 1e12 }
+        XCTAssertEqual(explicit.map(\.model.headSize), [48, 48])
+    }
+
+    func testWallEstimateAndFormatting() {
+        // Longest first onto the freest worker: 5 | 4; 4+3 | 5+3; 7+1 → 8.
+        XCTAssertEqual(estimateWallSeconds([3, 5, 1, 4, 3], workers: 2), 8)
+        XCTAssertEqual(estimateWallSeconds([3, 5, 1, 4, 3], workers: 1), 16)
+        XCTAssertEqual(formatFLOPs(1e12), "1e12")
+        XCTAssertEqual(formatFLOPs(3e11), "3e11")
+        XCTAssertEqual(formatFLOPs(2.5e10), "2.5e10")
+    }
+}

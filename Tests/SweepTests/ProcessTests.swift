@@ -1,0 +1,99 @@
+// The real thing: `isoflop sweep run --dry-run` as processes, killed with SIGKILL mid-sweep
+// (coordinator and workers), then rerun: every run done once more at most, no row lost or
+// duplicated, interrupted runs resumed from their checkpoints.
+import Foundation
+import Sweep
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class ProcessTests: XCTestCase {
+    /// The isoflop binary built beside this test bundle.
+    var isoflop: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("isoflop").path
+    }
+
+    func childPIDs(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> Int32? in
+            guard let pid = Int32(name),
+                  let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+        }
+    }
+
+    func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    func sweepProcess(_ db: String) -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: isoflop)
+        p.arguments = ["sweep", "run", ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path,
+                       "--db", db, "--workers", "2", "--dry-run", "2"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        return p
+    }
+
+    func testKilledSweepResumesWhenRerun() throws {
+        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
+            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
+        }
+        let dir = temporaryDirectory()
+        let db = (dir as NSString).appendingPathComponent("quick.sqlite")
+        let first = sweepProcess(db)
+        try first.run()
+        // Wait until some runs are finished and others are part-way (past a checkpoint).
+        var interrupted: [Int64] = []
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            guard FileManager.default.fileExists(atPath: db), let store = try? SQLiteRunStore(path: db),
+                  let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id) else { continue }
+            let midway = runs.filter { $0.status == .running && $0.step > $0.plan.checkpointEvery }
+            if runs.contains(where: { $0.status == .done }) && !midway.isEmpty {
+                interrupted = midway.map(\.id)
+                break
+            }
+        }
+        let workers = childPIDs(of: first.processIdentifier)
+        kill(first.processIdentifier, SIGKILL)
+        for w in workers { kill(w, SIGKILL) }
+        first.waitUntilExit()
+        // SIGKILL is asynchronous: wait until the workers are gone (or zombies) before rerunning.
+        let gone = Date().addingTimeInterval(5)
+        while Date() < gone, workers.contains(where: { isRunning($0) }) { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertFalse(interrupted.isEmpty, "caught the sweep mid-run")
+        XCTAssertEqual(workers.count, 2)
+
+        let second = sweepProcess(db)
+        try second.run()
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+
+        let store = try SQLiteRunStore(path: db)
+        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        XCTAssertEqual(runs.count, 18)
+        for run in runs {
+            XCTAssertEqual(run.status, .done, run.plan.key)
+            let rows = try store.metrics(run: run.id)
+            XCTAssertEqual(rows.map(\.step), Array(1...run.plan.steps), "every step logged once: \(run.plan.key)")
+            let expected = (1...run.plan.steps).map {
+                DryRunExecutor.loss(parameters: run.plan.parameters, tokens: $0 * run.plan.batchSize * run.plan.model.context, step: $0)
+            }
+            XCTAssertEqual(rows.map(\.trainLoss), expected, run.plan.key)
+            XCTAssertEqual(run.finalTrainLoss, expected.last)
+            if interrupted.contains(run.id) {
+                XCTAssertEqual(run.attempts, 2, "resumed: \(run.plan.key)")
+                let checkpoint = (dir as NSString).appendingPathComponent("checkpoints/run-\(run.id)/dry-run.json")
+                XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+// The SQLite run store: idempotent sweeps, claims and leases, metric rows without duplicates,
+// and refusing (untouched) a corrupt file or a schema from a newer isoflop.
+import Foundation
+import Sweep
+import XCTest
+
+final class StoreTests: XCTestCase {
+    func makeStore(_ dir: String) throws -> SQLiteRunStore {
+        try SQLiteRunStore(path: (dir as NSString).appendingPathComponent("s.sqlite"))
+    }
+
+    func testCreateSweepIsIdempotentAndRejectsAnotherPlan() throws {
+        let store = try makeStore(temporaryDirectory())
+        let runs = try smallPlan()
+        let id = try store.createSweep(name: "a", configJSON: "{}", runs: runs)
+        XCTAssertEqual(try store.createSweep(name: "a", configJSON: "{}", runs: runs), id)
+        XCTAssertEqual(try store.runs(sweep: id).count, runs.count)
+        XCTAssertEqual(try store.runs(sweep: id).map(\.plan), runs)
+        XCTAssertThrowsError(try store.createSweep(name: "a", configJSON: "{}", runs: Array(runs.dropLast()))) {
+            guard case StoreError.sweepConflict = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(try store.sweepNames(), ["a"])
+    }
+
+    func testClaimLargestFirstAndLeaseTakeover() throws {
+        let store = try makeStore(temporaryDirectory())
+        let runs = try smallPlan(budgets: [1e10], schedules: [.matched])
+        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: [runs[0]])
+        let first = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "h", pid: 1, lease: 0.3))
+        XCTAssertEqual(first.status, .running)
+        XCTAssertEqual(first.worker, "w1")
+        XCTAssertNil(try store.claimNextRun(sweep: sweep, worker: "w2", host: "h", pid: 2, lease: 0.3),
+                     "a leased run is not handed out twice")
+        Thread.sleep(forTimeInterval: 0.4)
+        let taken = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w2", host: "h", pid: 2, lease: 30))
+        XCTAssertEqual(taken.id, first.id)
+        XCTAssertEqual(taken.attempts, 2)
+        XCTAssertEqual(taken.pid, 2)
+        XCTAssertThrowsError(try store.renewLease(run: first.id, worker: "w1", lease: 30)) {
+            XCTAssertEqual($0 as? StoreError, .notOwner(run: first.id, worker: "w1"))
+        }
+        XCTAssertThrowsError(try store.finishRun(first.id, worker: "w1", outcome: .stopped, wallSeconds: 1))
+        try store.finishRun(first.id, worker: "w2", outcome: .done(finalTrainLoss: 2, finalEvalLoss: 2.5, tokensPerSecond: 9),
+                            wallSeconds: 1)
+        let done = try store.runs(sweep: sweep)[0]
+        XCTAssertEqual(done.status, .done)
+        XCTAssertEqual(done.finalEvalLoss, 2.5)
+
+        let other = try store.createSweep(name: "b", configJSON: "{}", runs: runs)
+        let order = try (0..<runs.count).map { _ in
+            try XCTUnwrap(store.claimNextRun(sweep: other, worker: "w", host: "h", pid: 1, lease: 30)).plan.flops
+        }
+        XCTAssertEqual(order, order.sorted(by: >), "largest runs first")
+    }
+
+    func testMetricRowsAreReplacedNotDuplicated() throws {
+        let store = try makeStore(temporaryDirectory())
+        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan())
+        let run = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
+        func rows(_ steps: ClosedRange<Int>, loss: Double) -> [MetricRow] {
+            steps.map { MetricRow(run: run.id, step: $0, tokens: $0 * 10, flops: Double($0), lr: 1e-3, trainLoss: loss,
+                                  evalLoss: $0 == 5 ? 4 : nil) }
+        }
+        try store.appendMetrics(rows(1...10, loss: 3))
+        try store.appendMetrics(rows(6...12, loss: 2))
+        let stored = try store.metrics(run: run.id)
+        XCTAssertEqual(stored.map(\.step), Array(1...12))
+        XCTAssertEqual(stored[4].trainLoss, 3)
+        XCTAssertEqual(stored[4].evalLoss, 4)
+        XCTAssertEqual(stored[6].trainLoss, 2)
+        XCTAssertNil(stored[6].evalLoss)
+        let rec = try store.runs(sweep: sweep).first { $0.id == run.id }!
+        XCTAssertEqual(rec.step, 12)
+        XCTAssertEqual(rec.lastLoss, 2)
+    }
+
+    func testFutureSchemaIsRefusedUntouched() throws {
+        let dir = temporaryDirectory()
+        let path = (dir as NSString).appendingPathComponent("s.sqlite")
+        do {
+            let store = try SQLiteRunStore(path: path)
+            _ = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan())
+            try store.db.execute("PRAGMA journal_mode = DELETE")
+            try store.db.execute("INSERT INTO schema_version(version) VALUES (\(SQLiteRunStore.schemaVersion + 1))")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try SQLiteRunStore(path: path)) {
+            XCTAssertEqual($0 as? StoreError, .newerSchema(path: path, found: SQLiteRunStore.schemaVersion + 1,
+                                                           known: SQLiteRunStore.schemaVersion))
+            XCTAssertTrue("\($0)".contains("newer"))
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "not switched to WAL")
+    }
+
+    func testCorruptFileIsRefusedUntouched() throws {
+        let dir = temporaryDirectory()
+        let path = (dir as NSString).appendingPathComponent("notes.sqlite")
+        let junk = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
+        try junk.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try SQLiteRunStore(path: path)) {
+            guard case StoreError.notADatabase(let p, _) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(p, path)
+            XCTAssertTrue("\($0)".contains("untouched"))
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), junk)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    func testSQLiteErrorsCarryTheMessage() throws {
+        let store = try makeStore(temporaryDirectory())
+        XCTAssertThrowsError(try store.db.execute("SELECT * FROM nowhere")) {
+            XCTAssertTrue("\($0)".contains("no such table: nowhere"), "\($0)")
+        }
+    }
+
+    func testReleaseDeadRunsRetryFailedAndStoreURLs() throws {
+        let dir = temporaryDirectory()
+        let store = try openRunStore("sqlite:" + (dir as NSString).appendingPathComponent("s.sqlite"))
+        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan(schedules: [.matched]))
+        let alive = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "here", pid: 100, lease: 60))
+        let dead = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w2", host: "here", pid: 200, lease: 60))
+        let remote = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w3", host: "there", pid: 200, lease: 60))
+        XCTAssertEqual(try store.releaseDeadRuns(host: "here") { $0 == 100 }, 1)
+        let byID = Dictionary(uniqueKeysWithValues: try store.runs(sweep: sweep).map { ($0.id, $0) })
+        XCTAssertEqual(byID[alive.id]?.status, .running)
+        XCTAssertEqual(byID[dead.id]?.status, .planned)
+        XCTAssertEqual(byID[remote.id]?.status, .running, "another host's worker is left to its lease")
+
+        try store.failRun(alive.id, worker: "w1", message: "boom")
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.message, "boom")
+        XCTAssertEqual(try store.retryFailedRuns(sweep: sweep), 1)
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.status, .planned)
+
+        XCTAssertThrowsError(try openRunStore("postgresql://u@h:5432/db")) {
+            XCTAssertEqual($0 as? StoreError, .unsupportedURL("postgresql://u@h:5432/db"))
+        }
+    }
+}
