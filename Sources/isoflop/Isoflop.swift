@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 
 /// The command-line front end. Libraries return values and throw typed errors; only this
 /// target parses arguments and prints for people.
@@ -13,4 +14,16 @@ struct Isoflop: ParsableCommand {
             SweepCommand.self, ExportCommand.self, CompareCommand.self,
             FitCommand.self, ReportCommand.self, ReproduceCommand.self,
         ])
+}
+
+extension Isoflop {
+    /// OpenBLAS picks its kernels when it loads; on CPUs it does not recognise it falls back to
+    /// slow generic ones, so the program restarts itself once with the right core type before
+    /// any command runs (worker processes inherit the setting).
+    static func main() {
+        BLAS.selectFastKernelsByRestarting()
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do { try command.run() } catch { exit(withError: error) }
+    }
 }

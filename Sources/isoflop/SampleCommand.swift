@@ -3,16 +3,17 @@
 import ArgumentParser
 import Foundation
 import Model
+import Tokenizer
 import Training
 
-/// Turns prompt text into token ids with a tokenizer.json. To be wired to the Tokenizer target.
+/// Turns prompt text into token ids with a tokenizer.json.
 func encodePrompt(_ text: String, tokenizer path: String) throws -> [Int32] {
-    throw CLIError("text prompts need the tokenizer, which is not wired in yet; give --ids instead")
+    try BPETokenizer.load(from: path).encode(text).map { Int32($0) }
 }
 
-/// Turns token ids back into text with a tokenizer.json. To be wired to the Tokenizer target.
+/// Turns token ids back into text with a tokenizer.json.
 func decodeTokens(_ ids: [Int32], tokenizer path: String) throws -> String {
-    throw CLIError("decoding needs the tokenizer, which is not wired in yet")
+    try BPETokenizer.load(from: path).decodeText(ids.map { Int($0) })
 }
 
 struct SampleCommand: ParsableCommand {

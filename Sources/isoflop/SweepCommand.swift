@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Sweep
+import Tokenizer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,9 +11,7 @@ import Glibc
 /// Hooks the command layer needs from the trainer; the training code sets them at startup.
 enum SweepRuntime {
     /// Builds the executor each worker process trains runs with.
-    static var makeExecutor: () throws -> RunExecutor = {
-        throw SweepCommandError("no trainer is connected to the sweep runner yet (SweepRuntime.makeExecutor); try --dry-run")
-    }
+    static var makeExecutor: () throws -> RunExecutor = { TrainerExecutor() }
     /// Optional quick measurement: seconds one run would take on one worker. When nil the
     /// config's throughput model is used.
     static var measureRunSeconds: ((PlannedRun) throws -> Double)? = nil
@@ -166,6 +165,22 @@ struct SweepRunOptions: ParsableArguments {
     var dryRun: Double?
 }
 
+/// Builds the corpus, tokenizer and token files a sweep trains on when they are missing
+/// (built-in corpora and ones added with `isoflop corpus add`), so a fresh checkout can run
+/// a sweep directly.
+func prepareSweepData(_ cfg: SweepConfig) throws {
+    let fm = FileManager.default
+    if fm.fileExists(atPath: cfg.trainTokens), fm.fileExists(atPath: cfg.evalTokens) { return }
+    print("preparing corpus \(cfg.corpus) at V=\(cfg.vocab)")
+    let prepared = try prepareCorpus(cfg.corpus, vocabSize: cfg.vocab, layout: DataLayout(),
+                                     threads: ProcessInfo.processInfo.activeProcessorCount,
+                                     progress: { print("  " + $0) })
+    for (want, got) in [(cfg.trainTokens, prepared.train), (cfg.evalTokens, prepared.validation)]
+    where !fm.fileExists(atPath: want) {
+        throw SweepCommandError("\(want) is missing and the corpus build wrote \(got) instead; point the config at it")
+    }
+}
+
 /// `sqlite:PATH` → PATH; other URLs are left for openRunStore to reject.
 func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url }
 
@@ -174,7 +189,10 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, o
     let n = options.workers ?? cfg.workers
     guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
     // Fail here, once and clearly, rather than in every worker when no trainer is connected.
-    if options.dryRun == nil { _ = try SweepRuntime.makeExecutor() }
+    if options.dryRun == nil {
+        _ = try SweepRuntime.makeExecutor()
+        try prepareSweepData(cfg)
+    }
     // Runs left "running" by killed workers of this machine resume now, not after their lease.
     let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
     if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }

@@ -4,18 +4,21 @@ import ArgumentParser
 import CBLAS
 import Foundation
 import Model
+import Sweep
 import Training
 
 /// Builds the model the trainer drives. The one place to switch to the gpt-mini engine.
 func makeModel(config: GPTConfig, batchSize: Int, seed: UInt64) throws -> LanguageModel {
-    throw CLIError("the gpt-mini engine is not built yet; cannot make a model for \(config)")
+    try GPT(config: config, batchSize: batchSize, seed: seed)
 }
 
-/// Reads a run config file: JSON now; TOML once the sweep's config decoder is wired here
-/// (`ConfigDecoder.decode(TrainConfig.self, contentsOf: path)` followed by `validate()`).
+/// Reads a run config file: TOML through the sweep's strict decoder, JSON through the
+/// trainer's; unknown keys are errors either way.
 func loadRunConfig(path: String) throws -> TrainConfig {
     if path.hasSuffix(".toml") {
-        throw CLIError("\(path): TOML run configs are not wired in yet; use a JSON config")
+        let c = try ConfigDecoder.decode(TrainConfig.self, contentsOf: path)
+        try c.validate()
+        return c
     }
     return try TrainConfig.load(path: path)
 }

@@ -1,0 +1,92 @@
+// The sweep's RunExecutor: trains one planned run with the gpt-mini engine and the Trainer,
+// resuming from the run's checkpoint, logging every step to the store's metric sink.
+import Foundation
+import Model
+import Sweep
+import Training
+
+struct TrainerExecutor: RunExecutor {
+    /// Train loss reported as final: the mean over this many last steps (one batch is noisy).
+    var finalWindow = 20
+
+    /// The trainer's config for a planned run; the schedule kinds share their names.
+    static func trainConfig(for run: PlannedRun) throws -> TrainConfig {
+        guard let kind = ScheduleKind(rawValue: run.schedule.rawValue) else {
+            throw CLIError("run \(run.key): unknown schedule '\(run.schedule.rawValue)'")
+        }
+        let schedule = LRSchedule(
+            kind: kind, peak: run.peakLR, totalSteps: run.steps, warmupSteps: run.warmupSteps,
+            cycleSteps: kind == .fixed ? run.cycleSteps : nil, finalFraction: run.minLRFraction,
+            cooldownFraction: run.steps > 0 ? Double(run.cooldownSteps) / Double(run.steps) : 0.2)
+        var c = TrainConfig(model: run.model, batchSize: run.batchSize, steps: run.steps,
+                            schedule: schedule, seed: UInt64(run.seed))
+        c.evalEvery = run.evalEvery
+        c.evalBatches = run.evalBatches
+        c.checkpointEvery = run.checkpointEvery
+        c.trainTokens = run.trainTokens
+        c.validationTokens = run.evalTokens
+        try c.validate()
+        return c
+    }
+
+    func execute(_ run: PlannedRun, checkpointDirectory dir: String, log: MetricSink,
+                 shouldStop: () -> Bool) throws -> RunOutcome {
+        let config = try Self.trainConfig(for: run)
+        let train = try TokenFile(path: run.trainTokens)
+        let validation = try TokenFile(path: run.evalTokens)
+        let model = try GPT(config: config.model, batchSize: config.batchSize, seed: config.seed)
+        let fm = FileManager.default
+        // A checkpoint is replaced as a whole: written beside as `.new`, then swapped in, so a
+        // kill at any moment leaves one complete checkpoint (the old or the new).
+        let fresh = dir + ".new"
+        if !fm.fileExists(atPath: dir + "/state.json"), fm.fileExists(atPath: fresh + "/state.json") {
+            try? fm.removeItem(atPath: dir)
+            try fm.moveItem(atPath: fresh, toPath: dir)
+        }
+        let trainer = fm.fileExists(atPath: dir + "/state.json")
+            ? try Trainer.resume(from: dir, model: model, train: train, validation: validation)
+            : try Trainer(config: config, model: model, train: train, validation: validation)
+
+        func checkpoint() throws {
+            try? fm.removeItem(atPath: fresh)
+            try trainer.saveCheckpoint(to: fresh)
+            try? fm.removeItem(atPath: dir)
+            try fm.moveItem(atPath: fresh, toPath: dir)
+            try log.flush()
+        }
+
+        var recent = [Double](repeating: .nan, count: finalWindow)
+        var lastEval: Double?
+        let start = Date()
+        let startTokens = trainer.tokens
+        while !trainer.isFinished {
+            if shouldStop() {
+                try checkpoint()
+                return .stopped
+            }
+            let r: StepResult
+            do { r = try trainer.trainStep() } catch TrainingError.diverged(let step, let loss, _) {
+                try log.flush()
+                return .diverged(step: step, loss: loss)
+            }
+            recent[r.step % finalWindow] = r.loss
+            var evalLoss: Double?
+            if r.step == config.steps || (config.evalEvery > 0 && r.step % config.evalEvery == 0) {
+                evalLoss = trainer.evaluate()
+                lastEval = evalLoss
+            }
+            try log.log(MetricRow(run: 0, step: r.step, tokens: r.tokens,
+                                  flops: Double(r.tokens) * run.flopsPerToken, lr: r.lr,
+                                  trainLoss: r.loss, evalLoss: evalLoss))
+            if config.checkpointEvery > 0, r.step % config.checkpointEvery == 0, r.step < config.steps {
+                try checkpoint()
+            }
+        }
+        try log.flush()
+        let finite = recent.filter { $0.isFinite }
+        let finalTrain = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        let seconds = Date().timeIntervalSince(start)
+        let rate = seconds > 0 ? Double(trainer.tokens - startTokens) / seconds : 0
+        return .done(finalTrainLoss: finalTrain, finalEvalLoss: lastEval ?? trainer.evaluate(), tokensPerSecond: rate)
+    }
+}
