@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model"]),
         .testTarget(name: "FitTests", dependencies: ["Fit"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit"]),
-        .testTarget(name: "CLITests", dependencies: ["isoflop"]),
+        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -5,9 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bin=.build/release/isoflop
-$bin sweep run configs/laptop.toml
-mkdir -p out
-for s in matched fixed; do
-    echo "== schedule: $s"
-    $bin fit runs/laptop/sweep.sqlite --schedule "$s" --bootstrap 1000 --json "out/fit-$s.json"
-done
+$bin reproduce --config configs/laptop.toml

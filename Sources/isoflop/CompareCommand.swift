@@ -1,6 +1,64 @@
+// `isoflop compare`: the matched and fixed halves of a sweep side by side.
 import ArgumentParser
+import Fit
+import Foundation
+import Sweep
 
 struct CompareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "compare", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'compare' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Per budget, the best size and its loss under each schedule, and each schedule's fitted exponent a (approach 2).")
+
+    @Argument(help: "The sweep store (sqlite:PATH or a .sqlite file).")
+    var store: String
+
+    @Option(help: "Bootstrap resamples for the exponents' 95% intervals.")
+    var bootstrap: Int = 200
+
+    func run() throws {
+        let store = try openRunStore(self.store)
+        var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
+        for name in try store.sweepNames() {
+            guard let sweep = try store.sweepID(named: name) else { continue }
+            for r in try store.runs(sweep: sweep) where r.status == .done {
+                guard let loss = r.finalEvalLoss else { continue }
+                let s = r.plan.schedule.rawValue
+                if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
+                best[s, default: [:]][r.plan.budget] = r
+            }
+        }
+        let schedules = best.keys.sorted()
+        guard !schedules.isEmpty else { throw ValidationError("\(self.store): no finished runs") }
+        let budgets = Set(best.values.flatMap(\.keys)).sorted()
+        var header = "budget  "
+        for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }
+        print(header)
+        for c in budgets {
+            var line = String(format: "%-8.0e", c)
+            for s in schedules {
+                if let r = best[s]?[c] {
+                    let cell = String(format: "d=%d L=%d N=%d %.4f", r.plan.model.d, r.plan.model.layers,
+                                      r.plan.parameters, r.finalEvalLoss ?? .nan)
+                    line += cell.padding(toLength: 28, withPad: " ", startingAt: 0)
+                } else {
+                    line += "-".padding(toLength: 28, withPad: " ", startingAt: 0)
+                }
+            }
+            print(line)
+        }
+        for s in schedules {
+            do {
+                var options = FitOptions()
+                options.approaches = [2]
+                options.bootstrapResamples = bootstrap
+                let fit = try fitScalingLaws(try loadRuns(from: self.store, schedule: s), options: options)
+                for e in fit.exponents {
+                    let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
+                    print(String(format: "%@: a = %.3f%@ (approach 2, all parameters)", s, e.a.value, i))
+                }
+            } catch {
+                print("\(s): no fit (\(error))")
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Sweep
 
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,8 +14,11 @@ struct FitCommand: ParsableCommand {
             column, runs within 10% of each other in C form one budget.
             """)
 
-    @Argument(help: "CSV of runs.")
+    @Argument(help: "A sweep store (sqlite:PATH or a .sqlite file) or a CSV of runs.")
     var input: String
+
+    @Option(help: "With a sweep store: which schedule's runs to fit (matched, fixed, constant, wsd).")
+    var schedule: String = "matched"
 
     @Option(help: "Which approach: 1, 2, 3 or all.")
     var approach: String = "all"
@@ -48,7 +52,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let runs = try loadRuns(from: input)
+        let runs = try loadRuns(from: input, schedule: schedule)
         var options = FitOptions()
         options.approaches = approach == "all" ? [1, 2, 3] : [Int(approach)!]
         options.bootstrapResamples = bootstrap
@@ -74,9 +78,29 @@ struct FitCommand: ParsableCommand {
     }
 }
 
-/// The one place that reads the fitter's input: a CSV of runs (a sweep database later).
-func loadRuns(from path: String) throws -> [FitRun] {
-    try readRunsCSV(path: path)
+/// The one place that reads the fitter's input: a sweep store (every finished run of one
+/// schedule, with its training curve for approach 1) or a CSV of runs.
+func loadRuns(from path: String, schedule: String) throws -> [FitRun] {
+    guard path.hasPrefix("sqlite:") || path.hasSuffix(".sqlite") else { return try readRunsCSV(path: path) }
+    let store = try openRunStore(path)
+    var runs: [FitRun] = []
+    for name in try store.sweepNames() {
+        guard let sweep = try store.sweepID(named: name) else { continue }
+        for r in try store.runs(sweep: sweep) where r.status == .done && r.plan.schedule.rawValue == schedule {
+            guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
+            let curve = try store.metrics(run: r.id).compactMap { m -> CurvePoint? in
+                guard let l = m.evalLoss else { return nil }
+                return CurvePoint(flops: m.flops, tokens: Double(m.tokens), loss: l)
+            }
+            runs.append(FitRun(id: "\(name)/\(r.plan.key)", budget: r.plan.budget,
+                               parameters: Double(r.plan.parameters),
+                               nonEmbeddingParameters: Double(r.plan.nonEmbeddingParameters),
+                               tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
+                               schedule: schedule, curve: curve))
+        }
+    }
+    guard !runs.isEmpty else { throw ValidationError("\(path): no finished runs with schedule '\(schedule)'") }
+    return runs
 }
 
 private func parseBudgets(_ text: String) -> [Double]? {

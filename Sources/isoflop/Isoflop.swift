@@ -12,7 +12,7 @@ struct Isoflop: ParsableCommand {
             TrainCommand.self, SampleCommand.self, BenchCommand.self,
             CorpusCommand.self, TokenizerCommand.self,
             SweepCommand.self, ExportCommand.self, CompareCommand.self,
-            FitCommand.self, ReportCommand.self, ReproduceCommand.self,
+            FitCommand.self, ReportCommand.self, HorizonCommand.self, ReproduceCommand.self,
         ])
 }
 

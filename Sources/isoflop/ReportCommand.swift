@@ -1,6 +1,111 @@
+// `isoflop report`: fits every schedule of a sweep store and writes the HTML report with its
+// SVG figures. The mapping from stored runs and fit results to the report's plain model is here.
 import ArgumentParser
+import Fit
+import Foundation
+import Report
+import Sweep
 
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'report' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Fit a sweep store's runs per schedule and write a self-contained HTML report with SVG figures.")
+
+    @Argument(help: "The sweep store (sqlite:PATH or a .sqlite file).")
+    var store: String
+
+    @Option(help: "Folder for index.html and the figures.")
+    var out: String = "out/report"
+
+    @Option(help: "Bootstrap resamples for the exponents' intervals.")
+    var bootstrap: Int = 200
+
+    @Option(help: "Seed of the bootstrap resamples.")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        let model = try buildReportModel(store: store, bootstrap: bootstrap, seed: seed)
+        let files = try writeReport(model, to: out)
+        for note in model.notes { print("note: \(note)") }
+        print("wrote \(files.count) files to \(out) (open \(out)/index.html)")
+    }
+}
+
+private func estimate(_ e: Fit.Estimate) -> Report.Estimate {
+    Report.Estimate(e.value, lower: e.interval95?.lower ?? e.value, upper: e.interval95?.upper ?? e.value)
+}
+
+/// Reads every run of the store, fits approaches 1–3 (total parameters) for each schedule
+/// present, and fills the report's model. A schedule whose fit fails is reported as a note.
+func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -> ReportModel {
+    let store = try openRunStore(path)
+    var summaries: [RunSummary] = []
+    var schedules: [String] = []
+    for name in try store.sweepNames() {
+        guard let sweep = try store.sweepID(named: name) else { continue }
+        for r in try store.runs(sweep: sweep) {
+            let plan = r.plan
+            let schedule = plan.schedule.rawValue
+            if !schedules.contains(schedule) { schedules.append(schedule) }
+            let shape = "d=\(plan.model.d) L=\(plan.model.layers)" + (plan.model.headSize == 32 ? "" : " head \(plan.model.headSize)")
+            summaries.append(RunSummary(
+                runID: Int(r.id), schedule: schedule, shape: shape, budget: plan.budget,
+                parameters: Double(plan.parameters), tokens: Double(plan.tokens), epochs: plan.epochs,
+                lr: plan.peakLR, finalLoss: r.finalEvalLoss ?? r.finalTrainLoss ?? .nan,
+                seconds: r.wallSeconds ?? 0, status: r.status.rawValue))
+        }
+    }
+    let curves = try storedCurves(path)
+    var notes: [String] = []
+    var results: [ScheduleResult] = []
+    for schedule in schedules {
+        do {
+            let runs = try loadRuns(from: path, schedule: schedule)
+            var options = FitOptions()
+            options.approaches = [1, 2, 3]
+            options.bootstrapResamples = bootstrap
+            options.seed = seed
+            let fit = try fitScalingLaws(runs, options: options)
+            notes += fit.notes.map { "\(schedule): \($0)" }
+            notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
+            results.append(scheduleResult(schedule, runs: runs, fit: fit))
+        } catch {
+            notes.append("\(schedule): no fit (\(error))")
+        }
+    }
+    return ReportModel(title: "isoflop report", notes: notes, schedules: results, curves: curves, runs: summaries)
+}
+
+private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) -> ScheduleResult {
+    let points = runs.map { IsoFLOPPoint(budget: $0.budget, parameters: $0.parameters, loss: $0.finalLoss) }
+    let profiles = fit.approach2?.profiles ?? []
+    let parabolas = profiles.filter(\.included).map {
+        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1,
+                        c2: $0.lossVsLogParameters.c2)
+    }
+    var approaches: [ApproachResult] = []
+    for e in fit.exponents {
+        var optima: [Optimum] = []
+        var nLaw: PowerLaw?, dLaw: PowerLaw?
+        switch e.approach {
+        case 1:
+            nLaw = fit.approach1?.optimalParameters
+            dLaw = fit.approach1?.optimalTokens
+        case 2:
+            nLaw = fit.approach2?.optimalParameters
+            dLaw = fit.approach2?.optimalTokens
+            optima = profiles.filter(\.included).map {
+                Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
+            }
+        default:
+            if let first = fit.approach3?.allocations.first {
+                nLaw = PowerLaw(exponent: e.a.value, coefficient: first.parameters / pow(first.budget, e.a.value))
+                dLaw = PowerLaw(exponent: e.b.value, coefficient: first.tokens / pow(first.budget, e.b.value))
+            }
+        }
+        approaches.append(ApproachResult(
+            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: nLaw?.coefficient ?? .nan,
+            b: estimate(e.b), dCoefficient: dLaw?.coefficient ?? .nan))
+    }
+    return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
 }

@@ -1,6 +1,37 @@
+// `isoflop reproduce`: the main job in one command — builds what is missing, runs (or resumes)
+// the sweep, then fits and reports it. Each stage runs as this same program, so an
+// interruption anywhere is resumed by running the command again.
 import ArgumentParser
+import Foundation
+import Sweep
 
 struct ReproduceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reproduce", abstract: "(under construction)")
-    func run() throws { throw ValidationError("'reproduce' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Run (or resume) the IsoFLOP sweep of a config, then fit it and write the report.")
+
+    @Option(help: "Sweep config.") var config: String = "configs/laptop.toml"
+    @Option(help: "Folder for the report.") var out: String = "out/report"
+    @Option(help: "Bootstrap resamples for the intervals.") var bootstrap: Int = 1000
+
+    func run() throws {
+        let cfg = try SweepConfig.load(path: config)
+        let store = "runs/\(cfg.name)/sweep.sqlite"
+        try stage(["sweep", "run", config, "--db", store])
+        try stage(["report", store, "--out", out, "--bootstrap", "\(bootstrap)"])
+        for s in ["matched", "fixed"] {
+            try stage(["fit", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--json", "\(out)/fit-\(s).json"])
+        }
+    }
+
+    private func stage(_ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw ExitCode(p.terminationStatus)
+        }
+    }
 }

@@ -1,0 +1,68 @@
+// `isoflop horizon`: one model trained under cosine cycles longer than its run (Hoffmann et al.
+// 2022, Figure A1): the loss penalty of a cycle that does not match the training horizon.
+import ArgumentParser
+import Foundation
+import Model
+import Sweep
+import Tokenizer
+import Training
+
+struct HorizonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "horizon",
+        abstract: "Train one shape for a fixed number of steps under cosine cycles of 1×, 1.5×, 2× and 5× those steps and compare the losses.")
+
+    @Option(help: "Corpus (built if missing).") var corpus: String = "pydocs"
+    @Option(help: "Vocabulary size.") var vocab: Int = 512
+    @Option(help: "Model width d.") var d: Int = 64
+    @Option(help: "Blocks L.") var layers: Int = 1
+    @Option(help: "Head size.") var head: Int = 32
+    @Option(help: "Sequences per batch.") var batch: Int = 8
+    @Option(help: "Training steps of every run.") var steps: Int = 3000
+    @Option(help: "Peak LR (default: the sweep's rule for this width and run length).") var lr: Double?
+    @Option(help: "Cycle lengths as multiples of the run's steps.") var cycles: String = "1,1.5,2,5"
+    @Option(help: "Evaluate every this many steps.") var evalEvery: Int = 100
+    @Option(help: "CSV of the curves (cycle, step, lr, eval loss).") var out: String = "out/horizon.csv"
+    @Option(help: "Seed (the same initialisation and data order for every cycle).") var seed: UInt64 = 1
+
+    func run() throws {
+        let multiples = cycles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !multiples.isEmpty, multiples.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--cycles must be numbers ≥ 1 separated by commas, not '\(cycles)'")
+        }
+        let model = GPTConfig(vocabSize: vocab, context: 128, d: d, layers: layers, headSize: head)
+        try model.validate()
+        let data = try prepareCorpus(corpus, vocabSize: vocab, layout: DataLayout(), threads: 2, progress: nil)
+        let train = try TokenFile(path: data.train), validation = try TokenFile(path: data.validation)
+        let peak = lr ?? LRRule().peak(d: d, steps: steps, batch: batch)
+        var csv = "cycle,step,lr,eval_loss\n"
+        var finals: [(Double, Double)] = []
+        for m in multiples {
+            let schedule = LRSchedule(kind: .fixed, peak: peak, totalSteps: steps,
+                                      cycleSteps: Int((m * Double(steps)).rounded()))
+            var config = TrainConfig(model: model, batchSize: batch, steps: steps, schedule: schedule, seed: seed)
+            config.evalEvery = evalEvery
+            let trainer = try Trainer(config: config, model: try GPT(config: model, batchSize: batch, seed: seed),
+                                      train: train, validation: validation)
+            var last = Double.nan
+            while !trainer.isFinished {
+                let r = try trainer.trainStep()
+                if r.step % evalEvery == 0 || r.step == steps {
+                    last = trainer.evaluate()
+                    csv += "\(m),\(r.step),\(r.lr),\(last)\n"
+                }
+            }
+            finals.append((m, last))
+            print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", m, Int(m * Double(steps)), last))
+        }
+        if let base = finals.first(where: { $0.0 == 1 })?.1 {
+            for (m, loss) in finals where m != 1 {
+                print(String(format: "  %.1f× cycle costs %+.4f nats against the matched cycle", m, loss - base))
+            }
+        }
+        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try csv.write(toFile: out, atomically: true, encoding: .utf8)
+        print("wrote \(out)")
+    }
+}

@@ -1,0 +1,122 @@
+// The whole pipeline through the real command-line tool: the quick sweep trained with the
+// engine, killed with SIGKILL mid-run and resumed, then fitted and reported.
+import Foundation
+import Sweep
+import XCTest
+
+final class EndToEndTests: XCTestCase {
+    /// The package root (this file is Tests/CLITests/EndToEndTests.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    var isoflop: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("isoflop").path
+    }
+
+    func process(_ args: [String]) throws -> Process {
+        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
+            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: isoflop)
+        p.arguments = args
+        p.currentDirectoryURL = Self.root
+        p.standardOutput = FileHandle.nullDevice
+        return p
+    }
+
+    @discardableResult
+    func run(_ args: [String]) throws -> Int32 {
+        let p = try process(args)
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func tempDir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    func finalLosses(_ db: String) throws -> [String: Double] {
+        let store = try SQLiteRunStore(path: db)
+        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        var out: [String: Double] = [:]
+        for r in runs {
+            XCTAssertEqual(r.status, .done, "run \(r.plan.key) ended \(r.status)")
+            out[r.plan.key] = r.finalEvalLoss
+        }
+        return out
+    }
+
+    /// A real sweep (the engine trains every run) killed with SIGKILL after a run has written
+    /// a checkpoint, then rerun: the same runs finish, and every final eval loss equals that
+    /// of an uninterrupted sweep bit for bit (one BLAS thread, seeded data order, resumed
+    /// optimizer and sampler state). Then the fitter and the report run on the store.
+    func testQuickSweepKilledAndResumedMatchesUninterrupted() throws {
+        let dir = try tempDir()
+        // The quick config at ten times its budgets: runs of a few hundred to two thousand
+        // steps, long enough to be caught between checkpoints.
+        let quick = try String(contentsOfFile: Self.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
+        let longer = quick.replacingOccurrences(of: "budgets = [1e10, 2e10, 3e10]", with: "budgets = [1e11, 2e11, 3e11]")
+        XCTAssertNotEqual(longer, quick, "configs/quick.toml no longer has the budgets this test scales")
+        let config = dir + "/quick10.toml"
+        try longer.write(toFile: config, atomically: true, encoding: .utf8)
+        let clean = dir + "/clean.sqlite", killed = dir + "/killed.sqlite"
+        XCTAssertEqual(try run(["sweep", "run", config, "--db", clean, "--workers", "2"]), 0)
+        let reference = try finalLosses(clean)
+        XCTAssertEqual(reference.count, 18)
+        for (key, loss) in reference {
+            // V = 512: a uniform guess costs ln 512 = 6.24 nats; every run must have learned.
+            XCTAssertLessThan(loss, 5.5, key)
+            XCTAssertGreaterThan(loss, 2.0, key)
+        }
+
+        let first = try process(["sweep", "run", config, "--db", killed, "--workers", "2"])
+        try first.run()
+        var killedMidRun = false
+        let deadline = Date().addingTimeInterval(120)
+        while first.isRunning && Date() < deadline {
+            if FileManager.default.fileExists(atPath: killed), let store = try? SQLiteRunStore(path: killed),
+               let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id),
+               runs.contains(where: { $0.status == .running && $0.step >= 50 && $0.step + 100 < $0.plan.steps }) {
+                // Kill the workers first, then the parent: nothing gets to clean up.
+                let pids = (try? String(contentsOfFile: "/proc/\(first.processIdentifier)/task/\(first.processIdentifier)/children", encoding: .utf8)) ?? ""
+                for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+                kill(first.processIdentifier, SIGKILL)
+                killedMidRun = true
+                break
+            }
+            usleep(2_000)
+        }
+        first.waitUntilExit()
+        try XCTSkipUnless(killedMidRun, "the sweep finished before a run passed its first checkpoint")
+        XCTAssertEqual(try run(["sweep", "run", config, "--db", killed, "--workers", "2"]), 0)
+        XCTAssertEqual(try finalLosses(killed), reference)
+
+        // Fit and report on the finished store.
+        let json = dir + "/fit.json"
+        XCTAssertEqual(try run(["fit", clean, "--approach", "2", "--bootstrap", "20", "--json", json]), 0)
+        let fit = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+        XCTAssertNotNil(fit as? [Any])
+        let out = dir + "/report"
+        XCTAssertEqual(try run(["report", clean, "--out", out, "--bootstrap", "20"]), 0)
+        let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/fig1-isoflop.svg"))
+    }
+
+    func testBadInputsGiveOneLineErrors() throws {
+        let dir = try tempDir()
+        let odd = dir + "/odd.u16"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: odd))
+        XCTAssertNotEqual(try run(["train", "--d", "48", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
+        XCTAssertNotEqual(try run(["train", "--d", "64", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
+        let bad = dir + "/bad.toml"
+        try "name = \"x\"\nbudgetz = [1e10]\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertNotEqual(try run(["sweep", "plan", bad]), 0)
+        XCTAssertNotEqual(try run(["fit", dir + "/missing.csv"]), 0)
+    }
+}
