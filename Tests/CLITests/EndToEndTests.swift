@@ -64,7 +64,11 @@ final class EndToEndTests: XCTestCase {
         XCTAssertNotEqual(longer, quick, "configs/quick.toml no longer has the budgets this test scales")
         let config = dir + "/quick10.toml"
         try longer.write(toFile: config, atomically: true, encoding: .utf8)
-        let clean = dir + "/clean.sqlite", killed = dir + "/killed.sqlite"
+        // Each store keeps its checkpoints beside it, so the two sweeps get folders of their own.
+        for sub in ["clean", "killed"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+        }
+        let clean = dir + "/clean/sweep.sqlite", killed = dir + "/killed/sweep.sqlite"
         XCTAssertEqual(try run(["sweep", "run", config, "--db", clean, "--workers", "2"]), 0)
         let reference = try finalLosses(clean)
         XCTAssertEqual(reference.count, 18)
@@ -79,9 +83,11 @@ final class EndToEndTests: XCTestCase {
         var killedMidRun = false
         let deadline = Date().addingTimeInterval(120)
         while first.isRunning && Date() < deadline {
-            if FileManager.default.fileExists(atPath: killed), let store = try? SQLiteRunStore(path: killed),
-               let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id),
-               runs.contains(where: { $0.status == .running && $0.step >= 50 && $0.step + 100 < $0.plan.steps }) {
+            // The first checkpoint of the sweep (step 50 of its largest run) has been written.
+            let checkpoints = dir + "/killed/checkpoints"
+            let written = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
+                .contains { FileManager.default.fileExists(atPath: checkpoints + "/" + $0 + "/state.json") }
+            if written {
                 // Kill the workers first, then the parent: nothing gets to clean up.
                 let pids = (try? String(contentsOfFile: "/proc/\(first.processIdentifier)/task/\(first.processIdentifier)/children", encoding: .utf8)) ?? ""
                 for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
@@ -92,7 +98,11 @@ final class EndToEndTests: XCTestCase {
             usleep(2_000)
         }
         first.waitUntilExit()
-        try XCTSkipUnless(killedMidRun, "the sweep finished before a run passed its first checkpoint")
+        XCTAssertTrue(killedMidRun, "no checkpoint appeared within two minutes")
+        let interrupted = try SQLiteRunStore(path: killed)
+        let midRun = try interrupted.runs(sweep: try XCTUnwrap(interrupted.sweepID(named: "quick")))
+            .filter { $0.status == .running }
+        XCTAssertFalse(midRun.isEmpty, "the kill left no run mid-way")
         XCTAssertEqual(try run(["sweep", "run", config, "--db", killed, "--workers", "2"]), 0)
         XCTAssertEqual(try finalLosses(killed), reference)
 
