@@ -138,16 +138,16 @@ public final class Trainer {
             throw TrainingError.checkpoint(path: dir, reason: "cannot create the directory: \(error.localizedDescription)")
         }
         let table = model.parameterTable
-        func entries(_ base: UnsafeMutablePointer<Float>, prefix: String) -> [SafetensorsEntry] {
-            table.map { SafetensorsEntry(name: prefix + $0.name, shape: $0.shape,
-                                         data: UnsafeBufferPointer(start: base + $0.offset, count: $0.count)) }
+        func moments(_ base: UnsafeMutablePointer<Float>, prefix: String) -> [NamedTensor] {
+            table.map { NamedTensor(name: prefix + $0.name, shape: $0.shape,
+                                    values: Array(UnsafeBufferPointer(start: base + $0.offset, count: $0.count))) }
         }
-        try SafetensorsIO.write(entries(model.parameters, prefix: ""), to: dir + "/model.safetensors")
-        try SafetensorsIO.write(entries(optimizer.m, prefix: "m.") + entries(optimizer.v, prefix: "v."),
+        try Safetensors.write(parameters: model.parameters, table: table, to: dir + "/model.safetensors")
+        try Safetensors.write(tensors: moments(optimizer.m, prefix: "m.") + moments(optimizer.v, prefix: "v."),
                               to: dir + "/optimizer.safetensors")
-        try writeAtomically(config.encodedJSON(), to: dir + "/config.json")
+        try Safetensors.writeAtomically(config.encodedJSON(), to: dir + "/config.json")
         let state = State(step: step, tokens: tokens, optimizerStep: optimizer.t, sampler: sampler.rng)
-        try writeAtomically(JSONEncoder().encode(state), to: dir + "/state.json")
+        try Safetensors.writeAtomically(JSONEncoder().encode(state), to: dir + "/state.json")
     }
 
     /// Rebuilds a trainer from a checkpoint written by `saveCheckpoint`: the config comes from
@@ -158,10 +158,15 @@ public final class Trainer {
         let config = try Checkpoint.config(in: dir)
         let trainer = try Trainer(config: config, model: model, train: train, validation: validation)
         try Checkpoint.loadParameters(from: dir, into: model)
-        let moments = try SafetensorsIO.read(path: dir + "/optimizer.safetensors")
-        for p in model.parameterTable {
-            try Checkpoint.copy(moments, "m." + p.name, p, into: trainer.optimizer.m, file: dir + "/optimizer.safetensors")
-            try Checkpoint.copy(moments, "v." + p.name, p, into: trainer.optimizer.v, file: dir + "/optimizer.safetensors")
+        let momentsPath = dir + "/optimizer.safetensors"
+        let moments = try Safetensors.read(from: momentsPath).tensors
+        for (prefix, buffer) in [("m.", trainer.optimizer.m), ("v.", trainer.optimizer.v)] {
+            let table = model.parameterTable.map { p -> ParameterInfo in
+                var q = p
+                q.name = prefix + p.name
+                return q
+            }
+            try Safetensors.load(moments, into: buffer, table: table, source: momentsPath)
         }
         let statePath = dir + "/state.json"
         guard let data = FileManager.default.contents(atPath: statePath) else {
@@ -197,16 +202,7 @@ public enum Checkpoint {
     /// names and shapes against its parameter table.
     public static func loadParameters(from dir: String, into model: LanguageModel) throws {
         let path = dir + "/model.safetensors"
-        let tensors = try SafetensorsIO.read(path: path)
-        for p in model.parameterTable { try copy(tensors, p.name, p, into: model.parameters, file: path) }
-    }
-
-    static func copy(_ tensors: [String: LoadedTensor], _ name: String, _ p: ParameterInfo,
-                     into base: UnsafeMutablePointer<Float>, file: String) throws {
-        guard let t = tensors[name] else { throw TrainingError.checkpoint(path: file, reason: "tensor '\(name)' is missing") }
-        guard t.shape == p.shape else {
-            throw TrainingError.checkpoint(path: file, reason: "tensor '\(name)' has shape \(t.shape), the model expects \(p.shape)")
-        }
-        t.values.withUnsafeBufferPointer { (base + p.offset).update(from: $0.baseAddress!, count: p.count) }
+        try Safetensors.load(Safetensors.read(from: path).tensors, into: model.parameters,
+                             table: model.parameterTable, source: path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Training
 import XCTest
 
@@ -91,15 +92,11 @@ final class DataTests: XCTestCase {
         let a: [Float] = [1, -2, 3.5, 0, 1e-30, .greatestFiniteMagnitude]
         let b: [Float] = [42]
         let path = dir + "/x.safetensors"
-        try a.withUnsafeBufferPointer { pa in
-            try b.withUnsafeBufferPointer { pb in
-                try SafetensorsIO.write([SafetensorsEntry(name: "blocks.0.qkv.weight", shape: [2, 3], data: pa),
-                                       SafetensorsEntry(name: "lnf.bias", shape: [1], data: pb)], to: path)
-            }
-        }
-        let loaded = try SafetensorsIO.read(path: path)
-        XCTAssertEqual(loaded["blocks.0.qkv.weight"], LoadedTensor(shape: [2, 3], values: a))
-        XCTAssertEqual(loaded["lnf.bias"], LoadedTensor(shape: [1], values: b))
+        try Safetensors.write(tensors: [NamedTensor(name: "blocks.0.qkv.weight", shape: [2, 3], values: a),
+                                        NamedTensor(name: "lnf.bias", shape: [1], values: b)], to: path)
+        let loaded = try Safetensors.read(from: path).tensors
+        XCTAssertEqual(loaded, [NamedTensor(name: "blocks.0.qkv.weight", shape: [2, 3], values: a),
+                                NamedTensor(name: "lnf.bias", shape: [1], values: b)])
         // The layout itself: LE header length, JSON header, data at the stated offsets.
         let bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         let n = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
