@@ -92,6 +92,27 @@ public func fitApproach2(_ runs: [FitRun], groups: [BudgetGroup], convention: Pa
     return Approach2Fit(optimalParameters: PowerLaw(lineN), optimalTokens: PowerLaw(lineD), profiles: profiles, warnings: warnings)
 }
 
+/// What a residual bootstrap of approach 2 resamples: per run, its budget's parabola in ln N
+/// (unweighted) at the run, and the run's residual and leverage. Runs of a budget with fewer
+/// than 3 distinct sizes keep their loss (fitted = loss, residual 0, leverage 1).
+public func approach2Residuals(_ runs: [FitRun], groups: [BudgetGroup],
+                               convention: ParameterConvention) -> (fitted: [Double], residuals: [Double], leverages: [Double]) {
+    var fitted = runs.map(\.finalLoss), residuals = [Double](repeating: 0, count: runs.count)
+    var leverages = [Double](repeating: 1, count: runs.count)
+    for group in groups {
+        let x = group.members.map { log(runs[$0].parameters(for: convention)!) }
+        let y = group.members.map { runs[$0].finalLoss }
+        guard let p = fitParabola(x: x, y: y, weights: [Double](repeating: 1, count: x.count)),
+              let h = parabolaLeverages(x: x) else { continue }
+        for (k, i) in group.members.enumerated() {
+            fitted[i] = p.value(at: x[k])
+            residuals[i] = y[k] - fitted[i]
+            leverages[i] = h[k]
+        }
+    }
+    return (fitted, residuals, leverages)
+}
+
 /// `123k`-style text for a parameter or token count.
 public func formatCount(_ v: Double) -> String {
     guard v.isFinite else { return "\(v)" }

@@ -79,19 +79,50 @@ public func quantile(_ sorted: [Double], _ q: Double) -> Double {
     return sorted[i] + (h - Double(i)) * (sorted[j] - sorted[i])
 }
 
+/// How a bootstrap resample is drawn.
+public enum BootstrapMethod: String, Codable, Sendable, CaseIterable {
+    /// Runs drawn with replacement within each budget: the design itself changes from resample to
+    /// resample. With five to nine runs per isoFLOP profile, more than half the resamples of a
+    /// five-run budget keep three or fewer distinct sizes, and the parabola through them swings
+    /// far, so the intervals of approach 2 come out wide.
+    case runs
+    /// Fixed design (Davison & Hinkley 1997, §6.2.3): every run keeps its N and D; its loss is the
+    /// fitted loss plus a residual drawn with replacement from the fit's residuals, each inflated
+    /// for the degrees of freedom the fit used and centred. Approach 1 has no residuals and
+    /// always resamples runs.
+    case residuals
+}
+
 /// Runs `refit` on `resamples` resamples across `threads` threads; entry k of the result holds
-/// value k of every refit, in resample order (NaN where a refit threw).
-func runBootstrap(resamples: Int, width: Int, threads: Int, groups: [BudgetGroup], runCount: Int, seed: UInt64,
-                  refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
+/// value k of every refit, in resample order (NaN where a refit threw). `refit` receives the
+/// resample's index and draws the resample itself (from a generator seeded by that index).
+func runBootstrap(resamples: Int, width: Int, threads: Int, refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
     var flat = [Double](repeating: .nan, count: resamples * width)
     flat.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
         forEachInParallel(resamples, threads: threads) { r in
-            let w = bootstrapWeights(groups: groups, runCount: runCount, seed: seed, index: r)
-            if let values = try? refit(w), values.count == width {
+            if let values = try? refit(r), values.count == width {
                 for k in 0..<width { base[r * width + k] = values[k] }
             }
         }
     }
     return (0..<width).map { k in (0..<resamples).map { flat[$0 * width + k] } }
+}
+
+/// Residuals of a fit, made ready to resample: each `residuals[i]` divided by √(1 − h_i) (its
+/// leverage h_i; pass 0 where unknown), times `inflation`, then all centred on their mean.
+public func residualPool(_ residuals: [Double], leverages: [Double], inflation: Double = 1) -> [Double] {
+    let scaled = residuals.indices.map { i -> Double in
+        let h = min(leverages[i], 0.999)
+        return residuals[i] * inflation / (1 - h).squareRoot()
+    }
+    let mean = scaled.reduce(0, +) / Double(max(scaled.count, 1))
+    return scaled.map { $0 - mean }
+}
+
+/// Resample `index` of a residual bootstrap: `fitted[i] + pool[random]` for every run.
+public func residualResample(fitted: [Double], pool: [Double], seed: UInt64, index: Int) -> [Double] {
+    var rng = SplitMix64(seed: seed ^ (UInt64(index + 1) &* 0x9E6C_63D0_676A_9A99))
+    _ = rng.next()
+    return fitted.map { $0 + pool[rng.below(pool.count)] }
 }

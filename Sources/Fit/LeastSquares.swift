@@ -55,6 +55,26 @@ func fitParabola(x: [Double], y: [Double], weights w: [Double]) -> ParabolaCoeff
     return ParabolaCoefficients(c0: p[0] - p[1] * m + p[2] * m * m, c1: p[1] - 2 * p[2] * m, c2: p[2])
 }
 
+/// Leverages h_i (diagonal of the hat matrix) of an unweighted least-squares parabola at `x`;
+/// nil when fewer than 3 distinct x.
+public func parabolaLeverages(x: [Double]) -> [Double]? {
+    guard Set(x).count >= 3 else { return nil }
+    let m = x.reduce(0, +) / Double(x.count)
+    var s = [Double](repeating: 0, count: 5)
+    for v in x {
+        var p = 1.0
+        for k in 0..<5 { s[k] += p; p *= v - m }
+    }
+    let gram = [[s[0], s[1], s[2]], [s[1], s[2], s[3]], [s[2], s[3], s[4]]]
+    var h: [Double] = []
+    for v in x {
+        let row = [1, v - m, (v - m) * (v - m)]
+        guard let g = solve3(gram, row) else { return nil }
+        h.append(row[0] * g[0] + row[1] * g[1] + row[2] * g[2])
+    }
+    return h
+}
+
 /// Solves a 3×3 system by Gaussian elimination with partial pivoting; nil when singular.
 func solve3(_ matrix: [[Double]], _ rhs: [Double]) -> [Double]? {
     var a = matrix, b = rhs

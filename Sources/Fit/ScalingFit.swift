@@ -16,6 +16,8 @@ public struct FitOptions: Sendable {
     public var convention: ParameterConvention = .total
     /// Bootstrap resamples; 0 gives point estimates only.
     public var bootstrapResamples = 0
+    /// How approaches 2 and 3 draw resamples (approach 1 always resamples runs).
+    public var bootstrapMethod = BootstrapMethod.residuals
     public var seed: UInt64 = 0
     public var approach3 = Approach3Options()
     public var envelopeGridPoints = 200
@@ -66,6 +68,8 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var runs: Int
     public var budgets: [Double]
     public var bootstrapResamples: Int
+    /// How approaches 2 and 3 drew their resamples (nil in reports written before it was recorded).
+    public var bootstrapMethod: BootstrapMethod?
     public var seed: UInt64
     /// One row per approach that ran, in approach order.
     public var exponents: [ExponentSummary]
@@ -84,12 +88,23 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
     let groups = try validateRuns(runs, convention: convention)
     let resamples = max(0, options.bootstrapResamples)
     var report = FitReport(convention: convention, runs: runs.count, budgets: groups.map(\.budget),
-                           bootstrapResamples: resamples, seed: options.seed, exponents: [],
+                           bootstrapResamples: resamples, bootstrapMethod: options.bootstrapMethod, seed: options.seed, exponents: [],
                            approach1: nil, approach2: nil, approach3: nil, notes: [])
-    func boot(_ width: Int, _ refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
+    let method = options.bootstrapMethod
+    /// Resamples drawn as runs within budgets; `refit` gets each resample's run multiplicities.
+    func bootRuns(_ width: Int, _ refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
         guard resamples > 0 else { return [[Double]](repeating: [], count: width) }
-        return runBootstrap(resamples: resamples, width: width, threads: options.threads, groups: groups,
-                            runCount: runs.count, seed: options.seed, refit: refit)
+        return runBootstrap(resamples: resamples, width: width, threads: options.threads) { r in
+            try refit(bootstrapWeights(groups: groups, runCount: runs.count, seed: options.seed, index: r))
+        }
+    }
+    /// Fixed-design resamples: `refit` gets `fitted` plus residuals drawn from `pool`.
+    func bootResiduals(_ width: Int, fitted: [Double], pool: [Double],
+                       _ refit: @escaping ([Double]) throws -> [Double]) -> [[Double]] {
+        guard resamples > 0, !pool.isEmpty else { return [[Double]](repeating: [], count: width) }
+        return runBootstrap(resamples: resamples, width: width, threads: options.threads) { r in
+            try refit(residualResample(fitted: fitted, pool: pool, seed: options.seed, index: r))
+        }
     }
     func summary(_ approach: Int, a: Double, b: Double, samples: [[Double]]) -> ExponentSummary {
         ExponentSummary(approach: approach, a: Estimate(value: a, samples: samples[0]), b: Estimate(value: b, samples: samples[1]),
@@ -101,7 +116,7 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
         if runs.contains(where: { !$0.curve.isEmpty }) {
             let grid = options.envelopeGridPoints
             let fit = try fitApproach1(runs, convention: convention, gridPoints: grid)
-            let samples = boot(2) { w in
+            let samples = bootRuns(2) { w in
                 let f = try fitApproach1(runs, convention: convention, weights: w, gridPoints: grid)
                 return [f.optimalParameters.exponent, f.optimalTokens.exponent]
             }
@@ -116,9 +131,23 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
 
     if options.approaches.contains(2) {
         let fit = try fitApproach2(runs, groups: groups, convention: convention)
-        let samples = boot(2) { w in
-            let f = try fitApproach2(runs, groups: groups, convention: convention, weights: w)
-            return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+        let samples: [[Double]]
+        switch method {
+        case .runs:
+            samples = bootRuns(2) { w in
+                let f = try fitApproach2(runs, groups: groups, convention: convention, weights: w)
+                return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+            }
+        case .residuals:
+            let r = approach2Residuals(runs, groups: groups, convention: convention)
+            let used = runs.indices.filter { r.leverages[$0] < 1 }
+            let pool = residualPool(used.map { r.residuals[$0] }, leverages: used.map { r.leverages[$0] })
+            samples = bootResiduals(2, fitted: r.fitted, pool: pool) { losses in
+                var synthetic = runs
+                for i in used { synthetic[i].finalLoss = losses[i] }
+                let f = try fitApproach2(synthetic, groups: groups, convention: convention)
+                return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+            }
         }
         report.approach2 = fit
         report.notes += fit.warnings.map { "approach 2: " + $0 }
@@ -134,14 +163,31 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
         // a resample moves the optimum only a little.
         let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: a3.delta)
         let starts = fit.bestEndpoints, lbfgs = a3.lbfgs
-        let samples = boot(7) { w in
-            var objective = base
-            objective.weights = w
+        func refit(_ objective: Approach3Objective) throws -> [Double] {
             guard let best = minimizeFromStarts(objective, starts: starts, options: lbfgs, threads: 1).first else {
                 throw FitError.noConvergence(approach: 3)
             }
             let law = ParametricLaw(theta: best.theta)
             return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta]
+        }
+        let samples: [[Double]]
+        switch method {
+        case .runs:
+            samples = bootRuns(7) { w in
+                var objective = base
+                objective.weights = w
+                return try refit(objective)
+            }
+        case .residuals:
+            // Residuals in log loss, inflated by √(n / (n − 5)) for the five fitted parameters.
+            let fittedLog = runs.indices.map { log(fit.law.loss(parameters: n[$0], tokens: d[$0])) }
+            let residuals = runs.indices.map { log(l[$0]) - fittedLog[$0] }
+            let dof = Double(max(runs.count - 5, 1))
+            let pool = residualPool(residuals, leverages: [Double](repeating: 0, count: runs.count),
+                                    inflation: (Double(runs.count) / dof).squareRoot())
+            samples = bootResiduals(7, fitted: fittedLog, pool: pool) { logLosses in
+                try refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) }, delta: a3.delta))
+            }
         }
         var logK = 0.0
         for i in runs.indices { logK += log(runs[i].flops / (n[i] * d[i])) }

@@ -9,7 +9,7 @@ public func renderTable(_ reports: [FitReport]) -> String {
         if index > 0 { out += "\n" }
         let budgets = report.budgets.map(formatFLOPs).joined(separator: ", ")
         out += "N counts \(report.convention.label) parameters; \(report.runs) runs, \(report.budgets.count) budgets (\(budgets))"
-        out += report.bootstrapResamples > 0 ? "; bootstrap \(report.bootstrapResamples) resamples, seed \(report.seed)\n" : "\n"
+        out += report.bootstrapResamples > 0 ? "; bootstrap \(report.bootstrapResamples) resamples (\(report.bootstrapMethod?.rawValue ?? "runs"), approach 1: runs), seed \(report.seed)\n" : "\n"
         let header = [pad("approach", 21), pad("a (N_opt ∝ C^a)", 16), pad("95% interval", 16), pad("80% interval", 16),
                       pad("b (D_opt ∝ C^b)", 16), pad("95% interval", 16), pad("Chinchilla a", 13), "Kaplan a"]
         out += header.joined() + "\n"

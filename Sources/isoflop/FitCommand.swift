@@ -29,6 +29,10 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Bootstrap resamples for 80% and 95% intervals (0: point estimates only).")
     var bootstrap: Int = 0
 
+    @Option(name: .customLong("bootstrap-method"),
+            help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget).")
+    var bootstrapMethod: String = "residuals"
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -45,6 +49,9 @@ struct FitCommand: ParsableCommand {
         if let params, !["total", "nonemb", "both"].contains(params) {
             throw ValidationError("--params must be total, nonemb or both, not '\(params)'")
         }
+        guard BootstrapMethod(rawValue: bootstrapMethod) != nil else {
+            throw ValidationError("--bootstrap-method must be residuals or runs, not '\(bootstrapMethod)'")
+        }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 or more, not \(bootstrap)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
@@ -56,6 +63,7 @@ struct FitCommand: ParsableCommand {
         var options = FitOptions()
         options.approaches = approach == "all" ? [1, 2, 3] : [Int(approach)!]
         options.bootstrapResamples = bootstrap
+        options.bootstrapMethod = BootstrapMethod(rawValue: bootstrapMethod)!
         options.seed = seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
         let conventions: [ParameterConvention]
