@@ -129,80 +129,96 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
         }
     }
 
+    // With several approaches asked for, one that cannot be fitted (no bracketed budget, no
+    // convergence) is noted and the others are still reported.
     if options.approaches.contains(2) {
-        let fit = try fitApproach2(runs, groups: groups, convention: convention)
-        let samples: [[Double]]
-        switch method {
-        case .runs:
-            samples = bootRuns(2) { w in
-                let f = try fitApproach2(runs, groups: groups, convention: convention, weights: w)
-                return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+        do {
+            let fit = try fitApproach2(runs, groups: groups, convention: convention)
+            let samples: [[Double]]
+            switch method {
+            case .runs:
+                samples = bootRuns(2) { w in
+                    let f = try fitApproach2(runs, groups: groups, convention: convention, weights: w)
+                    return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+                }
+            case .residuals:
+                let r = approach2Residuals(runs, groups: groups, convention: convention)
+                // A budget with only three sizes has no residual freedom (its parabola passes through
+                // every point): its runs keep their losses and add nothing to the pool.
+                let used = runs.indices.filter { r.leverages[$0] < 1 - 1e-9 }
+                let pool = residualPool(used.map { r.residuals[$0] }, leverages: used.map { r.leverages[$0] })
+                if pool.isEmpty && resamples > 0 {
+                    report.notes.append("approach 2: no budget has more than three sizes, so there are no residuals to resample "
+                        + "and no interval; resample runs instead, or plan more sizes per budget")
+                }
+                samples = bootResiduals(2, fitted: r.fitted, pool: pool) { losses in
+                    var synthetic = runs
+                    for i in used { synthetic[i].finalLoss = losses[i] }
+                    let f = try fitApproach2(synthetic, groups: groups, convention: convention)
+                    return [f.optimalParameters.exponent, f.optimalTokens.exponent]
+                }
             }
-        case .residuals:
-            let r = approach2Residuals(runs, groups: groups, convention: convention)
-            let used = runs.indices.filter { r.leverages[$0] < 1 }
-            let pool = residualPool(used.map { r.residuals[$0] }, leverages: used.map { r.leverages[$0] })
-            samples = bootResiduals(2, fitted: r.fitted, pool: pool) { losses in
-                var synthetic = runs
-                for i in used { synthetic[i].finalLoss = losses[i] }
-                let f = try fitApproach2(synthetic, groups: groups, convention: convention)
-                return [f.optimalParameters.exponent, f.optimalTokens.exponent]
-            }
+            report.approach2 = fit
+            report.notes += fit.warnings.map { "approach 2: " + $0 }
+            report.exponents.append(summary(2, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
+        } catch let error as FitError where options.approaches.count > 1 {
+            report.notes.append("approach 2 skipped: \(error)")
         }
-        report.approach2 = fit
-        report.notes += fit.warnings.map { "approach 2: " + $0 }
-        report.exponents.append(summary(2, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
     }
 
     if options.approaches.contains(3) {
-        let n = runs.map { $0.parameters(for: convention)! }, d = runs.map(\.tokens), l = runs.map(\.finalLoss)
-        var a3 = options.approach3
-        a3.threads = options.threads
-        let fit = try fitApproach3(parameters: n, tokens: d, losses: l, options: a3)
-        // Refits start from the full fit's best distinct endpoints rather than the whole grid:
-        // a resample moves the optimum only a little.
-        let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: a3.delta)
-        let starts = fit.bestEndpoints, lbfgs = a3.lbfgs
-        func refit(_ objective: Approach3Objective) throws -> [Double] {
-            guard let best = minimizeFromStarts(objective, starts: starts, options: lbfgs, threads: 1).first else {
-                throw FitError.noConvergence(approach: 3)
+        do {
+            let n = runs.map { $0.parameters(for: convention)! }, d = runs.map(\.tokens), l = runs.map(\.finalLoss)
+            var a3 = options.approach3
+            a3.threads = options.threads
+            let fit = try fitApproach3(parameters: n, tokens: d, losses: l, options: a3)
+            // Refits start from the full fit's best distinct endpoints rather than the whole grid:
+            // a resample moves the optimum only a little.
+            let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: a3.delta)
+            let starts = fit.bestEndpoints, lbfgs = a3.lbfgs
+            func refit(_ objective: Approach3Objective) throws -> [Double] {
+                guard let best = minimizeFromStarts(objective, starts: starts, options: lbfgs, threads: 1).first else {
+                    throw FitError.noConvergence(approach: 3)
+                }
+                let law = ParametricLaw(theta: best.theta)
+                return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta]
             }
-            let law = ParametricLaw(theta: best.theta)
-            return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta]
-        }
-        let samples: [[Double]]
-        switch method {
-        case .runs:
-            samples = bootRuns(7) { w in
-                var objective = base
-                objective.weights = w
-                return try refit(objective)
+            let samples: [[Double]]
+            switch method {
+            case .runs:
+                samples = bootRuns(7) { w in
+                    var objective = base
+                    objective.weights = w
+                    return try refit(objective)
+                }
+            case .residuals:
+                // Residuals in log loss, inflated by √(n / (n − 5)) for the five fitted parameters.
+                let fittedLog = runs.indices.map { log(fit.law.loss(parameters: n[$0], tokens: d[$0])) }
+                let residuals = runs.indices.map { log(l[$0]) - fittedLog[$0] }
+                let dof = Double(max(runs.count - 5, 1))
+                let pool = residualPool(residuals, leverages: [Double](repeating: 0, count: runs.count),
+                                        inflation: (Double(runs.count) / dof).squareRoot())
+                samples = bootResiduals(7, fitted: fittedLog, pool: pool) { logLosses in
+                    try refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) }, delta: a3.delta))
+                }
             }
-        case .residuals:
-            // Residuals in log loss, inflated by √(n / (n − 5)) for the five fitted parameters.
-            let fittedLog = runs.indices.map { log(fit.law.loss(parameters: n[$0], tokens: d[$0])) }
-            let residuals = runs.indices.map { log(l[$0]) - fittedLog[$0] }
-            let dof = Double(max(runs.count - 5, 1))
-            let pool = residualPool(residuals, leverages: [Double](repeating: 0, count: runs.count),
-                                    inflation: (Double(runs.count) / dof).squareRoot())
-            samples = bootResiduals(7, fitted: fittedLog, pool: pool) { logLosses in
-                try refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) }, delta: a3.delta))
+            var logK = 0.0
+            for i in runs.indices { logK += log(runs[i].flops / (n[i] * d[i])) }
+            let k = exp(logK / Double(runs.count))
+            let law = fit.law
+            let allocations = (options.allocationBudgets ?? report.budgets).map { c -> Allocation in
+                let opt = law.optimalAllocation(flops: c, flopsPerParameterToken: k)
+                return Allocation(budget: c, parameters: opt.parameters, tokens: opt.tokens, tokensPerParameter: opt.tokens / opt.parameters)
             }
+            report.approach3 = Approach3Summary(
+                E: Estimate(value: law.E, samples: samples[2]), A: Estimate(value: law.A, samples: samples[3]),
+                B: Estimate(value: law.B, samples: samples[4]), alpha: Estimate(value: law.alpha, samples: samples[5]),
+                beta: Estimate(value: law.beta, samples: samples[6]), law: law, objective: fit.objective, starts: fit.starts,
+                convergedStarts: fit.convergedStarts, flopsPerParameterToken: k, allocations: allocations)
+            report.exponents.append(summary(3, a: law.a, b: law.b, samples: samples))
+        } catch let error as FitError where options.approaches.count > 1 {
+            report.notes.append("approach 3 skipped: \(error)")
         }
-        var logK = 0.0
-        for i in runs.indices { logK += log(runs[i].flops / (n[i] * d[i])) }
-        let k = exp(logK / Double(runs.count))
-        let law = fit.law
-        let allocations = (options.allocationBudgets ?? report.budgets).map { c -> Allocation in
-            let opt = law.optimalAllocation(flops: c, flopsPerParameterToken: k)
-            return Allocation(budget: c, parameters: opt.parameters, tokens: opt.tokens, tokensPerParameter: opt.tokens / opt.parameters)
-        }
-        report.approach3 = Approach3Summary(
-            E: Estimate(value: law.E, samples: samples[2]), A: Estimate(value: law.A, samples: samples[3]),
-            B: Estimate(value: law.B, samples: samples[4]), alpha: Estimate(value: law.alpha, samples: samples[5]),
-            beta: Estimate(value: law.beta, samples: samples[6]), law: law, objective: fit.objective, starts: fit.starts,
-            convergedStarts: fit.convergedStarts, flopsPerParameterToken: k, allocations: allocations)
-        report.exponents.append(summary(3, a: law.a, b: law.b, samples: samples))
     }
     return report
 }

@@ -192,8 +192,7 @@ extension ReportModel {
         }
         var horizonSeries: [Series] = []
         for (k, h) in horizon.sorted(by: { $0.cycle < $1.cycle }).enumerated() {
-            let ys = try debiasedEMA(h.loss, weight: curveSmoothing)
-            horizonSeries.append(Series(name: "cycle \(String(format: "%g", h.cycle))×", xs: h.steps, ys: ys,
+            horizonSeries.append(Series(name: "cycle \(String(format: "%g", h.cycle))×", xs: h.steps, ys: h.loss,
                                         color: Color.categorical[k % Color.categorical.count], lineWidth: 1.5))
         }
         let empty = [Annotation("no data", at: .fraction(x: 0.5, y: 0.5), anchor: .middle, color: .gray, fontSize: 13)]
@@ -205,7 +204,7 @@ extension ReportModel {
                   y: AxisSpec("loss"), series: lossSeries, annotations: lossSeries.isEmpty ? empty : [],
                   legend: .topRight),
             Panel(title: "horizon: one model, cosine cycle × its steps", x: AxisSpec("step"),
-                  y: AxisSpec("training loss (EMA \(curveSmoothing))", scale: .log10), series: horizonSeries,
+                  y: AxisSpec("held-out loss", scale: .log10), series: horizonSeries,
                   annotations: horizonSeries.isEmpty ? empty : [], legend: .topRight),
         ], columns: 3, plotWidth: 300, plotHeight: 240)
     }

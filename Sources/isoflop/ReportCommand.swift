@@ -23,8 +23,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Seed of the bootstrap resamples.")
     var seed: UInt64 = 0
 
+    @Option(help: "CSV written by `isoflop horizon`, drawn in figure 4 (default: none).")
+    var horizon: String?
+
     func run() throws {
-        let model = try buildReportModel(store: store, bootstrap: bootstrap, seed: seed)
+        var model = try buildReportModel(store: store, bootstrap: bootstrap, seed: seed)
+        if let horizon { model.horizon = try readHorizonCSV(horizon) }
         let files = try writeReport(model, to: out)
         for note in model.notes { print("note: \(note)") }
         print("wrote \(files.count) files to \(out) (open \(out)/index.html)")
@@ -74,6 +78,25 @@ func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -
         }
     }
     return ReportModel(title: "isoflop report", notes: notes, schedules: results, curves: curves, runs: summaries)
+}
+
+/// The curves of `isoflop horizon`'s CSV (cycle, step, lr, eval_loss), one per cycle length.
+func readHorizonCSV(_ path: String) throws -> [HorizonCurve] {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw ValidationError("\(path): cannot read the horizon curves (\(error.localizedDescription))")
+    }
+    var curves: [Double: HorizonCurve] = [:]
+    for (k, line) in text.split(separator: "\n").enumerated().dropFirst() {
+        let f = line.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard f.count == 4, let cycle = f[0], let step = f[1], let loss = f[3] else {
+            throw ValidationError("\(path):\(k + 1): expected cycle,step,lr,eval_loss, found '\(line)'")
+        }
+        curves[cycle, default: HorizonCurve(cycle: cycle, steps: [], loss: [])].steps.append(step)
+        curves[cycle]!.loss.append(loss)
+    }
+    guard !curves.isEmpty else { throw ValidationError("\(path): no horizon curves") }
+    return curves.keys.sorted().map { curves[$0]! }
 }
 
 private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) -> ScheduleResult {

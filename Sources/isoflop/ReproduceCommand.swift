@@ -3,6 +3,7 @@
 // interruption anywhere is resumed by running the command again.
 import ArgumentParser
 import Foundation
+import Fit
 import Sweep
 
 struct ReproduceCommand: ParsableCommand {
@@ -13,14 +14,28 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Sweep config.") var config: String = "configs/laptop.toml"
     @Option(help: "Folder for the report.") var out: String = "out/report"
     @Option(help: "Bootstrap resamples for the intervals.") var bootstrap: Int = 1000
+    @Option(name: .customLong("horizon-steps"), help: "Steps of each run of the horizon experiment.")
+    var horizonSteps: Int = 3000
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let store = "runs/\(cfg.name)/sweep.sqlite"
         try stage(["sweep", "run", config, "--db", store])
-        try stage(["report", store, "--out", out, "--bootstrap", "\(bootstrap)"])
+        // The horizon experiment (figure 4): one shape under cycles of 1×, 1.5×, 2× and 5× its
+        // steps; about two minutes, run once.
+        let horizon = "\(out)/horizon.csv"
+        if !FileManager.default.fileExists(atPath: horizon) {
+            try stage(["horizon", "--corpus", cfg.corpus, "--vocab", "\(cfg.vocab)", "--batch", "\(cfg.batch)",
+                       "--steps", "\(horizonSteps)", "--eval-every", "\(max(1, horizonSteps / 30))", "--out", horizon])
+        }
+        try stage(["report", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
+        // Both bootstrap designs: residuals (fixed design, the default) and resampled runs.
         for s in ["matched", "fixed"] {
-            try stage(["fit", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--json", "\(out)/fit-\(s).json"])
+            for method in BootstrapMethod.allCases {
+                let suffix = method == .residuals ? "" : "-\(method.rawValue)"
+                try stage(["fit", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--bootstrap-method", method.rawValue,
+                           "--json", "\(out)/fit-\(s)\(suffix).json"])
+            }
         }
     }
 
