@@ -157,6 +157,37 @@ public final class PostgresConnection {
     }
 }
 
+extension PostgresConnection: StoreDatabase {
+    /// Runs a statement written with SQLite's `?` placeholders, numbered for PostgreSQL.
+    @discardableResult
+    public func perform(_ sql: String, _ values: [SQLValue], row: (PostgresRow) throws -> Void) throws -> Int {
+        try query(numberedPlaceholders(sql), values, row: row)
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T { try transaction(body) }
+}
+
+/// `?` → `$1`, `$2`, … outside quoted strings and names.
+func numberedPlaceholders(_ sql: String) -> String {
+    var out = ""
+    out.reserveCapacity(sql.utf8.count + 16)
+    var n = 0
+    var quote: Character?
+    for c in sql {
+        if let q = quote {
+            if c == q { quote = nil }
+        } else if c == "'" || c == "\"" {
+            quote = c
+        } else if c == "?" {
+            n += 1
+            out += "$\(n)"
+            continue
+        }
+        out.append(c)
+    }
+    return out
+}
+
 /// Calls `body` with C strings for `strings` (NULL for nil), valid only during the call.
 private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let copies = strings.map { $0.map { strdup($0)! } }
