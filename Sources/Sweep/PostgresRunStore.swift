@@ -122,7 +122,6 @@ public final class PostgresRunStore: SQLRunStore {
             }
         }
     }
-
 }
 
 /// PostgreSQL array values ("{1,2,3}", "{2.5,NULL}") for the unnest() columns: numbers
