@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages isoflop needs on a fresh machine: OpenBLAS and SQLite for the
-# engine and run store, the packages the built-in corpora are made from, and Chromium, in
-# which a test renders the HTML report headless.
+# engine and run store, libpq for PostgreSQL run stores and the PostgreSQL server the store
+# tests start, the packages the built-in corpora are made from, and Chromium, in which a test
+# renders the HTML report headless.
 set -euo pipefail
 need=()
-for pkg in pkg-config libopenblas-dev libsqlite3-dev python3.11-doc dict-gcide chromium; do
+for pkg in pkg-config libopenblas-dev libsqlite3-dev libpq-dev postgresql python3.11-doc dict-gcide chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -2,32 +2,18 @@
 // migrations, atomic claims in IMMEDIATE transactions, batched metric writes.
 import Foundation
 
-public final class SQLiteRunStore: RunStore {
+public final class SQLiteRunStore: SQLRunStore {
     public let db: SQLiteConnection
     public var path: String { db.path }
+    public var database: SQLiteConnection { db }
+    /// SQLite's clock in Unix seconds (this machine's, to the millisecond), for start and end
+    /// times, which must come from one clock to be ordered.
+    public static let now = "((julianday('now') - 2440587.5) * 86400.0)"
+    /// IMMEDIATE transactions already keep writers apart.
+    public func lockSweepCreation() {}
 
-    /// Schema migrations; entry i takes the schema from version i to i + 1.
-    static let migrations: [String] = [
-        """
-        CREATE TABLE sweeps(
-            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL, created REAL NOT NULL);
-        CREATE TABLE runs(
-            id INTEGER PRIMARY KEY, sweep INTEGER NOT NULL REFERENCES sweeps(id), key TEXT NOT NULL,
-            config TEXT NOT NULL, d INTEGER NOT NULL, layers INTEGER NOT NULL, head_size INTEGER NOT NULL,
-            n INTEGER NOT NULL, n_nonemb INTEGER NOT NULL, budget REAL NOT NULL, flops REAL NOT NULL,
-            steps INTEGER NOT NULL, tokens INTEGER NOT NULL, schedule TEXT NOT NULL, cycle_steps INTEGER NOT NULL,
-            lr REAL NOT NULL, status TEXT NOT NULL DEFAULT 'planned', worker TEXT, host TEXT, pid INTEGER,
-            lease_expiry REAL, started REAL, ended REAL, step INTEGER NOT NULL DEFAULT 0, last_loss REAL,
-            final_train_loss REAL, final_eval_loss REAL, tokens_per_second REAL, wall_seconds REAL,
-            diverged_step INTEGER, message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-            UNIQUE(sweep, key));
-        CREATE INDEX runs_status ON runs(sweep, status);
-        CREATE TABLE metrics(
-            run INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, tokens INTEGER NOT NULL,
-            flops REAL NOT NULL, lr REAL NOT NULL, train_loss REAL NOT NULL, eval_loss REAL,
-            PRIMARY KEY(run, step)) WITHOUT ROWID;
-        """,
-    ]
+    /// The shared schema migrations, as written (SQLite's types).
+    static var migrations: [String] { StoreSchema.migrations }
 
     public static var schemaVersion: Int { migrations.count }
 
@@ -71,73 +57,6 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
-
-    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
-        try db.transaction {
-            if let id = try sweepID(named: name) {
-                var existing = Set<String>()
-                try db.query("SELECT config FROM runs WHERE sweep = ?", [.int(Int(id))]) { existing.insert($0.text(0)) }
-                let wanted = Set(try runs.map { try Self.json($0) })
-                guard existing == wanted else {
-                    throw StoreError.sweepConflict(name: name, message: "the store already holds this sweep with a different plan (\(existing.count) runs stored, \(wanted.count) planned); use another --db or sweep name")
-                }
-                return id
-            }
-            try db.query("INSERT INTO sweeps(name, config, created) VALUES (?, ?, ?)",
-                         [.text(name), .text(configJSON), .double(Date().timeIntervalSince1970)])
-            let id = db.lastInsertID
-            let insert = try db.prepare("""
-                INSERT INTO runs(sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps,
-                                 tokens, schedule, cycle_steps, lr)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for r in runs {
-                try insert.run([.int(Int(id)), .text(r.key), .text(try Self.json(r)), .int(r.model.d),
-                                .int(r.model.layers), .int(r.model.headSize), .int(r.parameters),
-                                .int(r.nonEmbeddingParameters), .double(r.budget), .double(r.flops), .int(r.steps),
-                                .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps), .double(r.peakLR)])
-            }
-            return id
-        }
-    }
-
-    static func json(_ run: PlannedRun) throws -> String {
-        String(decoding: try encoder.encode(run), as: UTF8.self)
-    }
-
-    public func sweepID(named name: String) throws -> Int64? {
-        var id: Int64?
-        try db.query("SELECT id FROM sweeps WHERE name = ?", [.text(name)]) { id = Int64($0.int(0)) }
-        return id
-    }
-
-    public func sweepNames() throws -> [String] {
-        var names: [String] = []
-        try db.query("SELECT name FROM sweeps ORDER BY id") { names.append($0.text(0)) }
-        return names
-    }
-
-    static let runColumns = """
-        id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
-        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts
-        """
-
-    func record(_ s: SQLiteStatement) throws -> RunRecord {
-        let plan = try JSONDecoder().decode(PlannedRun.self, from: Data(s.text(2).utf8))
-        return RunRecord(id: Int64(s.int(0)), sweep: Int64(s.int(1)), plan: plan,
-                         status: RunStatus(rawValue: s.text(3)) ?? .failed, worker: s.optionalText(4),
-                         host: s.optionalText(5), pid: s.optionalInt(6), leaseExpiry: s.optionalDouble(7),
-                         started: s.optionalDouble(8), ended: s.optionalDouble(9), step: s.int(10),
-                         lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
-                         finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
-                         wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17))
-    }
-
     public func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord? {
         try db.transaction {
             let now = Date().timeIntervalSince1970
@@ -151,10 +70,10 @@ public final class SQLiteRunStore: RunStore {
             guard let id else { return nil }
             try db.query("""
                 UPDATE runs SET status = 'running', worker = ?, host = ?, pid = ?, lease_expiry = ?,
-                  started = coalesce(started, ?), attempts = attempts + 1 WHERE id = ?
-                """, [.text(worker), .text(host), .int(pid), .double(now + lease), .double(now), .int(Int(id))])
+                  started = coalesce(started, \(Self.now)), attempts = attempts + 1 WHERE id = ?
+                """, [.text(worker), .text(host), .int(pid), .double(now + lease), .int(Int(id))])
             var rec: RunRecord?
-            try db.query("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try record($0) }
+            try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try RunRecord(row: $0) }
             return rec
         }
     }
@@ -176,117 +95,23 @@ public final class SQLiteRunStore: RunStore {
                 try insert.run([.int(Int(r.run)), .int(r.step), .int(r.tokens), .double(r.flops), .double(r.lr),
                                 .double(r.trainLoss), r.evalLoss.map { .double($0) } ?? .null])
             }
-            var last: [Int64: MetricRow] = [:]
-            for r in rows where (last[r.run]?.step ?? Int.min) < r.step { last[r.run] = r }
-            for (run, r) in last {
+            for (run, r) in StoreSchema.lastRows(rows) {
                 try db.query("UPDATE runs SET step = ?, last_loss = ? WHERE id = ?",
                              [.int(r.step), .double(r.trainLoss), .int(Int(run))])
             }
         }
     }
 
-    public func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int {
-        try db.transaction {
-            var dead: [Int] = []
-            try db.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", [.text(host)]) {
-                if let pid = $0.optionalInt(1), !isAlive(pid) { dead.append($0.int(0)) }
-            }
-            for id in dead {
-                try db.query("""
-                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL
-                    WHERE id = ?
-                    """, [.int(id)])
-            }
-            return dead.count
-        }
+}
+
+extension SQLiteStatement: StoreRow {}
+
+extension SQLiteConnection: StoreDatabase {
+    @discardableResult
+    public func perform(_ sql: String, _ values: [SQLValue], row: (SQLiteStatement) throws -> Void) throws -> Int {
+        try query(sql, values, row: row)
+        return changes
     }
 
-    public func retryFailedRuns(sweep: Int64) throws -> Int {
-        try db.query("""
-            UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
-              message = NULL WHERE sweep = ? AND status = 'failed'
-            """, [.int(Int(sweep))])
-        return db.changes
-    }
-
-    public func sweepConfigJSON(sweep: Int64) throws -> String {
-        var json: String?
-        try db.query("SELECT config FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { json = $0.text(0) }
-        guard let json else { throw StoreError.unknownSweep("#\(sweep)") }
-        return json
-    }
-
-    public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
-        let now = Date().timeIntervalSince1970
-        try db.transaction {
-            var owner: String?
-            try db.query("SELECT worker FROM runs WHERE id = ? AND status = 'running'", [.int(Int(run))]) {
-                owner = $0.optionalText(0)
-            }
-            guard owner == worker else { throw StoreError.notOwner(run: run, worker: worker) }
-            switch outcome {
-            case let .done(train, eval, tps):
-                try db.query("""
-                    UPDATE runs SET status = 'done', ended = ?, final_train_loss = ?, final_eval_loss = ?,
-                      tokens_per_second = ?, wall_seconds = coalesce(wall_seconds, 0) + ?, lease_expiry = NULL
-                    WHERE id = ?
-                    """, [.double(now), .double(train), eval.map { .double($0) } ?? .null, .double(tps),
-                          .double(wallSeconds), .int(Int(run))])
-            case let .diverged(step, loss):
-                try db.query("""
-                    UPDATE runs SET status = 'diverged', ended = ?, diverged_step = ?, last_loss = ?,
-                      wall_seconds = coalesce(wall_seconds, 0) + ?, lease_expiry = NULL,
-                      message = 'diverged at step ' || ? WHERE id = ?
-                    """, [.double(now), .int(step), .double(loss), .double(wallSeconds), .int(step), .int(Int(run))])
-            case .stopped:
-                try db.query("""
-                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
-                      wall_seconds = coalesce(wall_seconds, 0) + ? WHERE id = ?
-                    """, [.double(wallSeconds), .int(Int(run))])
-            }
-        }
-    }
-
-    public func failRun(_ run: Int64, worker: String, message: String) throws {
-        try db.query("""
-            UPDATE runs SET status = 'failed', ended = ?, message = ?, lease_expiry = NULL
-            WHERE id = ? AND worker = ? AND status = 'running'
-            """, [.double(Date().timeIntervalSince1970), .text(message), .int(Int(run)), .text(worker)])
-    }
-
-    public func runs(sweep: Int64) throws -> [RunRecord] {
-        var out: [RunRecord] = []
-        try db.query("SELECT \(Self.runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
-            out.append(try record($0))
-        }
-        return out
-    }
-
-    public func metrics(run: Int64) throws -> [MetricRow] {
-        var out: [MetricRow] = []
-        try db.query("SELECT run, step, tokens, flops, lr, train_loss, eval_loss FROM metrics WHERE run = ? ORDER BY step",
-                     [.int(Int(run))]) {
-            out.append(MetricRow(run: Int64($0.int(0)), step: $0.int(1), tokens: $0.int(2), flops: $0.double(3),
-                                 lr: $0.double(4), trainLoss: $0.double(5), evalLoss: $0.optionalDouble(6)))
-        }
-        return out
-    }
-
-    public func summary(sweep: Int64) throws -> SweepSummary {
-        var s = SweepSummary()
-        for r in try runs(sweep: sweep) {
-            s.total += 1
-            s.byStatus[r.status, default: 0] += 1
-            s.totalFLOPs += r.plan.flops
-            switch r.status {
-            case .done, .diverged, .failed: s.doneFLOPs += r.plan.flops
-            case .running:
-                s.doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-                s.running.append(r)
-            case .planned:
-                s.doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-            }
-        }
-        return s
-    }
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T { try transaction(body) }
 }
