@@ -35,7 +35,7 @@ final class ProcessTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: isoflop)
         p.arguments = ["sweep", "run", ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path,
-                       "--db", db, "--workers", "2", "--dry-run", "2"]
+                       "--db", db, "--workers", "2", "--dry-run", "20"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         return p
@@ -69,6 +69,12 @@ final class ProcessTests: XCTestCase {
         // SIGKILL is asynchronous: wait until the workers are gone (or zombies) before rerunning.
         let gone = Date().addingTimeInterval(5)
         while Date() < gone, workers.contains(where: { isRunning($0) }) { Thread.sleep(forTimeInterval: 0.02) }
+        // A run seen mid-way may still have finished before the kill landed: only those the kill
+        // left running count as interrupted.
+        let killed = try SQLiteRunStore(path: db)
+        let stillRunning = Set(try killed.runs(sweep: try XCTUnwrap(killed.sweepID(named: "quick")))
+            .filter { $0.status == .running }.map(\.id))
+        interrupted = interrupted.filter { stillRunning.contains($0) }
         XCTAssertFalse(interrupted.isEmpty, "caught the sweep mid-run")
         XCTAssertEqual(workers.count, 2)
 
