@@ -60,7 +60,10 @@ func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -
         }
     }
     let curves = try storedCurves(path)
-    var notes: [String] = []
+    var notes: [String] = bootstrap > 0 ? [
+        "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
+        + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
+        + "`isoflop fit --bootstrap-method runs` gives the run-resampling intervals of approaches 2 and 3."] : []
     var results: [ScheduleResult] = []
     for schedule in schedules {
         do {
