@@ -13,14 +13,17 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Sweep config.") var config: String = "configs/laptop.toml"
     @Option(help: "Folder for the report.") var out: String = "out/report"
     @Option(help: "Bootstrap resamples for the intervals.") var bootstrap: Int = 1000
+    @OptionGroup(title: "Store (default: runs/<name>/sweep.sqlite)") var store: StoreOptions
+    @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
+    var checkpoints: String?
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        let store = "runs/\(cfg.name)/sweep.sqlite"
-        try stage(["sweep", "run", config, "--db", store])
-        try stage(["report", store, "--out", out, "--bootstrap", "\(bootstrap)"])
+        let store = try self.store.resolved() ?? defaultStorePath(cfg)
+        try stage(["sweep", "run", config, "--store", store] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
+        try stage(["report", "--store", store, "--out", out, "--bootstrap", "\(bootstrap)"])
         for s in ["matched", "fixed"] {
-            try stage(["fit", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--json", "\(out)/fit-\(s).json"])
+            try stage(["fit", "--store", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--json", "\(out)/fit-\(s).json"])
         }
     }
 
