@@ -51,6 +51,13 @@ public struct LiveWorker: Equatable, Sendable {
     public var pid: Int
     /// Runs it holds (one per worker process, normally).
     public var runs: Int
+
+    public init(name: String, host: String, pid: Int, runs: Int) {
+        self.name = name
+        self.host = host
+        self.pid = pid
+        self.runs = runs
+    }
 }
 
 public struct SweepProgress: Sendable {

@@ -46,7 +46,7 @@ struct WorkerCommand: ParsableCommand {
         launch.waitForLeases = true
         launch.report = true
         let began = Date()
-        let failed = try superviseWorkers(try spawnWorkers(processes, launch)) {}
+        let failed = superviseWorkers(try spawnWorkers(processes, launch)) {}
         print("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
         if stopRequested { throw ExitCode(130) }
         if failed > 0 { throw SweepCommandError("\(failed) worker process(es) on \(host) exited with an error") }
