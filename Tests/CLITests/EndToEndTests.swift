@@ -5,23 +5,12 @@ import Sweep
 import XCTest
 
 final class EndToEndTests: XCTestCase {
-    /// The package root (this file is Tests/CLITests/EndToEndTests.swift).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    var isoflop: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("isoflop").path
-    }
+    static var root: URL { CLI.root }
 
     func process(_ args: [String]) throws -> Process {
-        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
-            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: isoflop)
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        p.standardOutput = FileHandle.nullDevice
+        let p = try CLI.process(args)
+        // Errors stay visible in the test log.
+        p.standardError = FileHandle.standardError
         return p
     }
 

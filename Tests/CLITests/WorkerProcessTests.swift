@@ -9,25 +9,10 @@ import Glibc
 #endif
 
 final class WorkerProcessTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static var root: URL { CLI.root }
+    var isoflop: String { CLI.binary }
 
-    var isoflop: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("isoflop").path
-    }
-
-    func process(_ args: [String], stderr: Pipe? = nil) throws -> Process {
-        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
-            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: isoflop)
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = stderr ?? FileHandle.nullDevice
-        return p
-    }
+    func process(_ args: [String], stderr: Pipe? = nil) throws -> Process { try CLI.process(args, stderr: stderr) }
 
     /// Runs to the end; the exit status and what it wrote to standard error.
     @discardableResult
