@@ -63,7 +63,7 @@ show_log() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/    /'; return 0; }
 mkdir -p "$WORK/munge"
 dd if=/dev/urandom of="$WORK/munge/munge.key" bs=1024 count=1 status=none
 chown -R munge:munge "$WORK/munge"
-chmod 700 "$WORK/munge"
+chmod 755 "$WORK/munge"   # munged wants its socket folder open to all
 chmod 400 "$WORK/munge/munge.key"
 MUNGE_SOCKET=$WORK/munge/munge.socket
 runuser -u munge -- /usr/sbin/munged --key-file="$WORK/munge/munge.key" --socket="$MUNGE_SOCKET" \
@@ -121,9 +121,9 @@ if [ "$STORE_KIND" = postgresql ]; then
     chown postgres "$WORK/pg" "$WORK/pgsock"
     runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust >"$WORK/initdb.log" 2>&1 \
         || { show_log "$WORK/initdb.log"; skip "initdb failed"; }
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pgsock/pg.log" -w \
         -o "-p $PGPORT -k $WORK/pgsock -c listen_addresses=127.0.0.1" start >/dev/null \
-        || { show_log "$WORK/pg.log"; skip "PostgreSQL would not start"; }
+        || { show_log "$WORK/pgsock/pg.log"; skip "PostgreSQL would not start"; }
     runuser -u postgres -- "$PGBIN/psql" -q -h 127.0.0.1 -p "$PGPORT" -U postgres -c "CREATE DATABASE isoflop" \
         || fail "could not create the database"
     STORE=postgresql://postgres@127.0.0.1:$PGPORT/isoflop
@@ -134,7 +134,8 @@ note "store: $STORE"
 
 # The sweep: plan, submit, wait.
 "$ISOFLOP" sweep slurm configs/quick.toml --store "$STORE" --checkpoints "$WORK/checkpoints" \
-    --nodes "$NODES" --processes-per-node "$PROCESSES" --time 00:20:00 --output "$WORK/job/quick.sbatch"
+    --nodes "$NODES" --processes-per-node "$PROCESSES" --time 00:20:00 --output "$WORK/job/quick.sbatch" \
+    || fail "isoflop sweep slurm could not plan the sweep"
 START=$(date +%s.%N)
 JOB=$(sbatch --parsable "$WORK/job/quick.sbatch") || fail "sbatch refused the script"
 note "submitted job array $JOB ($NODES tasks)"
