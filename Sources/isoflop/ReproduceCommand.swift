@@ -13,7 +13,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Sweep config.") var config: String = "configs/laptop.toml"
     @Option(help: "Folder for the report.") var out: String = "out/report"
     @Option(help: "Bootstrap resamples for the intervals.") var bootstrap: Int = 1000
-    @OptionGroup(title: "Store (default: runs/<name>/sweep.sqlite)") var store: StoreOptions
+    @OptionGroup var store: StoreOptions
     @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
     var checkpoints: String?
 

@@ -122,7 +122,7 @@ struct SweepRunCommand: ParsableCommand {
         abstract: "Plan a sweep into its store and train it with worker processes; rerunning resumes.")
 
     @Argument(help: "Sweep config (TOML).") var config: String
-    @OptionGroup(title: "Store (default: runs/<name>/sweep.sqlite)") var store: StoreOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var options: SweepRunOptions
 
     func run() throws {

@@ -21,12 +21,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Folder for the runs' checkpoints, seen by every machine (default: checkpoints beside an SQLite store; required for PostgreSQL).")
     var checkpoints: String?
     @Option(help: "Worker processes, one BLAS thread each (default: this machine's CPUs).")
-    var processes: Int = ProcessInfo.processInfo.activeProcessorCount
+    var processes: Int?
     @Option(help: "Only runs of this sweep (default: any sweep in the store).") var sweep: String?
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
 
     func validate() throws {
-        guard processes >= 1 else { throw ValidationError("--processes must be at least 1, not \(processes)") }
+        if let processes, processes < 1 { throw ValidationError("--processes must be at least 1, not \(processes)") }
         guard lease > 0 else { throw ValidationError("--lease must be positive, not \(lease)") }
     }
 
@@ -46,6 +46,7 @@ struct WorkerCommand: ParsableCommand {
         launch.waitForLeases = true
         launch.report = true
         let began = Date()
+        let processes = self.processes ?? ProcessInfo.processInfo.activeProcessorCount
         let failed = superviseWorkers(try spawnWorkers(processes, launch)) {}
         print("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
         if stopRequested { throw ExitCode(130) }
