@@ -1,11 +1,15 @@
-// `isoflop worker` as real processes on one store: three workers on the quick sweep, one killed
-// with SIGKILL mid-run; its run is taken over when the lease runs out and resumed from its
-// checkpoint. Also the one-line refusals of a checkpoint folder that cannot be used.
+// `isoflop worker` as real processes on one store (SQLite, and PostgreSQL where the test server
+// can start): three workers on the quick sweep, one killed with SIGKILL mid-run; its run is
+// taken over when the lease runs out and resumed from its checkpoint. Also the one-line
+// refusals of a checkpoint folder that cannot be used, and `sweep slurm`.
 import Foundation
 import Sweep
 import XCTest
 #if canImport(Glibc)
 import Glibc
+#endif
+#if canImport(PostgresFixture)
+import PostgresFixture
 #endif
 
 final class WorkerProcessTests: XCTestCase {
@@ -46,6 +50,13 @@ final class WorkerProcessTests: XCTestCase {
         let dir = try tempDir()
         try threeWorkersOneKilled(store: "sqlite:" + dir + "/workers/sweep.sqlite", dir: dir)
     }
+
+    #if canImport(PostgresFixture)
+    func testThreeWorkersOneKilledOnPostgreSQL() throws {
+        let url = try PostgresFixture.shared().createDatabase("three_workers")
+        try threeWorkersOneKilled(store: url, dir: try tempDir())
+    }
+    #endif
 
     /// Three `isoflop worker` processes on one store; one is SIGKILLed once its run is past a
     /// checkpoint. The other two finish every run, taking the killed one's over after its 3 s
