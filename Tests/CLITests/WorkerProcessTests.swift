@@ -12,6 +12,8 @@ import Glibc
 import PostgresFixture
 #endif
 
+struct ReferenceSweepFailed: Error { var message: String }
+
 final class WorkerProcessTests: XCTestCase {
     static var root: URL { CLI.root }
     var isoflop: String { CLI.binary }
@@ -58,14 +60,34 @@ final class WorkerProcessTests: XCTestCase {
     }
     #endif
 
+    /// The uninterrupted single-worker sweep on SQLite, trained once for both backends' tests.
+    nonisolated(unsafe) static var reference: String?
+    nonisolated(unsafe) static var referenceDirectory: String?
+
+    func referenceSweep() throws -> String {
+        if let done = Self.reference { return done }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-reference-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        Self.referenceDirectory = dir
+        let store = dir + "/sweep.sqlite"
+        let (status, stderr) = try run(["sweep", "run", try quickConfig(in: dir), "--store", store, "--workers", "1"])
+        guard status == 0 else { throw ReferenceSweepFailed(message: stderr) }
+        Self.reference = store
+        return store
+    }
+
+    override class func tearDown() {
+        if let dir = referenceDirectory { try? FileManager.default.removeItem(atPath: dir) }
+        super.tearDown()
+    }
+
     /// Three `isoflop worker` processes on one store; one is SIGKILLed once its run is past a
     /// checkpoint. The other two finish every run, taking the killed one's over after its 3 s
     /// lease and resuming it from the checkpoint: its final loss equals an uninterrupted
     /// single-worker sweep's bit for bit, and its metric rows are one per step, never duplicated.
     func threeWorkersOneKilled(store url: String, dir: String) throws {
         let config = try quickConfig(in: dir)
-        let reference = dir + "/reference/sweep.sqlite"
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", reference, "--workers", "1"]).status, 0)
+        let reference = try referenceSweep()
         XCTAssertEqual(try run(["sweep", "plan", config, "--store", url]).status, 0)
 
         let checkpoints = dir + "/shared-checkpoints"
@@ -130,7 +152,7 @@ final class WorkerProcessTests: XCTestCase {
         let rows = try store.metrics(run: killed.id)
         let kept = rows.filter { $0.lr == -1 }.map(\.step)
         XCTAssertGreaterThanOrEqual(kept.count, 10, "the rows up to the checkpoint were not trained again")
-        XCTAssertEqual(kept, Array(1...kept.count), "only a prefix (up to the resumed checkpoint) is left unrewritten")
+        XCTAssertEqual(kept, Array(stride(from: 1, through: kept.count, by: 1)), "only a prefix (up to the resumed checkpoint) is left unrewritten")
         XCTAssertTrue(rows.dropFirst(kept.count).allSatisfy { $0.lr > 0 }, "every step after it was trained by the new worker")
         let referenceRows = try referenceStore.metrics(run: try XCTUnwrap(expected[killed.plan.key]).id)
         XCTAssertEqual(rows.dropFirst(kept.count).map(\.trainLoss), referenceRows.dropFirst(kept.count).map(\.trainLoss),
