@@ -21,14 +21,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
         .target(name: "Tokenizer", swiftSettings: fast),
         .target(name: "Training", dependencies: ["Model", "Autograd", "Tensor"], swiftSettings: fast),
-        .target(name: "Sweep", dependencies: ["Training", "Model", "Tokenizer", "CSQLite"], swiftSettings: fast),
+        .target(name: "Sweep", dependencies: ["Training", "Model", "Tokenizer", "CSQLite", "CLibPQ"], swiftSettings: fast),
         .target(name: "Fit", swiftSettings: fast),
         .target(name: "Report", dependencies: ["Fit"], swiftSettings: fast),
+        // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
+        .target(name: "PostgresFixture", dependencies: ["Sweep"]),
         .executableTarget(
             name: "isoflop",
             dependencies: [
@@ -41,10 +45,10 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Autograd", "Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit"]),
-        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep"]),
+        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]
 )

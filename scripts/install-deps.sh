@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages isoflop needs on a fresh machine: OpenBLAS and SQLite for the
-# engine and run store, and the packages the built-in corpora are made from.
+# engine and run store, libpq for PostgreSQL run stores and the PostgreSQL server the store
+# tests start, and the packages the built-in corpora are made from.
 set -euo pipefail
 need=()
-for pkg in pkg-config libopenblas-dev libsqlite3-dev python3.11-doc dict-gcide; do
+for pkg in pkg-config libopenblas-dev libsqlite3-dev libpq-dev postgresql python3.11-doc dict-gcide; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

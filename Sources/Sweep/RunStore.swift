@@ -1,5 +1,6 @@
 // The run store: what workers, status and export need from the database of a sweep, as a
-// protocol (SQLite now; a PostgreSQL backend can implement the same later), and the records.
+// protocol with two backends (SQLite embedded, PostgreSQL for clusters) chosen by URL, the
+// records, and what both backends share: the schema, row decoding and the plan check.
 import Foundation
 
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
@@ -59,14 +60,17 @@ public struct RunRecord: Sendable {
     public var attempts: Int
 }
 
-/// Errors of the store that are not plain SQLite errors.
+/// Errors of the store that are not plain SQLite or PostgreSQL errors.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
+    /// `path` is the file, or the database URL with any password hidden.
     case newerSchema(path: String, found: Int, known: Int)
     case notADatabase(path: String, message: String)
     case sweepConflict(name: String, message: String)
     case unknownSweep(String)
     case unsupportedURL(String)
     case notOwner(run: Int64, worker: String)
+    /// The database server could not be reached or refused the connection.
+    case cannotConnect(url: String, host: String, port: String, message: String)
 
     public var description: String {
         switch self {
@@ -77,11 +81,13 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case let .sweepConflict(name, message):
             return "sweep '\(name)': \(message)"
         case let .unsupportedURL(url):
-            return "run store '\(url)': only sqlite:PATH (or a plain path) is supported by this build"
+            return "run store '\(url)': unknown kind of store; supported: sqlite:PATH (or a plain path), postgresql://user@host:port/db (or postgres://)"
         case let .unknownSweep(name):
             return "no sweep named '\(name)' in the store"
         case let .notOwner(run, worker):
             return "run \(run) is no longer leased to worker \(worker) (its lease expired and another worker took it)"
+        case let .cannotConnect(url, host, port, message):
+            return "run store \(url): cannot connect to \(host):\(port): \(message)"
         }
     }
 }
@@ -96,6 +102,23 @@ public struct SweepSummary: Sendable {
     public var running: [RunRecord] = []
 
     public init() {}
+
+    /// Counts the runs of a sweep by state and FLOPs.
+    public init(runs: [RunRecord]) {
+        for r in runs {
+            total += 1
+            byStatus[r.status, default: 0] += 1
+            totalFLOPs += r.plan.flops
+            switch r.status {
+            case .done, .diverged, .failed: doneFLOPs += r.plan.flops
+            case .running:
+                doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
+                running.append(r)
+            case .planned:
+                doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
+            }
+        }
+    }
 }
 
 /// The run store of a sweep. Claims are atomic: two workers never hold the same run. One store
@@ -129,10 +152,129 @@ public protocol RunStore: AnyObject {
     func summary(sweep: Int64) throws -> SweepSummary
 }
 
-/// Opens a run store by URL: `sqlite:PATH` or a plain path. Other schemes (a PostgreSQL backend
-/// for clusters is planned) are rejected with a clear error, nothing created.
+/// Opens a run store by URL: `sqlite:PATH` or a plain path (SQLite), `postgresql://…` or
+/// `postgres://…` (PostgreSQL; any libpq URL parameters). Other schemes are rejected with a
+/// clear error, nothing created.
 public func openRunStore(_ url: String) throws -> RunStore {
     if url.hasPrefix("sqlite:") { return try SQLiteRunStore(path: String(url.dropFirst("sqlite:".count))) }
+    let lower = url.lowercased()
+    if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") { return try PostgresRunStore(url: url) }
     if url.contains("://") { throw StoreError.unsupportedURL(url) }
     return try SQLiteRunStore(path: url)
+}
+
+/// The shared schema: one list of migrations, written for SQLite and mapped for PostgreSQL.
+public enum StoreSchema {
+    /// Entry i takes the schema from version i to i + 1.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE sweeps(
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL, created REAL NOT NULL);
+        CREATE TABLE runs(
+            id INTEGER PRIMARY KEY, sweep INTEGER NOT NULL REFERENCES sweeps(id), key TEXT NOT NULL,
+            config TEXT NOT NULL, d INTEGER NOT NULL, layers INTEGER NOT NULL, head_size INTEGER NOT NULL,
+            n INTEGER NOT NULL, n_nonemb INTEGER NOT NULL, budget REAL NOT NULL, flops REAL NOT NULL,
+            steps INTEGER NOT NULL, tokens INTEGER NOT NULL, schedule TEXT NOT NULL, cycle_steps INTEGER NOT NULL,
+            lr REAL NOT NULL, status TEXT NOT NULL DEFAULT 'planned', worker TEXT, host TEXT, pid INTEGER,
+            lease_expiry REAL, started REAL, ended REAL, step INTEGER NOT NULL DEFAULT 0, last_loss REAL,
+            final_train_loss REAL, final_eval_loss REAL, tokens_per_second REAL, wall_seconds REAL,
+            diverged_step INTEGER, message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            UNIQUE(sweep, key));
+        CREATE INDEX runs_status ON runs(sweep, status);
+        CREATE TABLE metrics(
+            run INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, tokens INTEGER NOT NULL,
+            flops REAL NOT NULL, lr REAL NOT NULL, train_loss REAL NOT NULL, eval_loss REAL,
+            PRIMARY KEY(run, step)) WITHOUT ROWID;
+        """,
+    ]
+
+    public static var version: Int { migrations.count }
+
+    /// A migration in PostgreSQL's types: SQLite's INTEGER is 64-bit (BIGINT), REAL is a double,
+    /// an INTEGER PRIMARY KEY numbers itself (an identity column), and every table has no rowid.
+    static func postgres(_ sql: String) -> String {
+        sql.replacingOccurrences(of: "INTEGER PRIMARY KEY", with: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+            .replacingOccurrences(of: "\\bINTEGER\\b", with: "BIGINT", options: .regularExpression)
+            .replacingOccurrences(of: "\\bREAL\\b", with: "DOUBLE PRECISION", options: .regularExpression)
+            .replacingOccurrences(of: " WITHOUT ROWID", with: "")
+    }
+
+    /// The columns `RunRecord(row:)` reads, in order.
+    static let runColumns = """
+        id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
+        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts
+        """
+    /// The columns `MetricRow(row:)` reads, in order.
+    static let metricColumns = "run, step, tokens, flops, lr, train_loss, eval_loss"
+    /// The columns of a new run, in the order of `runValues`.
+    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr"
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func json(_ run: PlannedRun) throws -> String {
+        String(decoding: try encoder.encode(run), as: UTF8.self)
+    }
+
+    /// The values of `runInsertColumns` for one planned run.
+    static func runValues(sweep: Int64, _ r: PlannedRun) throws -> [SQLValue] {
+        [.int(Int(sweep)), .text(r.key), .text(try json(r)), .int(r.model.d), .int(r.model.layers),
+         .int(r.model.headSize), .int(r.parameters), .int(r.nonEmbeddingParameters), .double(r.budget),
+         .double(r.flops), .int(r.steps), .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps),
+         .double(r.peakLR)]
+    }
+
+    /// Rerunning a command may create a sweep again only with the same runs.
+    static func checkSamePlan(name: String, storedConfigs: Set<String>, runs: [PlannedRun]) throws {
+        let wanted = Set(try runs.map { try json($0) })
+        guard storedConfigs == wanted else {
+            throw StoreError.sweepConflict(name: name, message: "the store already holds this sweep with a different plan (\(storedConfigs.count) runs stored, \(wanted.count) planned); use another --db or sweep name")
+        }
+    }
+
+    /// The last row of each run in a batch, for the progress columns of `runs`.
+    static func lastRows(_ rows: [MetricRow]) -> [Int64: MetricRow] {
+        var last: [Int64: MetricRow] = [:]
+        for r in rows where (last[r.run]?.step ?? Int.min) < r.step { last[r.run] = r }
+        return last
+    }
+}
+
+/// A result row as both backends hand it out.
+public protocol StoreRow {
+    func isNull(_ column: Int) -> Bool
+    func int(_ column: Int) -> Int
+    func double(_ column: Int) -> Double
+    func text(_ column: Int) -> String
+}
+
+extension StoreRow {
+    public func optionalDouble(_ column: Int) -> Double? { isNull(column) ? nil : double(column) }
+    public func optionalInt(_ column: Int) -> Int? { isNull(column) ? nil : int(column) }
+    public func optionalText(_ column: Int) -> String? { isNull(column) ? nil : text(column) }
+}
+
+extension RunRecord {
+    /// Reads the columns of `StoreSchema.runColumns`.
+    init(row s: StoreRow) throws {
+        let plan = try JSONDecoder().decode(PlannedRun.self, from: Data(s.text(2).utf8))
+        self.init(id: Int64(s.int(0)), sweep: Int64(s.int(1)), plan: plan,
+                  status: RunStatus(rawValue: s.text(3)) ?? .failed, worker: s.optionalText(4),
+                  host: s.optionalText(5), pid: s.optionalInt(6), leaseExpiry: s.optionalDouble(7),
+                  started: s.optionalDouble(8), ended: s.optionalDouble(9), step: s.int(10),
+                  lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
+                  finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
+                  wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17))
+    }
+}
+
+extension MetricRow {
+    /// Reads the columns of `StoreSchema.metricColumns`.
+    init(row s: StoreRow) {
+        self.init(run: Int64(s.int(0)), step: s.int(1), tokens: s.int(2), flops: s.double(3), lr: s.double(4),
+                  trainLoss: s.double(5), evalLoss: s.optionalDouble(6))
+    }
 }

@@ -6,28 +6,8 @@ public final class SQLiteRunStore: RunStore {
     public let db: SQLiteConnection
     public var path: String { db.path }
 
-    /// Schema migrations; entry i takes the schema from version i to i + 1.
-    static let migrations: [String] = [
-        """
-        CREATE TABLE sweeps(
-            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL, created REAL NOT NULL);
-        CREATE TABLE runs(
-            id INTEGER PRIMARY KEY, sweep INTEGER NOT NULL REFERENCES sweeps(id), key TEXT NOT NULL,
-            config TEXT NOT NULL, d INTEGER NOT NULL, layers INTEGER NOT NULL, head_size INTEGER NOT NULL,
-            n INTEGER NOT NULL, n_nonemb INTEGER NOT NULL, budget REAL NOT NULL, flops REAL NOT NULL,
-            steps INTEGER NOT NULL, tokens INTEGER NOT NULL, schedule TEXT NOT NULL, cycle_steps INTEGER NOT NULL,
-            lr REAL NOT NULL, status TEXT NOT NULL DEFAULT 'planned', worker TEXT, host TEXT, pid INTEGER,
-            lease_expiry REAL, started REAL, ended REAL, step INTEGER NOT NULL DEFAULT 0, last_loss REAL,
-            final_train_loss REAL, final_eval_loss REAL, tokens_per_second REAL, wall_seconds REAL,
-            diverged_step INTEGER, message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-            UNIQUE(sweep, key));
-        CREATE INDEX runs_status ON runs(sweep, status);
-        CREATE TABLE metrics(
-            run INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, tokens INTEGER NOT NULL,
-            flops REAL NOT NULL, lr REAL NOT NULL, train_loss REAL NOT NULL, eval_loss REAL,
-            PRIMARY KEY(run, step)) WITHOUT ROWID;
-        """,
-    ]
+    /// The shared schema migrations, as written (SQLite's types).
+    static var migrations: [String] { StoreSchema.migrations }
 
     public static var schemaVersion: Int { migrations.count }
 
@@ -71,43 +51,24 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
-
     public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
         try db.transaction {
             if let id = try sweepID(named: name) {
                 var existing = Set<String>()
                 try db.query("SELECT config FROM runs WHERE sweep = ?", [.int(Int(id))]) { existing.insert($0.text(0)) }
-                let wanted = Set(try runs.map { try Self.json($0) })
-                guard existing == wanted else {
-                    throw StoreError.sweepConflict(name: name, message: "the store already holds this sweep with a different plan (\(existing.count) runs stored, \(wanted.count) planned); use another --db or sweep name")
-                }
+                try StoreSchema.checkSamePlan(name: name, storedConfigs: existing, runs: runs)
                 return id
             }
             try db.query("INSERT INTO sweeps(name, config, created) VALUES (?, ?, ?)",
                          [.text(name), .text(configJSON), .double(Date().timeIntervalSince1970)])
             let id = db.lastInsertID
             let insert = try db.prepare("""
-                INSERT INTO runs(sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps,
-                                 tokens, schedule, cycle_steps, lr)
+                INSERT INTO runs(\(StoreSchema.runInsertColumns))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for r in runs {
-                try insert.run([.int(Int(id)), .text(r.key), .text(try Self.json(r)), .int(r.model.d),
-                                .int(r.model.layers), .int(r.model.headSize), .int(r.parameters),
-                                .int(r.nonEmbeddingParameters), .double(r.budget), .double(r.flops), .int(r.steps),
-                                .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps), .double(r.peakLR)])
-            }
+            for r in runs { try insert.run(try StoreSchema.runValues(sweep: id, r)) }
             return id
         }
-    }
-
-    static func json(_ run: PlannedRun) throws -> String {
-        String(decoding: try encoder.encode(run), as: UTF8.self)
     }
 
     public func sweepID(named name: String) throws -> Int64? {
@@ -120,22 +81,6 @@ public final class SQLiteRunStore: RunStore {
         var names: [String] = []
         try db.query("SELECT name FROM sweeps ORDER BY id") { names.append($0.text(0)) }
         return names
-    }
-
-    static let runColumns = """
-        id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
-        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts
-        """
-
-    func record(_ s: SQLiteStatement) throws -> RunRecord {
-        let plan = try JSONDecoder().decode(PlannedRun.self, from: Data(s.text(2).utf8))
-        return RunRecord(id: Int64(s.int(0)), sweep: Int64(s.int(1)), plan: plan,
-                         status: RunStatus(rawValue: s.text(3)) ?? .failed, worker: s.optionalText(4),
-                         host: s.optionalText(5), pid: s.optionalInt(6), leaseExpiry: s.optionalDouble(7),
-                         started: s.optionalDouble(8), ended: s.optionalDouble(9), step: s.int(10),
-                         lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
-                         finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
-                         wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17))
     }
 
     public func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord? {
@@ -154,7 +99,7 @@ public final class SQLiteRunStore: RunStore {
                   started = coalesce(started, ?), attempts = attempts + 1 WHERE id = ?
                 """, [.text(worker), .text(host), .int(pid), .double(now + lease), .double(now), .int(Int(id))])
             var rec: RunRecord?
-            try db.query("SELECT \(Self.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try record($0) }
+            try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try RunRecord(row: $0) }
             return rec
         }
     }
@@ -176,9 +121,7 @@ public final class SQLiteRunStore: RunStore {
                 try insert.run([.int(Int(r.run)), .int(r.step), .int(r.tokens), .double(r.flops), .double(r.lr),
                                 .double(r.trainLoss), r.evalLoss.map { .double($0) } ?? .null])
             }
-            var last: [Int64: MetricRow] = [:]
-            for r in rows where (last[r.run]?.step ?? Int.min) < r.step { last[r.run] = r }
-            for (run, r) in last {
+            for (run, r) in StoreSchema.lastRows(rows) {
                 try db.query("UPDATE runs SET step = ?, last_loss = ? WHERE id = ?",
                              [.int(r.step), .double(r.trainLoss), .int(Int(run))])
             }
@@ -256,37 +199,22 @@ public final class SQLiteRunStore: RunStore {
 
     public func runs(sweep: Int64) throws -> [RunRecord] {
         var out: [RunRecord] = []
-        try db.query("SELECT \(Self.runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
-            out.append(try record($0))
+        try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
+            out.append(try RunRecord(row: $0))
         }
         return out
     }
 
     public func metrics(run: Int64) throws -> [MetricRow] {
         var out: [MetricRow] = []
-        try db.query("SELECT run, step, tokens, flops, lr, train_loss, eval_loss FROM metrics WHERE run = ? ORDER BY step",
-                     [.int(Int(run))]) {
-            out.append(MetricRow(run: Int64($0.int(0)), step: $0.int(1), tokens: $0.int(2), flops: $0.double(3),
-                                 lr: $0.double(4), trainLoss: $0.double(5), evalLoss: $0.optionalDouble(6)))
-        }
+        try db.query("SELECT \(StoreSchema.metricColumns) FROM metrics WHERE run = ? ORDER BY step",
+                     [.int(Int(run))]) { out.append(MetricRow(row: $0)) }
         return out
     }
 
     public func summary(sweep: Int64) throws -> SweepSummary {
-        var s = SweepSummary()
-        for r in try runs(sweep: sweep) {
-            s.total += 1
-            s.byStatus[r.status, default: 0] += 1
-            s.totalFLOPs += r.plan.flops
-            switch r.status {
-            case .done, .diverged, .failed: s.doneFLOPs += r.plan.flops
-            case .running:
-                s.doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-                s.running.append(r)
-            case .planned:
-                s.doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-            }
-        }
-        return s
+        SweepSummary(runs: try runs(sweep: sweep))
     }
 }
+
+extension SQLiteStatement: StoreRow {}

@@ -1,16 +1,38 @@
-// The SQLite run store: idempotent sweeps, claims and leases, metric rows without duplicates,
-// and refusing (untouched) a corrupt file or a schema from a newer isoflop.
+// The run store contract, written once and run against both backends (SQLite and, where
+// its binaries are installed, a throwaway PostgreSQL): idempotent sweeps, claims and leases,
+// metric rows without duplicates, dead and failed runs; then SQLite's own refusals (a corrupt
+// file or a schema from a newer isoflop, left untouched).
 import Foundation
+import PostgresFixture
 import Sweep
 import XCTest
 
-final class StoreTests: XCTestCase {
-    func makeStore(_ dir: String) throws -> SQLiteRunStore {
-        try SQLiteRunStore(path: (dir as NSString).appendingPathComponent("s.sqlite"))
+/// A kind of store the store-level tests run against: how to get the URL of a new, empty one.
+struct StoreBackend {
+    var name: String
+    var newStoreURL: (_ test: String) throws -> String
+
+    static let sqlite = StoreBackend(name: "sqlite") {
+        "sqlite:" + (temporaryDirectory($0) as NSString).appendingPathComponent("s.sqlite")
     }
 
-    func testCreateSweepIsIdempotentAndRejectsAnotherPlan() throws {
-        let store = try makeStore(temporaryDirectory())
+    /// A database per call on the shared test server; XCTSkip when PostgreSQL is not installed.
+    static func postgres() throws -> StoreBackend {
+        let server = try PostgresFixture.shared()
+        return StoreBackend(name: "postgresql") { test in
+            try server.createDatabase(String(test.lowercased().filter { $0.isASCII && $0.isLetter }.prefix(40)))
+        }
+    }
+}
+
+/// The store tests, run by StoreTests (SQLite) and PostgresStoreTests.
+struct StoreContract {
+    var backend: StoreBackend
+
+    func newStore(_ test: String = #function) throws -> RunStore { try openRunStore(try backend.newStoreURL(test)) }
+
+    func createSweepIsIdempotentAndRejectsAnotherPlan() throws {
+        let store = try newStore()
         let runs = try smallPlan()
         let id = try store.createSweep(name: "a", configJSON: "{}", runs: runs)
         XCTAssertEqual(try store.createSweep(name: "a", configJSON: "{}", runs: runs), id)
@@ -22,8 +44,8 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.sweepNames(), ["a"])
     }
 
-    func testClaimLargestFirstAndLeaseTakeover() throws {
-        let store = try makeStore(temporaryDirectory())
+    func claimLargestFirstAndLeaseTakeover() throws {
+        let store = try newStore()
         let runs = try smallPlan(budgets: [1e10], schedules: [.matched])
         let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: [runs[0]])
         let first = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "h", pid: 1, lease: 0.3))
@@ -53,8 +75,8 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(order, order.sorted(by: >), "largest runs first")
     }
 
-    func testMetricRowsAreReplacedNotDuplicated() throws {
-        let store = try makeStore(temporaryDirectory())
+    func metricRowsAreReplacedNotDuplicated() throws {
+        let store = try newStore()
         let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan())
         let run = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
         func rows(_ steps: ClosedRange<Int>, loss: Double) -> [MetricRow] {
@@ -72,6 +94,77 @@ final class StoreTests: XCTestCase {
         let rec = try store.runs(sweep: sweep).first { $0.id == run.id }!
         XCTAssertEqual(rec.step, 12)
         XCTAssertEqual(rec.lastLoss, 2)
+    }
+
+    func releaseDeadRunsAndRetryFailed() throws {
+        let store = try newStore()
+        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan(schedules: [.matched]))
+        let alive = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "here", pid: 100, lease: 60))
+        let dead = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w2", host: "here", pid: 200, lease: 60))
+        let remote = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w3", host: "there", pid: 200, lease: 60))
+        XCTAssertEqual(try store.releaseDeadRuns(host: "here") { $0 == 100 }, 1)
+        let byID = Dictionary(uniqueKeysWithValues: try store.runs(sweep: sweep).map { ($0.id, $0) })
+        XCTAssertEqual(byID[alive.id]?.status, .running)
+        XCTAssertEqual(byID[dead.id]?.status, .planned)
+        XCTAssertEqual(byID[remote.id]?.status, .running, "another host's worker is left to its lease")
+
+        try store.failRun(alive.id, worker: "w1", message: "boom")
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.message, "boom")
+        XCTAssertEqual(try store.retryFailedRuns(sweep: sweep), 1)
+        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.status, .planned)
+    }
+
+    func divergedAndFinishedRunsAreRecorded() throws {
+        let store = try newStore()
+        let sweep = try store.createSweep(name: "a", configJSON: "{\"k\": 1}", runs: try smallPlan(schedules: [.matched]))
+        XCTAssertEqual(try store.sweepConfigJSON(sweep: sweep), "{\"k\": 1}")
+        XCTAssertThrowsError(try store.sweepConfigJSON(sweep: sweep + 100)) {
+            XCTAssertEqual($0 as? StoreError, .unknownSweep("#\(sweep + 100)"))
+        }
+        let bad = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 60))
+        let good = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 60))
+        try store.finishRun(bad.id, worker: "w", outcome: .diverged(step: 5, loss: .nan), wallSeconds: 2)
+        try store.finishRun(good.id, worker: "w", outcome: .done(finalTrainLoss: 3.25, finalEvalLoss: nil, tokensPerSecond: 1e5),
+                            wallSeconds: 1.5)
+        let byID = Dictionary(uniqueKeysWithValues: try store.runs(sweep: sweep).map { ($0.id, $0) })
+        XCTAssertEqual(byID[bad.id]?.status, .diverged)
+        XCTAssertEqual(byID[bad.id]?.message, "diverged at step 5")
+        XCTAssertNil(byID[bad.id]?.lastLoss, "a NaN loss is stored as NULL")
+        XCTAssertNil(byID[bad.id]?.leaseExpiry)
+        XCTAssertEqual(byID[good.id]?.finalTrainLoss, 3.25)
+        XCTAssertNil(byID[good.id]?.finalEvalLoss)
+        XCTAssertEqual(byID[good.id]?.tokensPerSecond, 1e5)
+        XCTAssertEqual(byID[good.id]?.wallSeconds, 1.5)
+        let started = try XCTUnwrap(byID[good.id]?.started), ended = try XCTUnwrap(byID[good.id]?.ended)
+        XCTAssertLessThanOrEqual(started, ended)
+        XCTAssertEqual(ended, Date().timeIntervalSince1970, accuracy: 60, "times are Unix seconds")
+        let summary = try store.summary(sweep: sweep)
+        XCTAssertEqual(summary.byStatus[.done], 1)
+        XCTAssertEqual(summary.byStatus[.diverged], 1)
+        XCTAssertEqual(summary.byStatus[.planned], summary.total - 2)
+    }
+}
+
+/// The contract on SQLite, then SQLite's own refusals.
+final class StoreTests: XCTestCase {
+    let contract = StoreContract(backend: .sqlite)
+
+    func testCreateSweepIsIdempotentAndRejectsAnotherPlan() throws { try contract.createSweepIsIdempotentAndRejectsAnotherPlan() }
+    func testClaimLargestFirstAndLeaseTakeover() throws { try contract.claimLargestFirstAndLeaseTakeover() }
+    func testMetricRowsAreReplacedNotDuplicated() throws { try contract.metricRowsAreReplacedNotDuplicated() }
+    func testReleaseDeadRunsAndRetryFailed() throws { try contract.releaseDeadRunsAndRetryFailed() }
+    func testDivergedAndFinishedRunsAreRecorded() throws { try contract.divergedAndFinishedRunsAreRecorded() }
+
+    func testStoreURLs() throws {
+        let path = (temporaryDirectory() as NSString).appendingPathComponent("plain.sqlite")
+        XCTAssertTrue(try openRunStore(path) is SQLiteRunStore)
+        XCTAssertTrue(try openRunStore("sqlite:" + path) is SQLiteRunStore)
+        for url in ["mysql://u@h:3306/db", "https://example.org/store"] {
+            XCTAssertThrowsError(try openRunStore(url)) {
+                XCTAssertEqual($0 as? StoreError, .unsupportedURL(url))
+                XCTAssertTrue("\($0)".contains(url) && "\($0)".contains("postgresql://") && "\($0)".contains("sqlite:"), "\($0)")
+            }
+        }
     }
 
     func testFutureSchemaIsRefusedUntouched() throws {
@@ -108,32 +201,9 @@ final class StoreTests: XCTestCase {
     }
 
     func testSQLiteErrorsCarryTheMessage() throws {
-        let store = try makeStore(temporaryDirectory())
+        let store = try SQLiteRunStore(path: (temporaryDirectory() as NSString).appendingPathComponent("s.sqlite"))
         XCTAssertThrowsError(try store.db.execute("SELECT * FROM nowhere")) {
             XCTAssertTrue("\($0)".contains("no such table: nowhere"), "\($0)")
-        }
-    }
-
-    func testReleaseDeadRunsRetryFailedAndStoreURLs() throws {
-        let dir = temporaryDirectory()
-        let store = try openRunStore("sqlite:" + (dir as NSString).appendingPathComponent("s.sqlite"))
-        let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan(schedules: [.matched]))
-        let alive = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w1", host: "here", pid: 100, lease: 60))
-        let dead = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w2", host: "here", pid: 200, lease: 60))
-        let remote = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w3", host: "there", pid: 200, lease: 60))
-        XCTAssertEqual(try store.releaseDeadRuns(host: "here") { $0 == 100 }, 1)
-        let byID = Dictionary(uniqueKeysWithValues: try store.runs(sweep: sweep).map { ($0.id, $0) })
-        XCTAssertEqual(byID[alive.id]?.status, .running)
-        XCTAssertEqual(byID[dead.id]?.status, .planned)
-        XCTAssertEqual(byID[remote.id]?.status, .running, "another host's worker is left to its lease")
-
-        try store.failRun(alive.id, worker: "w1", message: "boom")
-        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.message, "boom")
-        XCTAssertEqual(try store.retryFailedRuns(sweep: sweep), 1)
-        XCTAssertEqual(try store.runs(sweep: sweep).first { $0.id == alive.id }?.status, .planned)
-
-        XCTAssertThrowsError(try openRunStore("postgresql://u@h:5432/db")) {
-            XCTAssertEqual($0 as? StoreError, .unsupportedURL("postgresql://u@h:5432/db"))
         }
     }
 }

@@ -1,15 +1,29 @@
 // Workers on one store: every run done once with all its metric rows, diverged runs recorded,
-// a stopped run and a crashed run (lease expired) resumed from their checkpoints.
+// a stopped run and a crashed run (lease expired) resumed from their checkpoints. Written once,
+// run on SQLite here and on PostgreSQL by PostgresWorkerTests.
 import Foundation
 import Sweep
 import XCTest
 
 final class WorkerTests: XCTestCase {
-    func testTwoWorkersDoEveryRunOnceWithAllRows() throws {
+    let contract = WorkerContract(backend: .sqlite)
+
+    func testTwoWorkersDoEveryRunOnceWithAllRows() throws { try contract.twoWorkersDoEveryRunOnceWithAllRows() }
+    func testStoppedRunGoesBackToPlannedAndResumes() throws { try contract.stoppedRunGoesBackToPlannedAndResumes() }
+    func testCrashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint() throws {
+        try contract.crashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint()
+    }
+    func testBufferedSinkBatchesRows() throws { try contract.bufferedSinkBatchesRows() }
+}
+
+struct WorkerContract {
+    var backend: StoreBackend
+
+    func twoWorkersDoEveryRunOnceWithAllRows() throws {
         let dir = temporaryDirectory()
-        let path = (dir as NSString).appendingPathComponent("s.sqlite")
+        let url = try backend.newStoreURL(#function)
         let runs = try smallPlan(steps: 80)
-        let setup = try SQLiteRunStore(path: path)
+        let setup = try openRunStore(url)
         let sweep = try setup.createSweep(name: "two", configJSON: "{}", runs: runs)
 
         final class Results: @unchecked Sendable {
@@ -25,7 +39,7 @@ final class WorkerTests: XCTestCase {
             Thread {
                 defer { group.leave() }
                 do {
-                    var worker = Worker(store: try SQLiteRunStore(path: path), executor: executor, name: "w\(k)",
+                    var worker = Worker(store: try openRunStore(url), executor: executor, name: "w\(k)",
                                         checkpointRoot: dir, sweep: sweep)
                     worker.maxRows = 16  // many small transactions: more chances to interleave
                     let report = try worker.runUntilDone()
@@ -62,9 +76,9 @@ final class WorkerTests: XCTestCase {
         XCTAssertEqual(summary.doneFLOPs, summary.totalFLOPs, accuracy: 1)
     }
 
-    func testStoppedRunGoesBackToPlannedAndResumes() throws {
+    func stoppedRunGoesBackToPlannedAndResumes() throws {
         let dir = temporaryDirectory()
-        let store = try SQLiteRunStore(path: (dir as NSString).appendingPathComponent("s.sqlite"))
+        let store = try openRunStore(try backend.newStoreURL(#function))
         let runs = try smallPlan(budgets: [1e10], schedules: [.matched], steps: 50, checkpointEvery: 20)
         let sweep = try store.createSweep(name: "s", configJSON: "{}", runs: [runs[0]])
         // Ctrl-C after 34 steps: the executor checkpoints at 34 and reports stopped.
@@ -89,10 +103,9 @@ final class WorkerTests: XCTestCase {
         XCTAssertEqual(done.finalTrainLoss, CounterExecutor.expectedLosses(done.plan).last)
     }
 
-    func testCrashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint() throws {
+    func crashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint() throws {
         let dir = temporaryDirectory()
-        let path = (dir as NSString).appendingPathComponent("s.sqlite")
-        let store = try SQLiteRunStore(path: path)
+        let store = try openRunStore(try backend.newStoreURL(#function))
         let runs = try smallPlan(budgets: [1e10], schedules: [.matched], steps: 70, checkpointEvery: 20)
         let sweep = try store.createSweep(name: "k", configJSON: "{}", runs: [runs[0]])
 
@@ -121,8 +134,8 @@ final class WorkerTests: XCTestCase {
                        "the resumed run continues the uninterrupted one exactly")
     }
 
-    func testBufferedSinkBatchesRows() throws {
-        let store = try SQLiteRunStore(path: (temporaryDirectory() as NSString).appendingPathComponent("s.sqlite"))
+    func bufferedSinkBatchesRows() throws {
+        let store = try openRunStore(try backend.newStoreURL(#function))
         let sweep = try store.createSweep(name: "b", configJSON: "{}", runs: try smallPlan())
         let run = try XCTUnwrap(store.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
         let sink = BufferedMetricSink(store: store, run: run.id, worker: "w", lease: 30, maxRows: 10, maxSeconds: 1000)

@@ -1,0 +1,247 @@
+// The PostgreSQL run store, for sweeps whose workers run on many machines: the same schema
+// and migrations as the SQLite store, claims with FOR UPDATE SKIP LOCKED, leases on the
+// database server's clock, metric batches upserted in one statement.
+//
+// Driver: libpq (Debian's libpq-dev) through the CLibPQ system-library target, not
+// postgres-nio. The store protocol is synchronous and called from single-threaded worker
+// processes; libpq needs no event loop, follows the CSQLite pattern, and adds no package
+// builds to CI.
+import Foundation
+
+public final class PostgresRunStore: RunStore {
+    public let db: PostgresConnection
+    /// The URL, password hidden.
+    public var url: String { db.url }
+
+    public static var schemaVersion: Int { StoreSchema.version }
+
+    /// The server's clock in Unix seconds. Leases compare times written by different nodes,
+    /// whose own clocks may disagree; the server's is the one they share.
+    static let now = "extract(epoch FROM clock_timestamp())::float8"
+
+    /// Keys for pg_advisory_xact_lock: ('isof', 1) serialises migrations, ('isof', 2) sweep
+    /// creation, so concurrent first connections do not race.
+    static let lockSpace = 0x6973_6F66
+    static let migrationLock = 1
+    static let sweepLock = 2
+
+    /// Connects and migrates. A database whose schema is newer than this isoflop knows is
+    /// refused before anything is written.
+    public init(url: String) throws {
+        db = try PostgresConnection(url: url)
+        let found = try schemaVersionFound()
+        guard found <= Self.schemaVersion else {
+            throw StoreError.newerSchema(path: db.url, found: found, known: Self.schemaVersion)
+        }
+        if found < Self.schemaVersion { try migrate() }
+    }
+
+    /// The version recorded in the database, 0 when it has no schema_version table.
+    func schemaVersionFound() throws -> Int {
+        var exists = false
+        try db.query("SELECT to_regclass('schema_version') IS NOT NULL") { exists = $0.text(0) == "t" }
+        guard exists else { return 0 }
+        var version = 0
+        try db.query("SELECT coalesce(max(version), 0) FROM schema_version") { version = $0.int(0) }
+        return version
+    }
+
+    func migrate() throws {
+        try db.transaction {
+            try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.migrationLock)])
+            // Read again under the lock: another worker may have migrated meanwhile. Creating the
+            // table first (a no-op when it exists) locks the schema, which makes this session see
+            // tables committed while it waited; to_regclass alone may answer from a stale cache.
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL)")
+            var version = 0
+            try db.query("SELECT coalesce(max(version), 0) FROM schema_version") { version = $0.int(0) }
+            guard version <= Self.schemaVersion else {
+                throw StoreError.newerSchema(path: db.url, found: version, known: Self.schemaVersion)
+            }
+            for v in version..<Self.schemaVersion {
+                try db.execute(StoreSchema.postgres(StoreSchema.migrations[v]))
+                try db.query("INSERT INTO schema_version(version) VALUES ($1)", [.int(v + 1)])
+            }
+        }
+    }
+
+    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
+        try db.transaction {
+            try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.sweepLock)])
+            if let id = try sweepID(named: name) {
+                var existing = Set<String>()
+                try db.query("SELECT config FROM runs WHERE sweep = $1", [.int(Int(id))]) { existing.insert($0.text(0)) }
+                try StoreSchema.checkSamePlan(name: name, storedConfigs: existing, runs: runs)
+                return id
+            }
+            var id: Int64 = 0
+            try db.query("INSERT INTO sweeps(name, config, created) VALUES ($1, $2, \(Self.now)) RETURNING id",
+                         [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
+            let placeholders = (1...15).map { "$\($0)" }.joined(separator: ", ")
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (\(placeholders))"
+            for r in runs { try db.query(insert, try StoreSchema.runValues(sweep: id, r)) }
+            return id
+        }
+    }
+
+    public func sweepID(named name: String) throws -> Int64? {
+        var id: Int64?
+        try db.query("SELECT id FROM sweeps WHERE name = $1", [.text(name)]) { id = Int64($0.int(0)) }
+        return id
+    }
+
+    public func sweepNames() throws -> [String] {
+        var names: [String] = []
+        try db.query("SELECT name FROM sweeps ORDER BY id") { names.append($0.text(0)) }
+        return names
+    }
+
+    /// One statement, so one implicit transaction: the subquery locks the next claimable run,
+    /// skipping rows other workers have locked this instant (they never wait on each other),
+    /// and the update marks it running. A row another worker claimed since this statement's
+    /// snapshot is re-checked after locking, fails the WHERE, and the next one is taken.
+    public func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord? {
+        var rec: RunRecord?
+        try db.query("""
+            UPDATE runs SET status = 'running', worker = $2, host = $3, pid = $4, lease_expiry = \(Self.now) + $5,
+              started = coalesce(started, \(Self.now)), attempts = attempts + 1
+            WHERE id = (
+              SELECT id FROM runs WHERE ($1::bigint IS NULL OR sweep = $1::bigint)
+                AND (status = 'planned' OR (status = 'running' AND lease_expiry < \(Self.now)))
+              ORDER BY flops DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING \(StoreSchema.runColumns)
+            """, [sweep.map { .int(Int($0)) } ?? .null, .text(worker), .text(host), .int(pid), .double(lease)]) {
+            rec = try RunRecord(row: $0)
+        }
+        return rec
+    }
+
+    public func renewLease(run: Int64, worker: String, lease: Double) throws {
+        let changed = try db.query("""
+            UPDATE runs SET lease_expiry = \(Self.now) + $1 WHERE id = $2 AND worker = $3 AND status = 'running'
+            """, [.double(lease), .int(Int(run)), .text(worker)])
+        guard changed == 1 else { throw StoreError.notOwner(run: run, worker: worker) }
+    }
+
+    /// The whole batch goes in one INSERT over unnest()ed arrays (a constant statement however
+    /// many rows); ON CONFLICT replaces a (run, step) row that a worker before a takeover wrote.
+    public func appendMetrics(_ rows: [MetricRow]) throws {
+        guard !rows.isEmpty else { return }
+        // One row per (run, step), the last one given, as SQLite's INSERT OR REPLACE keeps:
+        // ON CONFLICT may not touch the same row twice in one statement.
+        var latest: [Int64: [Int: Int]] = [:]
+        for (i, r) in rows.enumerated() { latest[r.run, default: [:]][r.step] = i }
+        let batch = rows.indices.filter { latest[rows[$0].run]![rows[$0].step] == $0 }.map { rows[$0] }
+        try db.transaction {
+            try db.query("""
+                INSERT INTO metrics(\(StoreSchema.metricColumns))
+                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::float8[],
+                                     $6::float8[], $7::float8[])
+                ON CONFLICT (run, step) DO UPDATE SET tokens = excluded.tokens, flops = excluded.flops,
+                  lr = excluded.lr, train_loss = excluded.train_loss, eval_loss = excluded.eval_loss
+                """, [arrayLiteral(batch.map { Int($0.run) }), arrayLiteral(batch.map(\.step)), arrayLiteral(batch.map(\.tokens)),
+                      arrayLiteral(batch.map(\.flops)), arrayLiteral(batch.map(\.lr)),
+                      arrayLiteral(batch.map(\.trainLoss)), arrayLiteral(batch.map(\.evalLoss))])
+            for (run, r) in StoreSchema.lastRows(batch) {
+                try db.query("UPDATE runs SET step = $1, last_loss = $2 WHERE id = $3",
+                             [.int(r.step), .double(r.trainLoss), .int(Int(run))])
+            }
+        }
+    }
+
+    public func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int {
+        try db.transaction {
+            var dead: [Int] = []
+            try db.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = $1 FOR UPDATE", [.text(host)]) {
+                if let pid = $0.optionalInt(1), !isAlive(pid) { dead.append($0.int(0)) }
+            }
+            for id in dead {
+                try db.query("""
+                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL
+                    WHERE id = $1
+                    """, [.int(id)])
+            }
+            return dead.count
+        }
+    }
+
+    public func retryFailedRuns(sweep: Int64) throws -> Int {
+        try db.query("""
+            UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
+              message = NULL WHERE sweep = $1 AND status = 'failed'
+            """, [.int(Int(sweep))])
+    }
+
+    public func sweepConfigJSON(sweep: Int64) throws -> String {
+        var json: String?
+        try db.query("SELECT config FROM sweeps WHERE id = $1", [.int(Int(sweep))]) { json = $0.text(0) }
+        guard let json else { throw StoreError.unknownSweep("#\(sweep)") }
+        return json
+    }
+
+    public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
+        try db.transaction {
+            var owner: String?
+            try db.query("SELECT worker FROM runs WHERE id = $1 AND status = 'running' FOR UPDATE", [.int(Int(run))]) {
+                owner = $0.optionalText(0)
+            }
+            guard owner == worker else { throw StoreError.notOwner(run: run, worker: worker) }
+            switch outcome {
+            case let .done(train, eval, tps):
+                try db.query("""
+                    UPDATE runs SET status = 'done', ended = \(Self.now), final_train_loss = $1, final_eval_loss = $2,
+                      tokens_per_second = $3, wall_seconds = coalesce(wall_seconds, 0) + $4, lease_expiry = NULL
+                    WHERE id = $5
+                    """, [.double(train), eval.map { .double($0) } ?? .null, .double(tps), .double(wallSeconds),
+                          .int(Int(run))])
+            case let .diverged(step, loss):
+                try db.query("""
+                    UPDATE runs SET status = 'diverged', ended = \(Self.now), diverged_step = $1, last_loss = $2,
+                      wall_seconds = coalesce(wall_seconds, 0) + $3, lease_expiry = NULL, message = $4 WHERE id = $5
+                    """, [.int(step), .double(loss), .double(wallSeconds), .text("diverged at step \(step)"),
+                          .int(Int(run))])
+            case .stopped:
+                try db.query("""
+                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
+                      wall_seconds = coalesce(wall_seconds, 0) + $1 WHERE id = $2
+                    """, [.double(wallSeconds), .int(Int(run))])
+            }
+        }
+    }
+
+    public func failRun(_ run: Int64, worker: String, message: String) throws {
+        try db.query("""
+            UPDATE runs SET status = 'failed', ended = \(Self.now), message = $1, lease_expiry = NULL
+            WHERE id = $2 AND worker = $3 AND status = 'running'
+            """, [.text(message), .int(Int(run)), .text(worker)])
+    }
+
+    public func runs(sweep: Int64) throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = $1 ORDER BY id", [.int(Int(sweep))]) {
+            out.append(try RunRecord(row: $0))
+        }
+        return out
+    }
+
+    public func metrics(run: Int64) throws -> [MetricRow] {
+        var out: [MetricRow] = []
+        try db.query("SELECT \(StoreSchema.metricColumns) FROM metrics WHERE run = $1 ORDER BY step",
+                     [.int(Int(run))]) { out.append(MetricRow(row: $0)) }
+        return out
+    }
+
+    public func summary(sweep: Int64) throws -> SweepSummary {
+        SweepSummary(runs: try runs(sweep: sweep))
+    }
+}
+
+/// PostgreSQL array values ("{1,2,3}", "{2.5,NULL}") for the unnest() columns: numbers
+/// only, so nothing needs quoting; nil and NaN are NULL (as SQLite stores NaN).
+func arrayLiteral(_ values: [Int]) -> SQLValue {
+    .text("{" + values.map(String.init).joined(separator: ",") + "}")
+}
+
+func arrayLiteral(_ values: [Double?]) -> SQLValue {
+    .text("{" + values.map { v in v.flatMap { $0.isNaN ? nil : "\($0)" } ?? "NULL" }.joined(separator: ",") + "}")
+}
