@@ -117,14 +117,17 @@ final class WorkerProcessTests: XCTestCase {
 
         // Mark the rows the dead worker left (lr = -1): a takeover that restarted from step 0
         // would overwrite every one of them; one resumed from the checkpoint leaves those
-        // up to the checkpoint as they are.
+        // up to the checkpoint as they are. The run must still be the dead worker's once they
+        // are marked (its lease holds it), so that only the new worker's writes can unmark them.
         let left = try store.metrics(run: killed.id)
         XCTAssertGreaterThanOrEqual(left.count, 10)
         try store.appendMetrics(left.map { var r = $0; r.lr = -1; return r })
-        Thread.sleep(forTimeInterval: max(0, 1 - Date().timeIntervalSince(killedAt)))
-        let waiting = try XCTUnwrap(store.runs(sweep: sweep).first { $0.id == killed.id })
-        XCTAssertEqual(waiting.status, .running, "a second after the kill the lease still holds the run")
-        XCTAssertEqual(waiting.worker, killed.worker)
+        let held = try XCTUnwrap(store.runs(sweep: sweep).first { $0.id == killed.id })
+        let since = Date().timeIntervalSince(killedAt)
+        let leaseLeft = (held.leaseExpiry ?? 0) - killedAt.timeIntervalSince1970
+        XCTAssertEqual(held.status, .running, "the lease still holds the run \(since) s after the kill")
+        XCTAssertEqual(held.worker, killed.worker,
+                       "\(since) s after the kill the run was taken over already; its lease had \(leaseLeft) s left at the kill")
 
         deadline = Date().addingTimeInterval(90)
         while workers.contains(where: { $0.isRunning }) && Date() < deadline { usleep(20_000) }
