@@ -57,6 +57,8 @@ public struct PostgresRow: StoreRow {
 
 public final class PostgresConnection {
     let handle: OpaquePointer
+    /// Open transactions (0 or 1): a connection lost inside one is not silently replaced.
+    var transactionDepth = 0
     /// The URL it was opened with, password hidden.
     public let url: String
 
@@ -112,8 +114,16 @@ public final class PostgresConnection {
         return PostgresError(sqlState: state, message: oneLine(message), url: url, sql: sql)
     }
 
+    /// A connection that broke (the server restarted, a network blip) fails the statement that
+    /// found it broken; the next statement outside a transaction connects again. Statements are
+    /// not retried: the server may have committed one before the connection dropped.
+    func reconnectIfLost() {
+        if transactionDepth == 0 && PQstatus(handle) == CONNECTION_BAD { PQreset(handle) }
+    }
+
     /// Runs one or more statements without parameters (a migration script).
     public func execute(_ sql: String) throws {
+        reconnectIfLost()
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -132,6 +142,7 @@ public final class PostgresConnection {
             case .text(let s): return s
             }
         }
+        reconnectIfLost()
         let result = withCStrings(texts) { pointers in
             PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
         }
@@ -146,6 +157,8 @@ public final class PostgresConnection {
     /// Runs `body` in a transaction (READ COMMITTED), rolled back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
+        transactionDepth += 1
+        defer { transactionDepth -= 1 }
         do {
             let result = try body()
             try execute("COMMIT")
@@ -155,6 +168,37 @@ public final class PostgresConnection {
             throw error
         }
     }
+}
+
+extension PostgresConnection: StoreDatabase {
+    /// Runs a statement written with SQLite's `?` placeholders, numbered for PostgreSQL.
+    @discardableResult
+    public func perform(_ sql: String, _ values: [SQLValue], row: (PostgresRow) throws -> Void) throws -> Int {
+        try query(numberedPlaceholders(sql), values, row: row)
+    }
+
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T { try transaction(body) }
+}
+
+/// `?` → `$1`, `$2`, … outside quoted strings and names.
+func numberedPlaceholders(_ sql: String) -> String {
+    var out = ""
+    out.reserveCapacity(sql.utf8.count + 16)
+    var n = 0
+    var quote: Character?
+    for c in sql {
+        if let q = quote {
+            if c == q { quote = nil }
+        } else if c == "'" || c == "\"" {
+            quote = c
+        } else if c == "?" {
+            n += 1
+            out += "$\(n)"
+            continue
+        }
+        out.append(c)
+    }
+    return out
 }
 
 /// Calls `body` with C strings for `strings` (NULL for nil), valid only during the call.

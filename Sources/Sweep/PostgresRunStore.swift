@@ -8,16 +8,17 @@
 // builds to CI.
 import Foundation
 
-public final class PostgresRunStore: RunStore {
+public final class PostgresRunStore: SQLRunStore {
     public let db: PostgresConnection
     /// The URL, password hidden.
     public var url: String { db.url }
+    public var database: PostgresConnection { db }
 
     public static var schemaVersion: Int { StoreSchema.version }
 
     /// The server's clock in Unix seconds. Leases compare times written by different nodes,
     /// whose own clocks may disagree; the server's is the one they share.
-    static let now = "extract(epoch FROM clock_timestamp())::float8"
+    public static let now = "extract(epoch FROM clock_timestamp())::float8"
 
     /// Keys for pg_advisory_xact_lock: ('isof', 1) serialises migrations, ('isof', 2) sweep
     /// creation, so concurrent first connections do not race.
@@ -65,35 +66,8 @@ public final class PostgresRunStore: RunStore {
         }
     }
 
-    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
-        try db.transaction {
-            try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.sweepLock)])
-            if let id = try sweepID(named: name) {
-                var existing = Set<String>()
-                try db.query("SELECT config FROM runs WHERE sweep = $1", [.int(Int(id))]) { existing.insert($0.text(0)) }
-                try StoreSchema.checkSamePlan(name: name, storedConfigs: existing, runs: runs)
-                return id
-            }
-            var id: Int64 = 0
-            try db.query("INSERT INTO sweeps(name, config, created) VALUES ($1, $2, \(Self.now)) RETURNING id",
-                         [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
-            let placeholders = (1...15).map { "$\($0)" }.joined(separator: ", ")
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (\(placeholders))"
-            for r in runs { try db.query(insert, try StoreSchema.runValues(sweep: id, r)) }
-            return id
-        }
-    }
-
-    public func sweepID(named name: String) throws -> Int64? {
-        var id: Int64?
-        try db.query("SELECT id FROM sweeps WHERE name = $1", [.text(name)]) { id = Int64($0.int(0)) }
-        return id
-    }
-
-    public func sweepNames() throws -> [String] {
-        var names: [String] = []
-        try db.query("SELECT name FROM sweeps ORDER BY id") { names.append($0.text(0)) }
-        return names
+    public func lockSweepCreation() throws {
+        try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.sweepLock)])
     }
 
     /// One statement, so one implicit transaction: the subquery locks the next claimable run,
@@ -147,92 +121,6 @@ public final class PostgresRunStore: RunStore {
                              [.int(r.step), .double(r.trainLoss), .int(Int(run))])
             }
         }
-    }
-
-    public func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int {
-        try db.transaction {
-            var dead: [Int] = []
-            try db.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = $1 FOR UPDATE", [.text(host)]) {
-                if let pid = $0.optionalInt(1), !isAlive(pid) { dead.append($0.int(0)) }
-            }
-            for id in dead {
-                try db.query("""
-                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL
-                    WHERE id = $1
-                    """, [.int(id)])
-            }
-            return dead.count
-        }
-    }
-
-    public func retryFailedRuns(sweep: Int64) throws -> Int {
-        try db.query("""
-            UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
-              message = NULL WHERE sweep = $1 AND status = 'failed'
-            """, [.int(Int(sweep))])
-    }
-
-    public func sweepConfigJSON(sweep: Int64) throws -> String {
-        var json: String?
-        try db.query("SELECT config FROM sweeps WHERE id = $1", [.int(Int(sweep))]) { json = $0.text(0) }
-        guard let json else { throw StoreError.unknownSweep("#\(sweep)") }
-        return json
-    }
-
-    public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
-        try db.transaction {
-            var owner: String?
-            try db.query("SELECT worker FROM runs WHERE id = $1 AND status = 'running' FOR UPDATE", [.int(Int(run))]) {
-                owner = $0.optionalText(0)
-            }
-            guard owner == worker else { throw StoreError.notOwner(run: run, worker: worker) }
-            switch outcome {
-            case let .done(train, eval, tps):
-                try db.query("""
-                    UPDATE runs SET status = 'done', ended = \(Self.now), final_train_loss = $1, final_eval_loss = $2,
-                      tokens_per_second = $3, wall_seconds = coalesce(wall_seconds, 0) + $4, lease_expiry = NULL
-                    WHERE id = $5
-                    """, [.double(train), eval.map { .double($0) } ?? .null, .double(tps), .double(wallSeconds),
-                          .int(Int(run))])
-            case let .diverged(step, loss):
-                try db.query("""
-                    UPDATE runs SET status = 'diverged', ended = \(Self.now), diverged_step = $1, last_loss = $2,
-                      wall_seconds = coalesce(wall_seconds, 0) + $3, lease_expiry = NULL, message = $4 WHERE id = $5
-                    """, [.int(step), .double(loss), .double(wallSeconds), .text("diverged at step \(step)"),
-                          .int(Int(run))])
-            case .stopped:
-                try db.query("""
-                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
-                      wall_seconds = coalesce(wall_seconds, 0) + $1 WHERE id = $2
-                    """, [.double(wallSeconds), .int(Int(run))])
-            }
-        }
-    }
-
-    public func failRun(_ run: Int64, worker: String, message: String) throws {
-        try db.query("""
-            UPDATE runs SET status = 'failed', ended = \(Self.now), message = $1, lease_expiry = NULL
-            WHERE id = $2 AND worker = $3 AND status = 'running'
-            """, [.text(message), .int(Int(run)), .text(worker)])
-    }
-
-    public func runs(sweep: Int64) throws -> [RunRecord] {
-        var out: [RunRecord] = []
-        try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = $1 ORDER BY id", [.int(Int(sweep))]) {
-            out.append(try RunRecord(row: $0))
-        }
-        return out
-    }
-
-    public func metrics(run: Int64) throws -> [MetricRow] {
-        var out: [MetricRow] = []
-        try db.query("SELECT \(StoreSchema.metricColumns) FROM metrics WHERE run = $1 ORDER BY step",
-                     [.int(Int(run))]) { out.append(MetricRow(row: $0)) }
-        return out
-    }
-
-    public func summary(sweep: Int64) throws -> SweepSummary {
-        SweepSummary(runs: try runs(sweep: sweep))
     }
 }
 

@@ -243,6 +243,152 @@ public enum StoreSchema {
     }
 }
 
+/// What the shared store code needs of a connection: one statement at a time with values
+/// bound to its `?` placeholders, and transactions.
+public protocol StoreDatabase: AnyObject {
+    associatedtype Row: StoreRow
+    /// Runs one statement, calling `row` for each result row; returns the rows it changed.
+    @discardableResult
+    func perform(_ sql: String, _ values: [SQLValue], row: (Row) throws -> Void) throws -> Int
+    /// Runs `body` in a write transaction, rolled back when it throws.
+    func inTransaction<T>(_ body: () throws -> T) throws -> T
+}
+
+extension StoreDatabase {
+    @discardableResult
+    public func perform(_ sql: String, _ values: [SQLValue] = []) throws -> Int { try perform(sql, values) { _ in } }
+}
+
+/// A run store over an SQL connection. What both backends do alike is written once here, in
+/// SQL both engines accept; each backend keeps its own opening and migration, claims, leases
+/// and metric writes (where locking and upserts differ).
+public protocol SQLRunStore: RunStore {
+    associatedtype Database: StoreDatabase
+    var database: Database { get }
+    /// An SQL expression for the current time in Unix seconds.
+    static var now: String { get }
+    /// Called first in the transaction that creates a sweep, to keep two creators apart.
+    func lockSweepCreation() throws
+}
+
+extension SQLRunStore {
+    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
+        try database.inTransaction {
+            try lockSweepCreation()
+            if let id = try sweepID(named: name) {
+                var existing = Set<String>()
+                try database.perform("SELECT config FROM runs WHERE sweep = ?", [.int(Int(id))]) { existing.insert($0.text(0)) }
+                try StoreSchema.checkSamePlan(name: name, storedConfigs: existing, runs: runs)
+                return id
+            }
+            var id: Int64 = 0
+            try database.perform("INSERT INTO sweeps(name, config, created) VALUES (?, ?, \(Self.now)) RETURNING id",
+                                 [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            for r in runs { try database.perform(insert, try StoreSchema.runValues(sweep: id, r)) }
+            return id
+        }
+    }
+
+    public func sweepID(named name: String) throws -> Int64? {
+        var id: Int64?
+        try database.perform("SELECT id FROM sweeps WHERE name = ?", [.text(name)]) { id = Int64($0.int(0)) }
+        return id
+    }
+
+    public func sweepNames() throws -> [String] {
+        var names: [String] = []
+        try database.perform("SELECT name FROM sweeps ORDER BY id", []) { names.append($0.text(0)) }
+        return names
+    }
+
+    /// Each release re-checks the run's state, host and pid in its UPDATE, so a run that
+    /// another worker claimed meanwhile is left alone.
+    public func releaseDeadRuns(host: String, isAlive: (Int) -> Bool) throws -> Int {
+        try database.inTransaction {
+            var dead: [(id: Int, pid: Int)] = []
+            try database.perform("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", [.text(host)]) {
+                if let pid = $0.optionalInt(1), !isAlive(pid) { dead.append((id: $0.int(0), pid: pid)) }
+            }
+            var released = 0
+            for run in dead {
+                released += try database.perform("""
+                    UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL
+                    WHERE id = ? AND status = 'running' AND host = ? AND pid = ?
+                    """, [.int(run.id), .text(host), .int(run.pid)])
+            }
+            return released
+        }
+    }
+
+    public func retryFailedRuns(sweep: Int64) throws -> Int {
+        try database.perform("""
+            UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
+              message = NULL WHERE sweep = ? AND status = 'failed'
+            """, [.int(Int(sweep))])
+    }
+
+    public func sweepConfigJSON(sweep: Int64) throws -> String {
+        var json: String?
+        try database.perform("SELECT config FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { json = $0.text(0) }
+        guard let json else { throw StoreError.unknownSweep("#\(sweep)") }
+        return json
+    }
+
+    /// One conditional UPDATE: it changes the run only while `worker` still holds it, so a
+    /// worker that lost its lease cannot overwrite the run's new owner.
+    public func finishRun(_ run: Int64, worker: String, outcome: RunOutcome, wallSeconds: Double) throws {
+        let owned = "WHERE id = ? AND worker = ? AND status = 'running'"
+        let changed: Int
+        switch outcome {
+        case let .done(train, eval, tps):
+            changed = try database.perform("""
+                UPDATE runs SET status = 'done', ended = \(Self.now), final_train_loss = ?, final_eval_loss = ?,
+                  tokens_per_second = ?, wall_seconds = coalesce(wall_seconds, 0) + ?, lease_expiry = NULL \(owned)
+                """, [.double(train), eval.map { .double($0) } ?? .null, .double(tps), .double(wallSeconds),
+                      .int(Int(run)), .text(worker)])
+        case let .diverged(step, loss):
+            changed = try database.perform("""
+                UPDATE runs SET status = 'diverged', ended = \(Self.now), diverged_step = ?, last_loss = ?,
+                  wall_seconds = coalesce(wall_seconds, 0) + ?, lease_expiry = NULL, message = ? \(owned)
+                """, [.int(step), .double(loss), .double(wallSeconds), .text("diverged at step \(step)"),
+                      .int(Int(run)), .text(worker)])
+        case .stopped:
+            changed = try database.perform("""
+                UPDATE runs SET status = 'planned', worker = NULL, host = NULL, pid = NULL, lease_expiry = NULL,
+                  wall_seconds = coalesce(wall_seconds, 0) + ? \(owned)
+                """, [.double(wallSeconds), .int(Int(run)), .text(worker)])
+        }
+        guard changed == 1 else { throw StoreError.notOwner(run: run, worker: worker) }
+    }
+
+    public func failRun(_ run: Int64, worker: String, message: String) throws {
+        try database.perform("""
+            UPDATE runs SET status = 'failed', ended = \(Self.now), message = ?, lease_expiry = NULL
+            WHERE id = ? AND worker = ? AND status = 'running'
+            """, [.text(message), .int(Int(run)), .text(worker)])
+    }
+
+    public func runs(sweep: Int64) throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        try database.perform("SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
+            out.append(try RunRecord(row: $0))
+        }
+        return out
+    }
+
+    public func metrics(run: Int64) throws -> [MetricRow] {
+        var out: [MetricRow] = []
+        try database.perform("SELECT \(StoreSchema.metricColumns) FROM metrics WHERE run = ? ORDER BY step",
+                             [.int(Int(run))]) { out.append(MetricRow(row: $0)) }
+        return out
+    }
+
+    public func summary(sweep: Int64) throws -> SweepSummary {
+        SweepSummary(runs: try runs(sweep: sweep))
+    }
+}
+
 /// A result row as both backends hand it out.
 public protocol StoreRow {
     func isNull(_ column: Int) -> Bool

@@ -13,6 +13,7 @@ struct Isoflop: ParsableCommand {
             CorpusCommand.self, TokenizerCommand.self,
             SweepCommand.self, WorkerCommand.self, ExportCommand.self, CompareCommand.self,
             FitCommand.self, ReportCommand.self, HorizonCommand.self, ReproduceCommand.self,
+            StoreBenchCommand.self,
         ])
 }
 

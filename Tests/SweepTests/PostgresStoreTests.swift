@@ -14,6 +14,48 @@ final class PostgresStoreTests: XCTestCase {
     func testMetricRowsAreReplacedNotDuplicated() throws { try contract().metricRowsAreReplacedNotDuplicated() }
     func testReleaseDeadRunsAndRetryFailed() throws { try contract().releaseDeadRunsAndRetryFailed() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract().divergedAndFinishedRunsAreRecorded() }
+    func testBenchmarkHandsOutEveryRunOnce() throws { try contract().benchmarkHandsOutEveryRunOnce() }
+
+    /// One list of migrations: the same tables with the same columns, in the same order.
+    func testSchemaMatchesSQLite() throws {
+        let sqlite = try SQLiteRunStore(path: (temporaryDirectory() as NSString).appendingPathComponent("s.sqlite"))
+        let pg = try PostgresRunStore(url: try StoreBackend.postgres().newStoreURL(#function))
+        for table in ["sweeps", "runs", "metrics", "schema_version"] {
+            var lite: [String] = [], postgres: [String] = []
+            // A primary key cannot hold NULL in either engine, though SQLite does not flag it.
+            try sqlite.db.query("SELECT name, \"notnull\" OR pk > 0 FROM pragma_table_info(?) ORDER BY cid", [.text(table)]) {
+                lite.append("\($0.text(0)) \($0.int(1) == 1 ? "not null" : "null")")
+            }
+            try pg.db.query("""
+                SELECT column_name, is_nullable FROM information_schema.columns
+                WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position
+                """, [.text(table)]) {
+                postgres.append("\($0.text(0)) \($0.text(1) == "NO" ? "not null" : "null")")
+            }
+            XCTAssertFalse(lite.isEmpty, table)
+            XCTAssertEqual(postgres, lite, table)
+        }
+    }
+
+    /// A connection the server dropped fails the statement that finds it gone; the store then
+    /// connects again instead of failing every later call.
+    func testLostConnectionIsReplacedOnTheNextStatement() throws {
+        let url = try StoreBackend.postgres().newStoreURL(#function)
+        let store = try PostgresRunStore(url: url)
+        _ = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan())
+        var backend = 0
+        try store.db.query("SELECT pg_backend_pid()") { backend = $0.int(0) }
+        var terminated = false
+        try PostgresConnection(url: url).query("SELECT pg_terminate_backend($1)", [.int(backend)]) {
+            terminated = $0.text(0) == "t"
+        }
+        XCTAssertTrue(terminated)
+        XCTAssertThrowsError(try store.sweepNames())
+        XCTAssertEqual(try store.sweepNames(), ["a"])
+        var again = 0
+        try store.db.query("SELECT pg_backend_pid()") { again = $0.int(0) }
+        XCTAssertNotEqual(again, backend)
+    }
 
     /// Eight connections claim from one sweep of 240 runs at once: every run is handed out
     /// exactly once, and still largest first within each worker's claims.

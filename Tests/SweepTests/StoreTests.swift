@@ -143,6 +143,23 @@ struct StoreContract {
         XCTAssertEqual(summary.byStatus[.diverged], 1)
         XCTAssertEqual(summary.byStatus[.planned], summary.total - 2)
     }
+
+    /// The store benchmark's bookkeeping on a small scale (its timings are not checked).
+    func benchmarkHandsOutEveryRunOnce() throws {
+        var options = StoreBenchmarkOptions()
+        options.claims = 10
+        options.metricBatch = 20
+        options.metricBatches = 3
+        options.workers = 4
+        options.sweepRuns = 60
+        let r = try benchmarkStore(url: try backend.newStoreURL(#function), options: options)
+        XCTAssertEqual(r.concurrentRuns, 60)
+        XCTAssertEqual(r.doubleClaims, 0)
+        XCTAssertGreaterThan(r.claimMedianSeconds, 0)
+        XCTAssertGreaterThanOrEqual(r.claimP95Seconds, r.claimMedianSeconds)
+        XCTAssertEqual(r.metricSecondsPerStep, r.metricBatchSeconds / 20, accuracy: 1e-12)
+        XCTAssertEqual(r.metricFractionOfStep, r.metricSecondsPerStep / 0.002, accuracy: 1e-9)
+    }
 }
 
 /// The contract on SQLite, then SQLite's own refusals.
@@ -154,6 +171,7 @@ final class StoreTests: XCTestCase {
     func testMetricRowsAreReplacedNotDuplicated() throws { try contract.metricRowsAreReplacedNotDuplicated() }
     func testReleaseDeadRunsAndRetryFailed() throws { try contract.releaseDeadRunsAndRetryFailed() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract.divergedAndFinishedRunsAreRecorded() }
+    func testBenchmarkHandsOutEveryRunOnce() throws { try contract.benchmarkHandsOutEveryRunOnce() }
 
     func testStoreURLs() throws {
         let path = (temporaryDirectory() as NSString).appendingPathComponent("plain.sqlite")
