@@ -86,7 +86,13 @@ public struct Worker {
     public var host: String
     public var pid: Int
     public var maxRows: Int = 200
+    /// Metrics are written (and the lease renewed) at least this often; keep it well under `lease`.
     public var maxSeconds: Double = 5
+    /// When nothing is claimable but other workers still hold runs, keep polling (every
+    /// `pollSeconds`) instead of leaving: a run whose worker dies is then taken over when its
+    /// lease runs out rather than left for the next start. For workers on many machines.
+    public var waitForLeases = false
+    public var pollSeconds: Double = 5
 
     public init(store: RunStore, executor: RunExecutor, name: String, checkpointRoot: String, sweep: Int64? = nil,
                 lease: Double = 120) {
@@ -111,7 +117,11 @@ public struct Worker {
         var report = WorkerReport()
         let began = Date()
         while !shouldStop() {
-            guard let run = try store.claimNextRun(sweep: sweep, worker: name, host: host, pid: pid, lease: lease) else { break }
+            guard let run = try store.claimNextRun(sweep: sweep, worker: name, host: host, pid: pid, lease: lease) else {
+                guard waitForLeases, try runsHeldByOthers() else { break }
+                Thread.sleep(forTimeInterval: pollSeconds)
+                continue
+            }
             onClaim(run)
             let dir = checkpointDirectory(run: run.id)
             let sink = BufferedMetricSink(store: store, run: run.id, worker: name, lease: lease,
@@ -140,5 +150,12 @@ public struct Worker {
         }
         report.seconds = Date().timeIntervalSince(began)
         return report
+    }
+
+    /// Whether any run this worker could take is still running under another worker's lease.
+    func runsHeldByOthers() throws -> Bool {
+        let sweeps = try sweep.map { [$0] } ?? store.sweepNames().compactMap { try store.sweepID(named: $0) }
+        for id in sweeps where try store.runs(sweep: id).contains(where: { $0.status == .running }) { return true }
+        return false
     }
 }

@@ -9,14 +9,17 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Per budget, the best size and its loss under each schedule, and each schedule's fitted exponent a (approach 2).")
 
-    @Argument(help: "The sweep store (sqlite:PATH or a .sqlite file).")
-    var store: String
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Bootstrap resamples for the exponents' 95% intervals.")
     var bootstrap: Int = 200
 
     func run() throws {
-        let store = try openRunStore(self.store)
+        let url = try storeOptions.required(positional: storeArgument)
+        let store = try openExistingStore(url)
         var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
         for name in try store.sweepNames() {
             guard let sweep = try store.sweepID(named: name) else { continue }
@@ -28,7 +31,7 @@ struct CompareCommand: ParsableCommand {
             }
         }
         let schedules = best.keys.sorted()
-        guard !schedules.isEmpty else { throw ValidationError("\(self.store): no finished runs") }
+        guard !schedules.isEmpty else { throw ValidationError("\(url): no finished runs") }
         let budgets = Set(best.values.flatMap(\.keys)).sorted()
         var header = "budget  "
         for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }
@@ -51,7 +54,7 @@ struct CompareCommand: ParsableCommand {
                 var options = FitOptions()
                 options.approaches = [2]
                 options.bootstrapResamples = bootstrap
-                let fit = try fitScalingLaws(try loadRuns(from: self.store, schedule: s), options: options)
+                let fit = try fitScalingLaws(try loadStoreRuns(from: url, schedule: s), options: options)
                 for e in fit.exponents {
                     let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
                     print(String(format: "%@: a = %.3f%@ (approach 2, all parameters)", s, e.a.value, i))

@@ -9,8 +9,10 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write every run's loss curve as CSV or JSON, raw and smoothed (debiased EMA and a centred window).")
 
-    @Argument(help: "The sweep store (sqlite:PATH or a .sqlite file).")
-    var store: String
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Output folder.")
     var out: String = "out/curves"
@@ -38,7 +40,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let curves = try storedCurves(store)
+        let curves = try storedCurves(try storeOptions.required(positional: storeArgument))
         let options = ExportOptions(format: format == "csv" ? .csv : .json,
                                     axis: axis == "steps" ? .steps : axis == "tokens" ? .tokens : .flops,
                                     grouping: perRun ? .run : .sweep, emaWeight: ema, windowWidth: window)
@@ -48,8 +50,8 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// Every finished run's metric rows, as the report and the export take them.
-func storedCurves(_ path: String) throws -> [RunCurve] {
-    let store = try openRunStore(path)
+func storedCurves(_ url: String) throws -> [RunCurve] {
+    let store = try openExistingStore(url)
     var curves: [RunCurve] = []
     for name in try store.sweepNames() {
         guard let sweep = try store.sweepID(named: name) else { continue }

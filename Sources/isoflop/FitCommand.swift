@@ -14,8 +14,10 @@ struct FitCommand: ParsableCommand {
             column, runs within 10% of each other in C form one budget.
             """)
 
-    @Argument(help: "A sweep store (sqlite:PATH or a .sqlite file) or a CSV of runs.")
-    var input: String
+    @Argument(help: "A CSV of runs, or a sweep store (same as --store).")
+    var input: String?
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "With a sweep store: which schedule's runs to fit (matched, fixed, constant, wsd).")
     var schedule: String = "matched"
@@ -59,7 +61,15 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let runs = try loadRuns(from: input, schedule: schedule)
+        let runs: [FitRun]
+        if let url = try storeOptions.resolved() {
+            if let input, input != url { throw ValidationError("give either a CSV/store argument or --store, not both") }
+            runs = try loadStoreRuns(from: url, schedule: schedule)
+        } else if let input {
+            runs = try loadRuns(from: input, schedule: schedule)
+        } else {
+            throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
+        }
         var options = FitOptions()
         options.approaches = approach == "all" ? [1, 2, 3] : [Int(approach)!]
         options.bootstrapResamples = bootstrap
@@ -89,8 +99,12 @@ struct FitCommand: ParsableCommand {
 /// The one place that reads the fitter's input: a sweep store (every finished run of one
 /// schedule, with its training curve for approach 1) or a CSV of runs.
 func loadRuns(from path: String, schedule: String) throws -> [FitRun] {
-    guard path.hasPrefix("sqlite:") || path.hasSuffix(".sqlite") else { return try readRunsCSV(path: path) }
-    let store = try openRunStore(path)
+    looksLikeStore(path) ? try loadStoreRuns(from: path, schedule: schedule) : try readRunsCSV(path: path)
+}
+
+/// Every finished run of one schedule in a sweep store, with its eval-loss curve.
+func loadStoreRuns(from path: String, schedule: String) throws -> [FitRun] {
+    let store = try openExistingStore(path)
     var runs: [FitRun] = []
     for name in try store.sweepNames() {
         guard let sweep = try store.sweepID(named: name) else { continue }

@@ -11,8 +11,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Fit a sweep store's runs per schedule and write a self-contained HTML report with SVG figures.")
 
-    @Argument(help: "The sweep store (sqlite:PATH or a .sqlite file).")
-    var store: String
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Folder for index.html and the figures.")
     var out: String = "out/report"
@@ -27,7 +29,8 @@ struct ReportCommand: ParsableCommand {
     var horizon: String?
 
     func run() throws {
-        var model = try buildReportModel(store: store, bootstrap: bootstrap, seed: seed)
+        var model = try buildReportModel(store: try storeOptions.required(positional: storeArgument),
+                                         bootstrap: bootstrap, seed: seed)
         if let horizon { model.horizon = try readHorizonCSV(horizon) }
         let files = try writeReport(model, to: out)
         for note in model.notes { print("note: \(note)") }
@@ -42,7 +45,7 @@ private func estimate(_ e: Fit.Estimate) -> Report.Estimate {
 /// Reads every run of the store, fits approaches 1–3 (total parameters) for each schedule
 /// present, and fills the report's model. A schedule whose fit fails is reported as a note.
 func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -> ReportModel {
-    let store = try openRunStore(path)
+    let store = try openExistingStore(path)
     var summaries: [RunSummary] = []
     var schedules: [String] = []
     for name in try store.sweepNames() {
@@ -67,7 +70,7 @@ func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -
     var results: [ScheduleResult] = []
     for schedule in schedules {
         do {
-            let runs = try loadRuns(from: path, schedule: schedule)
+            let runs = try loadStoreRuns(from: path, schedule: schedule)
             var options = FitOptions()
             options.approaches = [1, 2, 3]
             options.bootstrapResamples = bootstrap

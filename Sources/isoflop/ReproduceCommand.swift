@@ -16,11 +16,14 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Bootstrap resamples for the intervals.") var bootstrap: Int = 1000
     @Option(name: .customLong("horizon-steps"), help: "Steps of each run of the horizon experiment.")
     var horizonSteps: Int = 3000
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
+    var checkpoints: String?
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        let store = "runs/\(cfg.name)/sweep.sqlite"
-        try stage(["sweep", "run", config, "--db", store])
+        let store = try self.store.resolved() ?? defaultStorePath(cfg)
+        try stage(["sweep", "run", config, "--store", store] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
         // The horizon experiment (figure 4): one shape under cycles of 1×, 1.5×, 2× and 5× its
         // steps; about two minutes, run once.
         let horizon = "\(out)/horizon.csv"
@@ -28,13 +31,13 @@ struct ReproduceCommand: ParsableCommand {
             try stage(["horizon", "--corpus", cfg.corpus, "--vocab", "\(cfg.vocab)", "--batch", "\(cfg.batch)",
                        "--steps", "\(horizonSteps)", "--eval-every", "\(max(1, horizonSteps / 30))", "--out", horizon])
         }
-        try stage(["report", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
+        try stage(["report", "--store", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
         // Both bootstrap designs: residuals (fixed design, the default) and resampled runs.
         for s in ["matched", "fixed"] {
             for method in BootstrapMethod.allCases {
                 let suffix = method == .residuals ? "" : "-\(method.rawValue)"
-                try stage(["fit", store, "--schedule", s, "--bootstrap", "\(bootstrap)", "--bootstrap-method", method.rawValue,
-                           "--json", "\(out)/fit-\(s)\(suffix).json"])
+                try stage(["fit", "--store", store, "--schedule", s, "--bootstrap", "\(bootstrap)",
+                           "--bootstrap-method", method.rawValue, "--json", "\(out)/fit-\(s)\(suffix).json"])
             }
         }
     }

@@ -1,5 +1,5 @@
-// `isoflop sweep`: plan a sweep, run it with worker processes over one SQLite store, show
-// its status. Training itself comes through SweepRuntime.makeExecutor.
+// `isoflop sweep`: plan a sweep, run it with worker processes over one run store, show its
+// status. Training itself comes through SweepRuntime.makeExecutor.
 import ArgumentParser
 import Foundation
 import Sweep
@@ -26,7 +26,9 @@ struct SweepCommandError: Error, CustomStringConvertible {
 /// Set by SIGINT/SIGTERM; polled by workers and the monitor.
 private var stopSignals: sig_atomic_t = 0
 
-private func installStopHandler() {
+var stopRequested: Bool { stopSignals > 0 }
+
+func installStopHandler() {
     signal(SIGINT) { _ in stopSignals += 1 }
     signal(SIGTERM) { _ in stopSignals += 1 }
 }
@@ -44,7 +46,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Plan, run and inspect IsoFLOP sweeps.",
         subcommands: [SweepPlanCommand.self, SweepRunCommand.self, SweepResumeCommand.self, SweepStatusCommand.self,
-                      SweepWorkerCommand.self])
+                      SweepSlurmCommand.self, SweepWorkerCommand.self])
 }
 
 /// The default store of a config: runs/<name>/sweep.sqlite.
@@ -81,6 +83,8 @@ struct SweepPlanCommand: ParsableCommand {
     @Option(help: "Workers for the time estimate (default: the config's).") var workers: Int?
     @Option(name: .customLong("unique-tokens"), help: "Unique training tokens, for the epochs column (default: the config's).")
     var uniqueTokens: Int?
+    @Option(help: ArgumentHelp("Also plan the runs into this store (for workers started elsewhere).", valueName: "url"))
+    var store: String?
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
@@ -105,6 +109,10 @@ struct SweepPlanCommand: ParsableCommand {
                      formatDuration(estimateWallSeconds(seconds, workers: w)), w,
                      formatDuration(seconds.reduce(0, +))))
         for warning in plan.warnings { print("warning: \(warning)") }
+        if let store {
+            _ = try planIntoStore(cfg, url: store)
+            print("planned into \(store)")
+        }
     }
 }
 
@@ -114,19 +122,15 @@ struct SweepRunCommand: ParsableCommand {
         abstract: "Plan a sweep into its store and train it with worker processes; rerunning resumes.")
 
     @Argument(help: "Sweep config (TOML).") var config: String
-    @Option(help: "Run store: a path or sqlite:PATH (default: runs/<name>/sweep.sqlite).") var db: String?
+    @OptionGroup var store: StoreOptions
     @OptionGroup var options: SweepRunOptions
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        let plan = try Planner.plan(cfg)
-        let path = storePath(db ?? defaultStorePath(cfg))
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        let store = try openRunStore(path)
-        let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)
-        let sweep = try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs)
-        try runSweep(cfg, sweep: sweep, store: store, path: path, options: options)
+        let url = try store.resolved() ?? defaultStorePath(cfg)
+        let checkpoints = try checkpointFolder(options.checkpoints, store: url)
+        let (store, sweep) = try planIntoStore(cfg, url: url)
+        try runSweep(cfg, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
     }
 }
 
@@ -134,24 +138,22 @@ struct SweepResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume", abstract: "Finish a sweep already planned in a store (same as rerunning `sweep run`).")
 
-    @Option(help: "Run store: a path or sqlite:PATH.") var db: String
+    @OptionGroup var store: StoreOptions
     @Option(help: "The sweep to resume (default: the only one in the store).") var sweep: String?
     @OptionGroup var options: SweepRunOptions
 
     func run() throws {
-        let path = storePath(db)
-        guard db.contains("://") || FileManager.default.fileExists(atPath: path) else {
-            throw SweepCommandError("no run store at \(path)")
-        }
-        let store = try openRunStore(db)
+        let url = try self.store.required()
+        let checkpoints = try checkpointFolder(options.checkpoints, store: url)
+        let store = try openExistingStore(url)
         let names = try store.sweepNames()
         guard let name = sweep ?? (names.count == 1 ? names[0] : nil) else {
             throw ValidationError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
         }
         guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
         let json = try store.sweepConfigJSON(sweep: id)
-        let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(path) (sweep \(name))")
-        try runSweep(cfg, sweep: id, store: store, path: path, options: options)
+        let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(url) (sweep \(name))")
+        try runSweep(cfg, sweep: id, store: store, url: url, checkpoints: checkpoints, options: options)
     }
 }
 
@@ -159,6 +161,8 @@ struct SweepResumeCommand: ParsableCommand {
 struct SweepRunOptions: ParsableArguments {
     @Option(help: "Worker processes (default: the config's).") var workers: Int?
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
+    var checkpoints: String?
     @Flag(name: .customLong("retry-failed"), help: "Plan failed runs again before starting.") var retryFailed = false
     @Option(name: .customLong("dry-run"),
             help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
@@ -184,8 +188,22 @@ func prepareSweepData(_ cfg: SweepConfig) throws {
 /// `sqlite:PATH` → PATH; other URLs are left for openRunStore to reject.
 func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url }
 
+/// Opens (creating, for SQLite, its folder) the store and plans the sweep into it; planning
+/// again the same sweep returns the stored one.
+func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) {
+    let plan = try Planner.plan(cfg)
+    if isSQLiteStore(url) {
+        try FileManager.default.createDirectory(atPath: (storePath(url) as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+    }
+    let store = try openRunStore(url)
+    let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)
+    return (store, try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs))
+}
+
 /// Spawns the worker processes, shows progress until they exit, and reports how it ended.
-func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, options: SweepRunOptions) throws {
+func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, checkpoints: String,
+              options: SweepRunOptions) throws {
     let n = options.workers ?? cfg.workers
     guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
     // Fail here, once and clearly, rather than in every worker when no trainer is connected.
@@ -201,41 +219,22 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, path: String, o
     }
 
     installStopHandler()
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var env = ProcessInfo.processInfo.environment
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    var children: [Process] = []
-    for k in 0..<n {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["sweep", "worker", "--db", path, "--sweep", cfg.name, "--id", "\(k)", "--lease", "\(options.lease)"]
-        // A live view owns the terminal; workers report their logging share only in plain mode.
-        if isatty(STDOUT_FILENO) == 0 { p.arguments!.append("--report") }
-        if let dryRun = options.dryRun {
-            p.arguments! += ["--dry-run", "\(dryRun)", "--flops-per-second", "\(cfg.flopsPerSecond)",
-                             "--overhead-per-token", "\(cfg.overheadPerToken)"]
-        }
-        p.environment = env
-        try p.run()
-        children.append(p)
+    var launch = WorkerLaunch(store: url, checkpoints: checkpoints, sweep: cfg.name, lease: options.lease)
+    // A live view owns the terminal; workers report their logging share only in plain mode.
+    launch.report = isatty(STDOUT_FILENO) == 0
+    if let dryRun = options.dryRun {
+        launch.dryRun = (dryRun, cfg.flopsPerSecond, cfg.overheadPerToken)
     }
+    let children = try spawnWorkers(n, launch)
 
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
     let began = Date()
     let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
-    var forwarded = false
-    while children.contains(where: { $0.isRunning }) {
-        if stopSignals > 0 && !forwarded {
-            // The terminal already signalled the whole group; this covers a kill of the parent alone.
-            for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
-            forwarded = true
-        }
+    let failedWorkers = try superviseWorkers(children) {
         view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
-        Thread.sleep(forTimeInterval: 0.5)
     }
     let summary = try store.summary(sweep: sweep)
     view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
-    let failedWorkers = children.filter { $0.terminationStatus != 0 }.count
     if stopSignals > 0 {
         print("stopped; rerun the same command to resume")
         throw ExitCode(130)
@@ -285,79 +284,5 @@ final class ProgressView {
             }
         }
         fflush(stdout)
-    }
-}
-
-struct SweepWorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "worker", abstract: "Claim and train runs from a store until none are left.",
-        shouldDisplay: false)
-
-    @Option(help: "Run store.") var db: String
-    @Option(help: "Only runs of this sweep (default: any sweep in the store).") var sweep: String?
-    @Option(help: "Worker number, used in its name.") var id: Int = 0
-    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
-    @Flag(help: "Print what the worker did and its share of time writing metrics.") var report = false
-    @Option(name: .customLong("dry-run"), help: "Pretend to train, this many times faster than the throughput model.")
-    var dryRun: Double?
-    @Option(name: .customLong("flops-per-second"), help: "Throughput model of the dry run.") var flopsPerSecond: Double = 5.7e10
-    @Option(name: .customLong("overhead-per-token"), help: "Throughput model of the dry run.") var overheadPerToken: Double = 4.4e-6
-
-    func run() throws {
-        setenv("OPENBLAS_NUM_THREADS", "1", 1)
-        installStopHandler()
-        let store = try openRunStore(db)
-        var sweepID: Int64?
-        if let sweep {
-            guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
-            sweepID = found
-        }
-        let executor: RunExecutor
-        if let dryRun {
-            executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: flopsPerSecond,
-                                                                  overheadPerToken: overheadPerToken), speedup: dryRun)
-        } else {
-            executor = try SweepRuntime.makeExecutor()
-        }
-        let worker = Worker(store: store, executor: executor, name: "worker-\(id)",
-                            checkpointRoot: checkpointRoot(storePath: storePath(db)), sweep: sweepID, lease: lease)
-        let report = try worker.runUntilDone(shouldStop: { stopSignals > 0 })
-        if self.report { FileHandle.standardError.write(Data(String(
-            format: "worker-%d: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
-            id, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
-            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
-        if report.stopped > 0 || stopSignals > 0 { throw ExitCode(130) }
-    }
-}
-
-struct SweepStatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Runs by state, FLOPs done and results of every sweep in a store.")
-
-    @Option(help: "Run store.") var db: String
-    @Flag(help: "List every run.") var runs = false
-
-    func run() throws {
-        guard db.contains("://") || FileManager.default.fileExists(atPath: storePath(db)) else {
-            throw SweepCommandError("no run store at \(db)")
-        }
-        let store = try openRunStore(db)
-        for name in try store.sweepNames() {
-            guard let id = try store.sweepID(named: name) else { continue }
-            let s = try store.summary(sweep: id)
-            let states = RunStatus.allCases.map { "\($0.rawValue) \(s.byStatus[$0] ?? 0)" }.joined(separator: ", ")
-            print(String(format: "sweep %@: %d runs (%@); FLOPs %.3g of %.3g (%.1f%%)", name, s.total, states,
-                         s.doneFLOPs, s.totalFLOPs, 100 * s.doneFLOPs / max(s.totalFLOPs, 1)))
-            for r in s.running {
-                print("  \(r.worker ?? "?") (pid \(r.pid ?? 0) on \(r.host ?? "?")): \(r.plan.key) step \(r.step)/\(r.plan.steps)")
-            }
-            guard runs else { continue }
-            for r in try store.runs(sweep: id) {
-                let loss = r.finalEvalLoss ?? r.finalTrainLoss ?? r.lastLoss
-                print(String(format: "  %4d ", Int(r.id)) + pad(r.plan.key, -34) + " " + pad(r.status.rawValue, -8)
-                      + String(format: " step %6d/%-6d loss ", r.step, r.plan.steps)
-                      + (loss.map { String(format: "%.4f", $0) } ?? "-")
-                      + (r.tokensPerSecond.map { String(format: "  %.0f tok/s", $0) } ?? ""))
-            }
-        }
     }
 }

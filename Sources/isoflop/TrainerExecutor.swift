@@ -37,9 +37,12 @@ struct TrainerExecutor: RunExecutor {
         let model = try GPT(config: config.model, batchSize: config.batchSize, seed: config.seed)
         let fm = FileManager.default
         // A checkpoint is replaced as a whole: written beside as `.new`, then swapped in, so a
-        // kill at any moment leaves one complete checkpoint (the old or the new).
+        // kill at any moment leaves one complete checkpoint (the old or the new) whose rows are
+        // stored: `.new` is taken only once its rows were flushed (the marker file).
         let fresh = dir + ".new"
-        if !fm.fileExists(atPath: dir + "/state.json"), fm.fileExists(atPath: fresh + "/state.json") {
+        let stored = fresh + "/rows-stored"
+        if !fm.fileExists(atPath: dir + "/state.json"), fm.fileExists(atPath: fresh + "/state.json"),
+           fm.fileExists(atPath: stored) {
             try? fm.removeItem(atPath: dir)
             try fm.moveItem(atPath: fresh, toPath: dir)
         }
@@ -47,12 +50,16 @@ struct TrainerExecutor: RunExecutor {
             ? try Trainer.resume(from: dir, model: model, train: train, validation: validation)
             : try Trainer(config: config, model: model, train: train, validation: validation)
 
+        // The rows up to the checkpoint are stored before it is swapped in: a worker killed in
+        // between must not leave a checkpoint ahead of the metrics (a takeover resuming from it
+        // would never write the missing rows).
         func checkpoint() throws {
             try? fm.removeItem(atPath: fresh)
             try trainer.saveCheckpoint(to: fresh)
+            try log.flush()
+            guard fm.createFile(atPath: stored, contents: nil) else { throw CLIError("cannot write \(stored)") }
             try? fm.removeItem(atPath: dir)
             try fm.moveItem(atPath: fresh, toPath: dir)
-            try log.flush()
         }
 
         var recent = [Double](repeating: .nan, count: finalWindow)

@@ -5,23 +5,12 @@ import Sweep
 import XCTest
 
 final class EndToEndTests: XCTestCase {
-    /// The package root (this file is Tests/CLITests/EndToEndTests.swift).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    var isoflop: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("isoflop").path
-    }
+    static var root: URL { CLI.root }
 
     func process(_ args: [String]) throws -> Process {
-        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
-            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: isoflop)
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        p.standardOutput = FileHandle.nullDevice
+        let p = try CLI.process(args)
+        // Errors stay visible in the test log.
+        p.standardError = FileHandle.standardError
         return p
     }
 
@@ -65,7 +54,7 @@ final class EndToEndTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
         }
         let clean = dir + "/clean/sweep.sqlite", killed = dir + "/killed/sweep.sqlite"
-        XCTAssertEqual(try run(["sweep", "run", config, "--db", clean, "--workers", "2"]), 0)
+        XCTAssertEqual(try run(["sweep", "run", config, "--store", clean, "--workers", "2"]), 0)
         let reference = try finalLosses(clean)
         XCTAssertEqual(reference.count, 18)
         for (key, loss) in reference {
@@ -74,7 +63,7 @@ final class EndToEndTests: XCTestCase {
             XCTAssertGreaterThan(loss, 2.0, key)
         }
 
-        let first = try process(["sweep", "run", config, "--db", killed, "--workers", "2"])
+        let first = try process(["sweep", "run", config, "--store", killed, "--workers", "2"])
         try first.run()
         var killedMidRun = false
         let deadline = Date().addingTimeInterval(120)
@@ -99,16 +88,16 @@ final class EndToEndTests: XCTestCase {
         let midRun = try interrupted.runs(sweep: try XCTUnwrap(interrupted.sweepID(named: "quick")))
             .filter { $0.status == .running }
         XCTAssertFalse(midRun.isEmpty, "the kill left no run mid-way")
-        XCTAssertEqual(try run(["sweep", "run", config, "--db", killed, "--workers", "2"]), 0)
+        XCTAssertEqual(try run(["sweep", "run", config, "--store", killed, "--workers", "2"]), 0)
         XCTAssertEqual(try finalLosses(killed), reference)
 
         // Fit and report on the finished store.
         let json = dir + "/fit.json"
-        XCTAssertEqual(try run(["fit", clean, "--approach", "2", "--bootstrap", "20", "--json", json]), 0)
+        XCTAssertEqual(try run(["fit", "--store", clean, "--approach", "2", "--bootstrap", "20", "--json", json]), 0)
         let fit = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
         XCTAssertNotNil(fit as? [Any])
         let out = dir + "/report"
-        XCTAssertEqual(try run(["report", clean, "--out", out, "--bootstrap", "20"]), 0)
+        XCTAssertEqual(try run(["report", "--store", clean, "--out", out, "--bootstrap", "20"]), 0)
         let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/fig1-isoflop.svg"))

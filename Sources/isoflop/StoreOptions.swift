@@ -1,0 +1,151 @@
+// What every store-reading command shares: the `--store URL` option (with `--db` kept as a
+// hidden alias), the shared checkpoint folder and its checks, and spawning worker processes.
+import ArgumentParser
+import Foundation
+import Sweep
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--store URL`, or the older `--db`; commands that took the store as a positional argument
+/// still accept it there.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("store"),
+            help: ArgumentHelp("Run store: sqlite:PATH, a plain path, or postgresql://user@host:port/db.", valueName: "url"))
+    var url: String?
+
+    @Option(name: .customLong("db"), help: .hidden) var db: String?
+
+    /// The store named by `--store`, `--db` or the positional argument, or nil when none is.
+    func resolved(positional: String? = nil) throws -> String? {
+        let given = [url, db, positional].compactMap { $0 }
+        guard let first = given.first else { return nil }
+        if given.contains(where: { $0 != first }) {
+            throw ValidationError("two different stores given (\(given.joined(separator: ", "))); name one with --store")
+        }
+        return first
+    }
+
+    /// Like `resolved`, but a store is required.
+    func required(positional: String? = nil) throws -> String {
+        guard let url = try resolved(positional: positional) else { throw ValidationError("name the run store with --store URL") }
+        return url
+    }
+}
+
+/// Whether a store URL names an SQLite file (`sqlite:PATH` or a plain path).
+func isSQLiteStore(_ url: String) -> Bool { url.hasPrefix("sqlite:") || !url.contains("://") }
+
+/// Whether a command-line input names a run store rather than a CSV of runs.
+func looksLikeStore(_ input: String) -> Bool {
+    input.hasPrefix("sqlite:") || input.hasSuffix(".sqlite") || input.contains("://")
+}
+
+/// Opens a store that must already exist: a missing SQLite file is an error, not a new store.
+func openExistingStore(_ url: String) throws -> RunStore {
+    if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {
+        throw SweepCommandError("no run store at \(storePath(url))")
+    }
+    return try openRunStore(url)
+}
+
+/// The folder that holds the runs' checkpoints: `--checkpoints` when given, else (SQLite only)
+/// `checkpoints` beside the store file. Created if missing and checked writable before
+/// anything is claimed, so a bad folder fails once, here, with its name. Returned absolute.
+func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
+    let dir: String
+    if let explicit {
+        dir = explicit
+    } else if isSQLiteStore(url) {
+        dir = checkpointRoot(storePath: storePath(url))
+    } else {
+        throw SweepCommandError("--checkpoints DIR is required with a \(url.prefix { $0 != ":" }) store: a folder every worker's machine sees")
+    }
+    try ensureWritableDirectory(dir)
+    return URL(fileURLWithPath: dir).standardizedFileURL.path
+}
+
+/// Creates `dir` when missing and proves it writable by creating and removing a file in it.
+func ensureWritableDirectory(_ dir: String) throws {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: dir, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw SweepCommandError("checkpoint directory \(dir) is a file, not a folder") }
+    } else if mkdirParents(dir) != 0 {
+        throw SweepCommandError("checkpoint directory \(dir) cannot be created (\(String(cString: strerror(errno))))")
+    }
+    let probe = (dir as NSString).appendingPathComponent(".isoflop-write-test-\(getpid())")
+    let fd = open(probe, O_CREAT | O_WRONLY | O_EXCL, 0o600)
+    guard fd >= 0 else { throw SweepCommandError("checkpoint directory \(dir) is not writable (\(String(cString: strerror(errno))))") }
+    close(fd)
+    unlink(probe)
+}
+
+/// `mkdir -p`: 0 on success, else -1 with errno set by the first mkdir that failed.
+private func mkdirParents(_ dir: String) -> Int32 {
+    var path = dir.hasPrefix("/") ? "" : "."
+    for part in dir.split(separator: "/") {
+        path += "/" + part
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { return -1 }
+    }
+    return 0
+}
+
+/// How to start the hidden per-process `sweep worker` entry point.
+struct WorkerLaunch {
+    var store: String
+    var checkpoints: String
+    var sweep: String?
+    var lease: Double
+    /// Keep polling while other workers hold runs, to take over those whose lease runs out.
+    var waitForLeases = false
+    /// Each worker prints what it did and its logging share to standard error.
+    var report = false
+    /// Dry run: speedup over the throughput model, and the model's two constants.
+    var dryRun: (speedup: Double, flopsPerSecond: Double, overheadPerToken: Double)?
+
+    var arguments: [String] {
+        var args = ["sweep", "worker", "--store", store, "--checkpoints", checkpoints, "--lease", "\(lease)"]
+        if let sweep { args += ["--sweep", sweep] }
+        if waitForLeases { args.append("--wait") }
+        if report { args.append("--report") }
+        if let dryRun {
+            args += ["--dry-run", "\(dryRun.speedup)", "--flops-per-second", "\(dryRun.flopsPerSecond)",
+                     "--overhead-per-token", "\(dryRun.overheadPerToken)"]
+        }
+        return args
+    }
+}
+
+/// Starts `count` worker processes of this same program, each with one BLAS thread.
+func spawnWorkers(_ count: Int, _ launch: WorkerLaunch) throws -> [Process] {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    var children: [Process] = []
+    for _ in 0..<count {
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = launch.arguments
+        p.environment = env
+        try p.run()
+        children.append(p)
+    }
+    return children
+}
+
+/// Waits for the workers, calling `tick` every half second and passing a stop request
+/// (SIGINT/SIGTERM of this process alone) on to them. Returns how many exited non-zero.
+func superviseWorkers(_ children: [Process], tick: () throws -> Void) rethrows -> Int {
+    var forwarded = false
+    while children.contains(where: { $0.isRunning }) {
+        if stopRequested && !forwarded {
+            // The terminal already signalled the whole group; this covers a kill of the parent alone.
+            for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
+            forwarded = true
+        }
+        try tick()
+        Thread.sleep(forTimeInterval: 0.5)
+    }
+    return children.filter { $0.terminationStatus != 0 }.count
+}

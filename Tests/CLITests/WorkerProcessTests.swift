@@ -1,0 +1,225 @@
+// `isoflop worker` as real processes on one store (SQLite, and PostgreSQL where the test server
+// can start): three workers on the quick sweep, one killed with SIGKILL mid-run; its run is
+// taken over when the lease runs out and resumed from its checkpoint. Also the one-line
+// refusals of a checkpoint folder that cannot be used, and `sweep slurm`.
+import Foundation
+import Sweep
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(PostgresFixture)
+import PostgresFixture
+#endif
+
+struct ReferenceSweepFailed: Error { var message: String }
+
+final class WorkerProcessTests: XCTestCase {
+    static var root: URL { CLI.root }
+    var isoflop: String { CLI.binary }
+
+    func process(_ args: [String], stderr: Pipe? = nil) throws -> Process { try CLI.process(args, stderr: stderr) }
+
+    /// Runs to the end; the exit status and what it wrote to standard error.
+    @discardableResult
+    func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
+        let pipe = Pipe()
+        let p = try process(args, stderr: pipe)
+        try p.run()
+        let err = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: err, as: UTF8.self))
+    }
+
+    func tempDir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-workers-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    /// The quick config at a tenth of its budgets with a checkpoint every 10 steps, so a worker is
+    /// caught between two.
+    func quickConfig(in dir: String) throws -> String {
+        let quick = try String(contentsOfFile: Self.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
+        let shorter = quick.replacingOccurrences(of: "checkpoint_every = 50", with: "checkpoint_every = 10")
+        XCTAssertNotEqual(shorter, quick, "configs/quick.toml no longer has the checkpoint interval this test shortens")
+        // A tenth of quick's budgets: the takeover needs runs, not fittable optima.
+        let edited = shorter.replacingOccurrences(of: "budgets = [1e11, 2e11, 3e11]", with: "budgets = [1e10, 2e10, 3e10]")
+        XCTAssertNotEqual(edited, shorter, "configs/quick.toml no longer has the budgets this test scales down")
+        let path = dir + "/quick.toml"
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testThreeWorkersOneKilledOnSQLite() throws {
+        let dir = try tempDir()
+        try threeWorkersOneKilled(store: "sqlite:" + dir + "/workers/sweep.sqlite", dir: dir)
+    }
+
+    #if canImport(PostgresFixture)
+    func testThreeWorkersOneKilledOnPostgreSQL() throws {
+        let url = try PostgresFixture.shared().createDatabase("three_workers")
+        try threeWorkersOneKilled(store: url, dir: try tempDir())
+    }
+    #endif
+
+    /// The uninterrupted single-worker sweep on SQLite, trained once for both backends' tests.
+    nonisolated(unsafe) static var reference: String?
+    nonisolated(unsafe) static var referenceDirectory: String?
+
+    func referenceSweep() throws -> String {
+        if let done = Self.reference { return done }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-reference-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        Self.referenceDirectory = dir
+        let store = dir + "/sweep.sqlite"
+        let (status, stderr) = try run(["sweep", "run", try quickConfig(in: dir), "--store", store, "--workers", "1"])
+        guard status == 0 else { throw ReferenceSweepFailed(message: stderr) }
+        Self.reference = store
+        return store
+    }
+
+    override class func tearDown() {
+        if let dir = referenceDirectory { try? FileManager.default.removeItem(atPath: dir) }
+        super.tearDown()
+    }
+
+    /// Three `isoflop worker` processes on one store; one is SIGKILLed once its run is past a
+    /// checkpoint. The other two finish every run, taking the killed one's over after its 3 s
+    /// lease and resuming it from the checkpoint: its final loss equals an uninterrupted
+    /// single-worker sweep's bit for bit, and its metric rows are one per step, never duplicated.
+    func threeWorkersOneKilled(store url: String, dir: String) throws {
+        let config = try quickConfig(in: dir)
+        let reference = try referenceSweep()
+        XCTAssertEqual(try run(["sweep", "plan", config, "--store", url]).status, 0)
+
+        let checkpoints = dir + "/shared-checkpoints"
+        let workers = try (0..<3).map { _ in
+            try process(["worker", "--store", url, "--checkpoints", checkpoints, "--processes", "1", "--lease", "3"])
+        }
+        for w in workers { try w.run() }
+        defer { for w in workers where w.isRunning { kill(w.processIdentifier, SIGKILL) } }
+
+        let store = try openRunStore(url)
+        let sweep = try XCTUnwrap(store.sweepID(named: "quick"))
+        var victim: RunRecord?
+        var deadline = Date().addingTimeInterval(60)
+        while victim == nil && Date() < deadline {
+            // A run whose rows through a checkpoint are stored (the checkpoint is written
+            // before its rows are flushed) and with most of its steps still to go.
+            victim = try store.runs(sweep: sweep).first {
+                $0.status == .running && $0.step >= 10 && $0.step <= $0.plan.steps - 50
+                    && FileManager.default.fileExists(atPath: "\(checkpoints)/run-\($0.id)/state.json")
+            }
+            if victim == nil { usleep(2_000) }
+        }
+        let killed = try XCTUnwrap(victim, "no worker was caught mid-run past a checkpoint")
+        let killedAt = Date()
+        kill(pid_t(try XCTUnwrap(killed.pid)), SIGKILL)
+        while processExists(killed.pid!) && Date().timeIntervalSince(killedAt) < 5 { usleep(1_000) }
+
+        // Mark the rows the dead worker left (lr = -1): a takeover that restarted from step 0
+        // would overwrite every one of them; one resumed from the checkpoint leaves those
+        // up to the checkpoint as they are. The run must still be the dead worker's once they
+        // are marked (its lease holds it), so that only the new worker's writes can unmark them.
+        let left = try store.metrics(run: killed.id)
+        XCTAssertGreaterThanOrEqual(left.count, 10)
+        try store.appendMetrics(left.map { var r = $0; r.lr = -1; return r })
+        let held = try XCTUnwrap(store.runs(sweep: sweep).first { $0.id == killed.id })
+        let since = Date().timeIntervalSince(killedAt)
+        let leaseLeft = (held.leaseExpiry ?? 0) - killedAt.timeIntervalSince1970
+        XCTAssertEqual(held.status, .running, "the lease still holds the run \(since) s after the kill")
+        XCTAssertEqual(held.worker, killed.worker,
+                       "\(since) s after the kill the run was taken over already; its lease had \(leaseLeft) s left at the kill")
+
+        deadline = Date().addingTimeInterval(90)
+        while workers.contains(where: { $0.isRunning }) && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(workers.contains { $0.isRunning }, "workers still running after 90 s")
+        // The killed process's own supervisor reports the lost process; the other two end cleanly.
+        XCTAssertEqual(workers.map(\.terminationStatus).sorted().filter { $0 == 0 }.count, 2)
+
+        let referenceStore = try SQLiteRunStore(path: reference)
+        let expected = Dictionary(uniqueKeysWithValues: try referenceStore.runs(
+            sweep: try XCTUnwrap(referenceStore.sweepID(named: "quick"))).map { ($0.plan.key, $0) })
+        let runs = try store.runs(sweep: sweep)
+        XCTAssertEqual(runs.count, 18)
+        for r in runs {
+            XCTAssertEqual(r.status, .done, "\(r.plan.key) ended \(r.status)")
+            XCTAssertEqual(r.attempts, r.id == killed.id ? 2 : 1, "\(r.plan.key) claimed \(r.attempts) times")
+            let finalLoss = try XCTUnwrap(r.finalEvalLoss, r.plan.key)
+            XCTAssertEqual(finalLoss.bitPattern, expected[r.plan.key]?.finalEvalLoss?.bitPattern,
+                           "\(r.plan.key): \(finalLoss) against the uninterrupted \(String(describing: expected[r.plan.key]?.finalEvalLoss))")
+            let rows = try store.metrics(run: r.id)
+            XCTAssertEqual(rows.map(\.step), Array(1...r.plan.steps), "\(r.plan.key): one row per step, no duplicates")
+        }
+
+        let taken = try XCTUnwrap(runs.first { $0.id == killed.id })
+        XCTAssertNotEqual(taken.worker, killed.worker, "another worker finished the killed one's run")
+        let rows = try store.metrics(run: killed.id)
+        let kept = rows.filter { $0.lr == -1 }.map(\.step)
+        XCTAssertGreaterThanOrEqual(kept.count, 10, "the rows up to the checkpoint were not trained again")
+        XCTAssertEqual(kept, Array(stride(from: 1, through: kept.count, by: 1)), "only a prefix (up to the resumed checkpoint) is left unrewritten")
+        XCTAssertTrue(rows.dropFirst(kept.count).allSatisfy { $0.lr > 0 }, "every step after it was trained by the new worker")
+        let referenceRows = try referenceStore.metrics(run: try XCTUnwrap(expected[killed.plan.key]).id)
+        XCTAssertEqual(rows.dropFirst(kept.count).map(\.trainLoss), referenceRows.dropFirst(kept.count).map(\.trainLoss),
+                       "the resumed steps' losses equal the uninterrupted run's")
+    }
+
+    func processExists(_ pid: Int) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    /// A checkpoint folder that cannot be created: one line naming it, non-zero exit, and
+    /// nothing claimed (worker) or created (sweep run).
+    func testUnusableCheckpointFolderIsRefusedBeforeAnything() throws {
+        let dir = try tempDir()
+        let config = try quickConfig(in: dir)
+        let db = dir + "/planned.sqlite"
+        XCTAssertEqual(try run(["sweep", "plan", config, "--store", db]).status, 0)
+        let file = dir + "/a-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+
+        for bad in [file + "/checkpoints", file] {
+            let (status, stderr) = try run(["worker", "--store", db, "--checkpoints", bad, "--processes", "1"])
+            XCTAssertNotEqual(status, 0)
+            let lines = stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, stderr)
+            XCTAssertTrue(stderr.contains("checkpoint directory \(bad) "), stderr)
+        }
+        let store = try SQLiteRunStore(path: db)
+        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        XCTAssertEqual(runs.count, 18)
+        XCTAssertTrue(runs.allSatisfy { $0.status == .planned && $0.attempts == 0 }, "nothing claimed")
+
+        let fresh = dir + "/fresh/sweep.sqlite"
+        let (status, stderr) = try run(["sweep", "run", config, "--store", fresh, "--checkpoints", file + "/x"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(stderr.contains("checkpoint directory \(file)/x cannot be created"), stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "no store was created")
+
+        let (pgStatus, pgError) = try run(["worker", "--store", "postgresql://nobody@127.0.0.1:1/none"])
+        XCTAssertNotEqual(pgStatus, 0)
+        XCTAssertTrue(pgError.contains("--checkpoints DIR is required"), pgError)
+    }
+
+    /// `sweep slurm` plans the sweep and writes a script that runs this binary's worker.
+    func testSweepSlurmPlansAndWritesTheScript() throws {
+        let dir = try tempDir()
+        let config = try quickConfig(in: dir)
+        let db = dir + "/sweep.sqlite", script = dir + "/job.sbatch"
+        let (status, stderr) = try run(["sweep", "slurm", config, "--store", db, "--checkpoints", dir + "/ck",
+                                        "--nodes", "3", "--processes-per-node", "2", "--output", script])
+        XCTAssertEqual(status, 0, stderr)
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        XCTAssertTrue(text.contains("#SBATCH --array=0-2\n"))
+        XCTAssertTrue(text.contains("#SBATCH --cpus-per-task=2\n"))
+        XCTAssertTrue(text.contains("#SBATCH --chdir=\(Self.root.path)\n"))
+        XCTAssertTrue(text.contains("exec \(URL(fileURLWithPath: isoflop).resolvingSymlinksInPath().path) worker --store sqlite:\(db) --checkpoints \(dir)/ck"), text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/slurm-logs"), "log folder made before sbatch")
+        let store = try SQLiteRunStore(path: db)
+        XCTAssertEqual(try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick"))).count, 18)
+    }
+}
