@@ -167,7 +167,7 @@ final class ConfigDecoderTests: XCTestCase {
         }
         let laptop = try SweepConfig.load(path: Self.configs.appendingPathComponent("laptop.toml").path)
         XCTAssertEqual(laptop.vocab, 512)
-        XCTAssertEqual(laptop.budgets, [3e11, 1e12, 3e12, 1e13])
+        XCTAssertEqual(laptop.budgets, [3e11, 6e11, 1.2e12, 2.5e12, 5e12, 1e13])
         XCTAssertEqual(Set(laptop.schedules), [.matched, .fixed])
         let plan = try Planner.plan(laptop)
         // Under an hour on two workers at the measured speeds (REFERENCE.md §5).
