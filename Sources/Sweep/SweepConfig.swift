@@ -96,7 +96,7 @@ public struct BudgetGrid: Codable, Hashable, Sendable {
     }
 }
 
-/// Peak LR (REFERENCE.md §2): ln lr = intercept + width·ln(d/128) + steps·ln(steps/300)
+/// Peak LR (fitted to a PyTorch LR sweep of the same family): ln lr = intercept + width·ln(d/128) + steps·ln(steps/300)
 /// + batch8·log_4(32/batch), clipped to [min, max]. The batch term is the measured batch-8
 /// shift, interpolated in log batch: full at batch 8, zero at batch 32.
 public struct LRRule: Codable, Hashable, Sendable {

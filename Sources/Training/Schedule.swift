@@ -46,7 +46,7 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         self.cooldownFraction = cooldownFraction
     }
 
-    /// max(10, 5% of the run), never more than the run itself (REFERENCE.md, section 2).
+    /// max(10, 5% of the run), never more than the run itself.
     public static func defaultWarmup(steps: Int) -> Int {
         min(max(steps, 0), max(10, Int((0.05 * Double(steps)).rounded())))
     }

@@ -19,7 +19,7 @@ final class CountingTests: XCTestCase {
     }
 
     func testReferenceShapes() {
-        // REFERENCE.md: d=32, L=1 at V=2048 has 82,112 parameters; at V=512, 32,960;
+        // Counts of a PyTorch implementation: d=32, L=1 at V=2048 has 82,112 parameters; at V=512, 32,960;
         // d=16, L=1 with one head of 16 at V=512 has 13,408.
         XCTAssertEqual(GPTConfig(vocabSize: 2048, d: 32, layers: 1).parameters, 82_112)
         XCTAssertEqual(GPTConfig(vocabSize: 512, d: 32, layers: 1).parameters, 32_960)
