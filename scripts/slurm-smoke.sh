@@ -38,7 +38,7 @@ if [ ! -x "$ISOFLOP" ]; then
     swift build -c release --product isoflop >/dev/null
 fi
 
-WORK=$(mktemp -d /tmp/isoflop-slurm-smoke.XXXXXX)
+WORK=$(mktemp -d -t isoflop-slurm-smoke.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 cleanup() {
