@@ -46,7 +46,14 @@ struct TrainerExecutor: RunExecutor {
             try? fm.removeItem(atPath: dir)
             try fm.moveItem(atPath: fresh, toPath: dir)
         }
-        let trainer = fm.fileExists(atPath: dir + "/state.json")
+        let resuming = fm.fileExists(atPath: dir + "/state.json")
+        // Checkpoint folders are named by run id: two stores sharing one folder would resume each
+        // other's runs. A checkpoint trained under another config is refused, never continued.
+        if resuming, try Checkpoint.config(in: dir) != config {
+            throw CLIError("checkpoint \(dir) belongs to another run than \(run.key) (its training config differs): "
+                + "do two stores share this checkpoint folder? Give each its own --checkpoints folder, or remove the checkpoint")
+        }
+        let trainer = resuming
             ? try Trainer.resume(from: dir, model: model, train: train, validation: validation)
             : try Trainer(config: config, model: model, train: train, validation: validation)
 

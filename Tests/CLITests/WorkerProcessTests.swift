@@ -205,6 +205,28 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertTrue(pgError.contains("--checkpoints DIR is required"), pgError)
     }
 
+    /// Two stores in one folder share its checkpoint folder, and run ids repeat between them: a
+    /// run of the second sweep finds the first sweep's checkpoint of the same id. Trained under
+    /// another seed, that checkpoint is refused (the run fails with the reason), never continued.
+    func testACheckpointOfAnotherRunIsRefused() throws {
+        let dir = try tempDir()
+        let config = try quickConfig(in: dir)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        let other = text.replacingOccurrences(of: "seed = 1 ", with: "seed = 2 ")
+        XCTAssertNotEqual(other, text)
+        let otherConfig = dir + "/quick-seed2.toml"
+        try other.write(toFile: otherConfig, atomically: true, encoding: .utf8)
+        let first = try run(["sweep", "run", config, "--store", dir + "/a.sqlite", "--workers", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        // The sweep itself ends normally, its runs marked failed with the reason.
+        _ = try run(["sweep", "run", otherConfig, "--store", dir + "/b.sqlite", "--workers", "2"])
+        let store = try SQLiteRunStore(path: dir + "/b.sqlite")
+        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        XCTAssertFalse(runs.contains { $0.status == .done }, "a run finished from another run's checkpoint")
+        XCTAssertTrue(runs.contains { $0.status == .failed && ($0.message ?? "").contains("belongs to another run") },
+                      runs.compactMap(\.message).joined(separator: "; "))
+    }
+
     /// `sweep slurm` plans the sweep and writes a script that runs this binary's worker.
     func testSweepSlurmPlansAndWritesTheScript() throws {
         let dir = try tempDir()
