@@ -23,7 +23,9 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        // AVX2 twins of the elementwise kernels, chosen at run time (the binary runs on any x86-64).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
         .target(name: "Tokenizer", swiftSettings: fast),
