@@ -54,12 +54,12 @@ eval_batches = 24
 checkpoint_every = 1000
 workers = 2
 [family]
-widths = [$d]
+widths = [32]
 [[budget_grid]]
 flops = $budget
 shapes = [{ d = $d, L = $L, head = $H }]
 TOML
-        "$bin" sweep run "$tmp/$s.toml" --store "$tmp/$s.sqlite" >/dev/null
+        "$bin" sweep run "$tmp/$s.toml" --store "$tmp/$s.sqlite" >/dev/null 2>&1
         worker=$(sqlite3 "$tmp/$s.sqlite" "select printf('%.0f', avg(tokens_per_second)) from runs where status = 'done'")
         ofbench=$(python3 -c "print(f'{100 * $worker / $tps:.0f}%')")
     fi
