@@ -96,17 +96,34 @@ public enum BootstrapMethod: String, Codable, Sendable, CaseIterable {
 /// Runs `refit` on `resamples` resamples across `threads` threads; entry k of the result holds
 /// value k of every refit, in resample order (NaN where a refit threw). `refit` receives the
 /// resample's index and draws the resample itself (from a generator seeded by that index).
-func runBootstrap(resamples: Int, width: Int, threads: Int, refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
+/// `progress`, when given, is called after each resample with (done, resamples).
+func runBootstrap(resamples: Int, width: Int, threads: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                  refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
     var flat = [Double](repeating: .nan, count: resamples * width)
+    let counter = DoneCounter()
     flat.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
         forEachInParallel(resamples, threads: threads) { r in
             if let values = try? refit(r), values.count == width {
                 for k in 0..<width { base[r * width + k] = values[k] }
             }
+            if let progress { progress(counter.increment(), resamples) }
         }
     }
     return (0..<width).map { k in (0..<resamples).map { flat[$0 * width + k] } }
+}
+
+/// A count shared by the bootstrap's threads.
+private final class DoneCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        return done
+    }
 }
 
 /// Residuals of a fit, made ready to resample: each `residuals[i]` divided by √(1 − h_i) (its
