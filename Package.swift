@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Fit", swiftSettings: fast),
         .target(name: "Report", dependencies: ["Fit"], swiftSettings: fast),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
-        .target(name: "PostgresFixture", dependencies: ["Sweep"]),
+        .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
             name: "isoflop",
             dependencies: [

@@ -14,7 +14,9 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
 }
 
 /// Parses runs from CSV text. Required columns (any order, case-insensitive): `N` (all parameters),
-/// `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`, `budget`, `schedule`, `id`.
+/// `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`, `budget`, `schedule`, `id`, and
+/// `status`: where present, only rows whose status is `done` are runs (a runs table lists
+/// unfinished runs too, with no loss).
 /// Blank lines and lines starting with `#` are skipped. Without a `budget` column, runs are
 /// grouped into budgets by C: sorted by C, a new budget starts where C exceeds the first C of the
 /// current one by more than 10%, and the budget is the geometric mean of its runs' C. Without
@@ -40,7 +42,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
     }
     let nCol = try required("N"), dCol = try required("D"), lossCol = try required("loss"), cCol = column("C")
     let nonembCol = column("N_nonemb"), budgetCol = column("budget")
-    let scheduleCol = column("schedule"), idCol = column("id")
+    let scheduleCol = column("schedule"), idCol = column("id"), statusCol = column("status")
     guard lines.count > 1 else { throw FitError.noRows(file: source) }
 
     var runs: [FitRun] = []
@@ -54,6 +56,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
             }
             return v
         }
+        if let col = statusCol, fields[col] != "done" { continue }
         let place = "\(source) line \(lineNumber)"
         let loss = try number(lossCol)
         guard loss > 0 else { throw FitError.nonPositiveLoss(source: place, value: loss) }
@@ -73,6 +76,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
         runs.append(FitRun(id: id, budget: budget, parameters: n, nonEmbeddingParameters: nonemb,
                            tokens: d, flops: c, finalLoss: loss, schedule: schedule))
     }
+    guard !runs.isEmpty else { throw FitError.noRows(file: source) }
     if budgetCol == nil && cCol != nil { assignBudgetsByFLOPs(&runs) }
     return runs
 }

@@ -33,6 +33,7 @@ struct FitCommand: ParsableCommand {
     var input: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
 
     @Option(help: "With a sweep store: which schedule's runs to fit (matched, fixed, constant, wsd).")
     var schedule: String = "matched"
@@ -109,9 +110,9 @@ struct FitCommand: ParsableCommand {
     private func readInput() throws -> [FitRun] {
         if let url = try storeOptions.resolved() {
             if let input, input != url { throw ValidationError("give either a CSV/store argument or --store, not both") }
-            return try loadStoreRuns(from: url, schedule: schedule)
+            return try loadStoreRuns(from: url, schedule: schedule, sweep: sweepChoice.sweep)
         } else if let input {
-            return try loadRuns(from: input, schedule: schedule)
+            return try loadRuns(from: input, schedule: schedule, sweep: sweepChoice.sweep)
         }
         throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
     }
@@ -170,32 +171,23 @@ extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 
 /// The one place that reads the fitter's input: a sweep store (every finished run of one
-/// schedule, with its training curve for approach 1) or a CSV of runs.
-func loadRuns(from path: String, schedule: String) throws -> [FitRun] {
-    looksLikeStore(path) ? try loadStoreRuns(from: path, schedule: schedule) : try readRunsCSV(path: path)
+/// schedule of one sweep, with its training curve for approach 1) or a CSV of runs. A CSV with a
+/// schedule column (such as `isoflop export --runs` writes) gives the runs of `schedule` only.
+func loadRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
+    if looksLikeStore(path) { return try loadStoreRuns(from: path, schedule: schedule, sweep: sweep) }
+    let runs = try readRunsCSV(path: path)
+    let schedules = Set(runs.compactMap(\.schedule))
+    guard !schedules.isEmpty else { return runs }
+    let chosen = runs.filter { $0.schedule == schedule }
+    guard !chosen.isEmpty else {
+        throw ValidationError("\(path): no runs with schedule '\(schedule)' (the file has \(schedules.sorted().joined(separator: ", "))); choose one with --schedule")
+    }
+    return chosen
 }
 
-/// Every finished run of one schedule in a sweep store, with its eval-loss curve.
-func loadStoreRuns(from path: String, schedule: String) throws -> [FitRun] {
-    let store = try openExistingStore(path)
-    var runs: [FitRun] = []
-    for name in try store.sweepNames() {
-        guard let sweep = try store.sweepID(named: name) else { continue }
-        for r in try store.runs(sweep: sweep) where r.status == .done && r.plan.schedule.rawValue == schedule {
-            guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
-            let curve = try store.metrics(run: r.id).compactMap { m -> CurvePoint? in
-                guard let l = m.evalLoss else { return nil }
-                return CurvePoint(flops: m.flops, tokens: Double(m.tokens), loss: l)
-            }
-            runs.append(FitRun(id: "\(name)/\(r.plan.key)", budget: r.plan.budget,
-                               parameters: Double(r.plan.parameters),
-                               nonEmbeddingParameters: Double(r.plan.nonEmbeddingParameters),
-                               tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
-                               schedule: schedule, curve: curve))
-        }
-    }
-    guard !runs.isEmpty else { throw ValidationError("\(path): no finished runs with schedule '\(schedule)'") }
-    return runs
+/// Every finished run of one schedule of a sweep in a store, with its eval-loss curve.
+func loadStoreRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
+    try fitRuns(try readResults(path, sweep: sweep), schedule: schedule, source: path)
 }
 
 private func parseBudgets(_ text: String) -> [Double]? {
