@@ -1,6 +1,7 @@
 // Synthetic isoFLOP sweeps from a known law L(N, D) = E + A/N^α + B/D^β, for the fitter's tests.
 import Foundation
 import Fit
+import Tensor
 
 /// Chinchilla's fitted law (Hoffmann et al. 2022, eq. 10), the truth of the synthetic sweeps.
 let chinchillaLaw = ParametricLaw(E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28)
@@ -34,3 +35,12 @@ func syntheticSweep(law: ParametricLaw = chinchillaLaw, budgets: [Double] = [1e1
 }
 
 func relativeError(_ x: Double, _ truth: Double) -> Double { abs(x - truth) / abs(truth) }
+
+extension SplitMix64 {
+    /// Standard normal by Box–Muller, for the synthetic sweeps' noise.
+    mutating func normal() -> Double {
+        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+        let u2 = Double(next() >> 11) / 9_007_199_254_740_992.0
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+}
