@@ -4,11 +4,19 @@
 import Foundation
 import Tensor
 
+/// The fit's own draws, kept as they were so that its resamples and synthetic sweeps do not change.
 extension SplitMix64 {
     /// Uniform in 0..<n from the top 32 bits (multiply-shift; the bias is below 2^-32 for the n
-    /// used here). The bootstrap's own draw: its resamples stay those of earlier versions.
+    /// used here).
     mutating func below(_ n: Int) -> Int {
         Int(((next() >> 32) * UInt64(n)) >> 32)
+    }
+
+    /// Standard normal by Box–Muller.
+    public mutating func normal() -> Double {
+        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+        let u2 = Double(next() >> 11) / 9_007_199_254_740_992.0
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
 
@@ -78,17 +86,34 @@ public enum BootstrapMethod: String, Codable, Sendable, CaseIterable {
 /// Runs `refit` on `resamples` resamples across `threads` threads; entry k of the result holds
 /// value k of every refit, in resample order (NaN where a refit threw). `refit` receives the
 /// resample's index and draws the resample itself (from a generator seeded by that index).
-func runBootstrap(resamples: Int, width: Int, threads: Int, refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
+/// `progress`, when given, is called after each resample with (done, resamples).
+func runBootstrap(resamples: Int, width: Int, threads: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                  refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
     var flat = [Double](repeating: .nan, count: resamples * width)
+    let counter = DoneCounter()
     flat.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
         forEachInParallel(resamples, threads: threads) { r in
             if let values = try? refit(r), values.count == width {
                 for k in 0..<width { base[r * width + k] = values[k] }
             }
+            if let progress { progress(counter.increment(), resamples) }
         }
     }
     return (0..<width).map { k in (0..<resamples).map { flat[$0 * width + k] } }
+}
+
+/// A count shared by the bootstrap's threads.
+private final class DoneCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        return done
+    }
 }
 
 /// Residuals of a fit, made ready to resample: each `residuals[i]` divided by √(1 − h_i) (its

@@ -158,6 +158,8 @@ struct SweepRunOptions: ParsableArguments {
     @Option(name: .customLong("dry-run"),
             help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
     var dryRun: Double?
+    @Option(help: "Keep the report in this folder up to date while the sweep runs (rewritten when a budget's runs have all ended, and every few minutes).")
+    var report: String?
 }
 
 /// Builds the corpus, tokenizer and token files a sweep trains on when they are missing
@@ -217,10 +219,13 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
     let began = Date()
     let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
+    let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
     let failedWorkers = try superviseWorkers(children) {
         view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        try live?.update(store.budgetProgress(sweep: sweep))
     }
     let summary = try store.summary(sweep: sweep)
+    try live?.finish(othersRunning: stopSignals == 0 && summary.byStatus[.running, default: 0] > 0)
     view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
     if stopSignals > 0 {
         print("stopped; rerun the same command to resume")

@@ -36,11 +36,14 @@ func syntheticSweep(law: ParametricLaw = chinchillaLaw, budgets: [Double] = [1e1
 
 func relativeError(_ x: Double, _ truth: Double) -> Double { abs(x - truth) / abs(truth) }
 
-extension SplitMix64 {
-    /// Standard normal by Box–Muller, for the synthetic sweeps' noise.
-    mutating func normal() -> Double {
-        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        let u2 = Double(next() >> 11) / 9_007_199_254_740_992.0
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+/// Runs at `count` points with N and D drawn independently and log-uniformly (N in 1e7–1e10,
+/// D in 1e9–1e12; no budgets, no isoFLOP structure), losses from `law` times (1 + noise·z).
+func randomPoints(law: ParametricLaw = chinchillaLaw, count: Int, noise: Double, seed: UInt64) -> [FitRun] {
+    var rng = SplitMix64(seed: seed)
+    func uniform() -> Double { Double(rng.next() >> 11) / 9_007_199_254_740_992.0 }
+    return (0..<count).map { i in
+        let n = exp(log(1e7) + uniform() * log(1e3)), d = exp(log(1e9) + uniform() * log(1e3))
+        let loss = law.loss(parameters: n, tokens: d) * (1 + noise * rng.normal())
+        return FitRun(id: "p\(i)", budget: 0, parameters: n, tokens: d, flops: 6 * n * d, finalLoss: loss)
     }
 }

@@ -45,4 +45,23 @@ final class ScreenshotTests: XCTestCase {
         // Charts are many coloured strokes: the PNG with them is far bigger than the text-only page.
         XCTAssertGreaterThan(full.count, 2 * bare.count, "full \(full.count) bytes, without figures \(bare.count)")
     }
+
+    /// A half-finished sweep (two of four budgets done, as `sweep run --report` writes it while
+    /// running) renders too: the progress box on top, charts of the finished budgets below.
+    func testChromiumRendersAHalfFinishedSweep() throws {
+        let base = NSTemporaryDirectory() + "isoflop-shot-partial-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let model = Synthetic.partial()
+        try writeReport(model, to: base + "/partial")
+        try FileManager.default.createDirectory(atPath: base + "/bare", withIntermediateDirectories: true)
+        try model.html(figures: []).write(toFile: base + "/bare/index.html", atomically: true, encoding: .utf8)
+        guard let partial = try screenshot(of: base + "/partial") else { throw XCTSkip("no Chromium on this machine") }
+        guard let bare = try screenshot(of: base + "/bare") else { throw XCTSkip("no Chromium on this machine") }
+        XCTAssertEqual(Array(partial.prefix(4)), [0x89, 0x50, 0x4e, 0x47])
+        XCTAssertGreaterThan(partial.count, 2 * bare.count, "partial \(partial.count) bytes, without figures \(bare.count)")
+        if let keep = ProcessInfo.processInfo.environment["ISOFLOP_SHOT_DIR"] {
+            try? FileManager.default.removeItem(atPath: keep + "/partial.png")
+            try partial.write(to: URL(fileURLWithPath: keep + "/partial.png"))
+        }
+    }
 }

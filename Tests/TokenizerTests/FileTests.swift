@@ -33,6 +33,22 @@ final class FileTests: XCTestCase {
         XCTAssertTrue(json.contains("\"type\": \"BPE\""))
     }
 
+    /// The files `transformers`' AutoTokenizer reads beside tokenizer.json name the fast GPT-2
+    /// tokenizer and <|endoftext|> as its bos, eos and unk; without that token there are none.
+    func testHuggingFaceTokenizerFiles() throws {
+        let tok = try BPETokenizer.train(sampleText(bytes: 20_000, seed: 4), vocabSize: 300)
+        let files = try XCTUnwrap(tok.huggingFaceFiles(context: 128))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(files.tokenizerConfig.utf8)) as? [String: Any])
+        XCTAssertEqual(config["tokenizer_class"] as? String, "GPT2TokenizerFast")
+        XCTAssertEqual(config["model_max_length"] as? Int, 128)
+        XCTAssertEqual(config["add_prefix_space"] as? Bool, false)
+        let map = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(files.specialTokensMap.utf8)) as? [String: String])
+        XCTAssertEqual(map, ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"])
+        for key in ["bos_token", "eos_token", "unk_token"] { XCTAssertEqual(config[key] as? String, "<|endoftext|>") }
+        let plain = try BPETokenizer(vocab: (0..<256).map { [UInt8($0)] }, merges: [], specialTokens: [])
+        XCTAssertNil(plain.huggingFaceFiles(context: 128))
+    }
+
     func testLoadsMergesWrittenAsStrings() throws {
         let json = """
         {"added_tokens": [], "pre_tokenizer": {"type": "ByteLevel"},
