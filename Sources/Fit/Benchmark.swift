@@ -1,6 +1,7 @@
 // Approach 3's two solvers timed on the same data in the same process (`isoflop fit --benchmark`),
 // and the synthetic data of the Chinchilla shape they are timed on.
 import Foundation
+import Tensor
 
 /// `count` points on nine isoFLOP budgets from 6e18 to 3e21 FLOPs (C = 6 N D), sizes spread over
 /// ±1.5 in ln N around each budget's optimum, losses from Chinchilla's law (Hoffmann et al. 2022,

@@ -13,8 +13,9 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
     return try parseRunsCSV(text, source: path)
 }
 
-/// Parses runs from CSV text. Required columns (any order, case-insensitive): `N` (all parameters),
-/// `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`, `budget`, `schedule`, `id`, and
+/// Parses runs from CSV text. Required columns (any order, case-insensitive, an exact match
+/// first): `N` (all parameters), `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`,
+/// `budget`, `schedule`, `id`, and
 /// `status`: where present, only rows whose status is `done` are runs (a runs table lists
 /// unfinished runs too, with no loss).
 /// Blank lines and lines starting with `#` are skipped. Without a `budget` column, runs are
@@ -35,7 +36,9 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
     }
     guard let header = lines.first else { throw FitError.missingColumn("N", file: source) }
     let names = header.fields.map { $0.lowercased() }
-    func column(_ name: String) -> Int? { names.firstIndex(of: name.lowercased()) }
+    // A column spelled exactly as asked wins over one equal up to case (a runs table has both
+    // `d`, the width, and `D`, the tokens).
+    func column(_ name: String) -> Int? { header.fields.firstIndex(of: name) ?? names.firstIndex(of: name.lowercased()) }
     func required(_ name: String) throws -> Int {
         guard let i = column(name) else { throw FitError.missingColumn(name, file: source) }
         return i

@@ -2,6 +2,7 @@
 // loss the median (or mean) of the seeds', and a run-resampling bootstrap redraws the seeds within
 // each shape, so seed noise enters the intervals (a two-stage bootstrap, Davison & Hinkley 1997, §3.8).
 import Foundation
+import Tensor
 
 /// How the seeds of one shape are combined.
 public enum SeedAggregate: String, Codable, CaseIterable, Sendable {

@@ -1,6 +1,7 @@
 // Each approach's part of a FitReport: its point fit, its bootstrap and its diagnostics. The
 // shared context holds the points (seeds combined) and draws the resamples.
 import Foundation
+import Tensor
 
 /// The points every approach fits, and the bootstrap they share.
 struct FitContext {

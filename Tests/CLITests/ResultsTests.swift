@@ -72,7 +72,10 @@ final class ResultsTests: XCTestCase {
             XCTAssertEqual(exponents["\(schedule) store"]?.count, 8, "approaches 2 and 3, a and b, both conventions")
             XCTAssertEqual(exponents["\(schedule) csv"], exponents["\(schedule) store"], schedule)
         }
-        // A CSV holding both schedules is fitted one schedule at a time (it used to mix them).
-        XCTAssertNotEqual(exponents["matched csv"], exponents["fixed csv"])
+        // A CSV holding several schedules is fitted one schedule at a time (it used to mix them,
+        // ignoring --schedule).
+        r = try run(["fit", csv, "--schedule", "wsd"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no runs with schedule 'wsd' (the file has fixed, matched)"), r.stderr)
     }
 }

@@ -1,6 +1,7 @@
 // Synthetic isoFLOP sweeps from a known law L(N, D) = E + A/N^α + B/D^β, for the fitter's tests.
 import Foundation
 import Fit
+import Tensor
 
 /// Chinchilla's fitted law (Hoffmann et al. 2022, eq. 10), the truth of the synthetic sweeps.
 let chinchillaLaw = ParametricLaw(E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28)
