@@ -2,6 +2,7 @@
 // and the vertex bias of off-centre grids, measured on synthetic sweeps with a known answer.
 import XCTest
 import Fit
+import Tensor
 
 /// IsoFLOP profiles that are exact parabolas in ln N, loss = 3 − 0.1 ln(C/1e18) + 0.2 (ln N − v)²
 /// with vertex v = ln 1e8 + 0.5 x + q x², x = ln(C / 1e20), sizes at `offsets` around v, and

@@ -2,6 +2,7 @@
 // the run bootstrap redraws seeds within each shape.
 import XCTest
 import Fit
+import Tensor
 
 final class SeedTests: XCTestCase {
     /// Three seeds per shape: the truth L, 1.01 L, and 1.02 L, except one shape whose third seed is
