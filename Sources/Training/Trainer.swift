@@ -3,6 +3,8 @@
 
 import Foundation
 import Model
+import Tensor
+import Tokenizer
 
 /// What one optimizer step did.
 public struct StepResult: Hashable, Sendable {
@@ -126,7 +128,7 @@ public final class Trainer: TrainingRun {
         var step: Int
         var tokens: Int
         var optimizerStep: Int
-        var sampler: Xoshiro256
+        var sampler: RNG
     }
 
     /// Writes `model.safetensors` (parameters by name), `optimizer.safetensors` (`m.<name>`,

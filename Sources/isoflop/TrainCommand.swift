@@ -5,6 +5,7 @@ import Foundation
 import Model
 import Sweep
 import Tensor
+import Tokenizer
 import Training
 
 /// Builds the model the trainer drives. The one place to switch to the gpt-mini engine.

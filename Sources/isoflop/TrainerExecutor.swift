@@ -2,6 +2,7 @@
 // run's checkpoint folder, logging every step to the store's metric sink.
 import Foundation
 import Sweep
+import Tokenizer
 import Training
 
 struct TrainerExecutor: RunExecutor {

@@ -3,6 +3,7 @@
 // divergence.
 import Foundation
 import Model
+import Tokenizer
 import Training
 import XCTest
 
