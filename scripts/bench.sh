@@ -59,8 +59,9 @@ widths = [32]
 flops = $budget
 shapes = [{ d = $d, L = $L, head = $H }]
 TOML
-        "$bin" sweep run "$tmp/$s.toml" --store "$tmp/$s.sqlite" >/dev/null 2>&1
-        worker=$(sqlite3 "$tmp/$s.sqlite" "select printf('%.0f', avg(tokens_per_second)) from runs where status = 'done'")
+        mkdir -p "$tmp/$s"     # a store and its checkpoints per shape (run ids restart in every store)
+        "$bin" sweep run "$tmp/$s.toml" --store "$tmp/$s/sweep.sqlite" >/dev/null 2>&1
+        worker=$(sqlite3 "$tmp/$s/sweep.sqlite" "select printf('%.0f', avg(tokens_per_second)) from runs where status = 'done'")
         ofbench=$(python3 -c "print(f'{100 * $worker / $tps:.0f}%')")
     fi
     if [ "$torch" = 1 ]; then
