@@ -14,13 +14,14 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
 }
 
 /// Parses runs from CSV text. Required columns (any order, case-insensitive, an exact match
-/// first): `N` (all parameters),
-/// `D` (tokens), `C` (FLOPs used), `loss`. Optional: `N_nonemb`, `budget`, `schedule`, `id`, and
+/// first): `N` (all parameters), `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`,
+/// `budget`, `schedule`, `id`, and
 /// `status`: where present, only rows whose status is `done` are runs (a runs table lists
 /// unfinished runs too, with no loss).
 /// Blank lines and lines starting with `#` are skipped. Without a `budget` column, runs are
 /// grouped into budgets by C: sorted by C, a new budget starts where C exceeds the first C of the
-/// current one by more than 10%, and the budget is the geometric mean of its runs' C.
+/// current one by more than 10%, and the budget is the geometric mean of its runs' C. Without
+/// either, the runs have no budgets (0) and only approach 3 applies.
 public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
     var lines: [(number: Int, fields: [String])] = []
     var number = 0
@@ -42,7 +43,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
         guard let i = column(name) else { throw FitError.missingColumn(name, file: source) }
         return i
     }
-    let nCol = try required("N"), dCol = try required("D"), cCol = try required("C"), lossCol = try required("loss")
+    let nCol = try required("N"), dCol = try required("D"), lossCol = try required("loss"), cCol = column("C")
     let nonembCol = column("N_nonemb"), budgetCol = column("budget")
     let scheduleCol = column("schedule"), idCol = column("id"), statusCol = column("status")
     guard lines.count > 1 else { throw FitError.noRows(file: source) }
@@ -62,8 +63,8 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
         let place = "\(source) line \(lineNumber)"
         let loss = try number(lossCol)
         guard loss > 0 else { throw FitError.nonPositiveLoss(source: place, value: loss) }
-        let n = try number(nCol), d = try number(dCol), c = try number(cCol)
-        for (name, v) in [("N", n), ("D", d), ("C", c)] where !(v > 0) {
+        let n = try number(nCol), d = try number(dCol), c = try cCol.map { try number($0) } ?? 0
+        for (name, v) in [("N", n), ("D", d), ("C", cCol == nil ? 1 : c)] where !(v > 0) {
             throw FitError.nonPositiveValue(source: place, column: name, value: v)
         }
         var nonemb: Double? = nil
@@ -79,7 +80,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
                            tokens: d, flops: c, finalLoss: loss, schedule: schedule))
     }
     guard !runs.isEmpty else { throw FitError.noRows(file: source) }
-    if budgetCol == nil { assignBudgetsByFLOPs(&runs) }
+    if budgetCol == nil && cCol != nil { assignBudgetsByFLOPs(&runs) }
     return runs
 }
 

@@ -3,6 +3,8 @@
 
 import Foundation
 import Model
+import Tensor
+import Tokenizer
 
 /// What one optimizer step did.
 public struct StepResult: Hashable, Sendable {
@@ -125,7 +127,7 @@ public final class Trainer {
         var step: Int
         var tokens: Int
         var optimizerStep: Int
-        var sampler: Xoshiro256
+        var sampler: RNG
     }
 
     /// Writes `model.safetensors` (parameters by name), `optimizer.safetensors` (`m.<name>`,

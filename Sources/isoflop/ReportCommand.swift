@@ -88,6 +88,7 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
             options.seed = seed
             let fit = try fitScalingLaws(runs, options: options)
             notes += fit.notes.map { "\(schedule): \($0)" }
+            notes += diagnosticLines(fit).map { "\(schedule): \($0)" }
             notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
             fitted.append(scheduleResult(schedule, runs: runs, fit: fit))
         } catch {
@@ -126,27 +127,13 @@ private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) 
     }
     var approaches: [ApproachResult] = []
     for e in fit.exponents {
-        var optima: [Optimum] = []
-        var nLaw: PowerLaw?, dLaw: PowerLaw?
-        switch e.approach {
-        case 1:
-            nLaw = fit.approach1?.optimalParameters
-            dLaw = fit.approach1?.optimalTokens
-        case 2:
-            nLaw = fit.approach2?.optimalParameters
-            dLaw = fit.approach2?.optimalTokens
-            optima = profiles.filter(\.included).map {
-                Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
-            }
-        default:
-            if let first = fit.approach3?.allocations.first {
-                nLaw = PowerLaw(exponent: e.a.value, coefficient: first.parameters / pow(first.budget, e.a.value))
-                dLaw = PowerLaw(exponent: e.b.value, coefficient: first.tokens / pow(first.budget, e.b.value))
-            }
+        let optima = e.approach != 2 ? [] : profiles.filter(\.included).map {
+            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
         }
+        let laws = optimalPowerLaws(fit, approach: e.approach)
         approaches.append(ApproachResult(
-            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: nLaw?.coefficient ?? .nan,
-            b: estimate(e.b), dCoefficient: dLaw?.coefficient ?? .nan))
+            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: laws?.parameters.coefficient ?? .nan,
+            b: estimate(e.b), dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
 }

@@ -1,21 +1,12 @@
 // `isoflop sweep`: plan a sweep, run it with worker processes over one run store, show its
-// status. Training itself comes through SweepRuntime.makeExecutor.
+// status. The workers (`isoflop worker`) train each run through TrainerExecutor.
 import ArgumentParser
 import Foundation
 import Sweep
-import Tokenizer
+import Corpus
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Hooks the command layer needs from the trainer; the training code sets them at startup.
-enum SweepRuntime {
-    /// Builds the executor each worker process trains runs with.
-    static var makeExecutor: () throws -> RunExecutor = { TrainerExecutor() }
-    /// Optional quick measurement: seconds one run would take on one worker. When nil the
-    /// config's throughput model is used.
-    static var measureRunSeconds: ((PlannedRun) throws -> Double)? = nil
-}
 
 /// A failure to report in one line (no usage text, unlike ValidationError).
 struct SweepCommandError: Error, CustomStringConvertible {
@@ -96,7 +87,7 @@ struct SweepPlanCommand: ParsableCommand {
                                        ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
         print(header.map { pad($0.0, $0.1) }.joined(separator: " "))
         for r in plan.runs {
-            let s = try SweepRuntime.measureRunSeconds?(r) ?? model.seconds(r)
+            let s = model.seconds(r)
             seconds.append(s)
             print(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
                                                            r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
@@ -208,11 +199,7 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
               options: SweepRunOptions) throws {
     let n = options.workers ?? cfg.workers
     guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
-    // Fail here, once and clearly, rather than in every worker when no trainer is connected.
-    if options.dryRun == nil {
-        _ = try SweepRuntime.makeExecutor()
-        try prepareSweepData(cfg)
-    }
+    if options.dryRun == nil { try prepareSweepData(cfg) }
     // Runs left "running" by killed workers of this machine resume now, not after their lease.
     let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
     if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }

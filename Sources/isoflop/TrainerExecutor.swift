@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Sweep
+import Tokenizer
 import Training
 
 struct TrainerExecutor: RunExecutor {

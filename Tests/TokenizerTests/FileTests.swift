@@ -1,6 +1,7 @@
 // tokenizer.json round trips and rejects, SHA-256 vectors, token files, and prepareCorpus on a
 // user corpus (what it builds, what it keeps, what it rebuilds or reports).
 import XCTest
+import Corpus
 import Tokenizer
 
 final class FileTests: XCTestCase {
@@ -83,7 +84,7 @@ final class FileTests: XCTestCase {
         XCTAssertEqual(Array(raw.prefix(8)), [0, 0, 1, 0, 255, 0, 0, 1])  // little-endian
         _ = FileManager.default.createFile(atPath: dir + "/b.u16", contents: Data([1, 2, 3]))
         XCTAssertThrowsError(try TokenFile.read(dir + "/b.u16")) {
-            XCTAssertEqual($0 as? TokenizerError, .badTokenFile(path: dir + "/b.u16", reason: "odd size 3 bytes"))
+            XCTAssertEqual($0 as? TokenFileError, .oddSize(path: dir + "/b.u16", bytes: 3))
         }
     }
 
@@ -107,7 +108,7 @@ final class FileTests: XCTestCase {
         let whole = tok.encodeUInt16(partA + partB)
         let train = try TokenFile.read(p.train), validation = try TokenFile.read(p.validation)
         XCTAssertEqual(train + validation, whole)
-        let info = try TokenFile.readInfo(p.validation)
+        let info = try TokenFileInfo.read(for: p.validation)
         XCTAssertEqual(info.tokens, validation.count)
         XCTAssertEqual(info.split, .validation)
         XCTAssertEqual(info.byteEnd, 70_000)
@@ -126,10 +127,10 @@ final class FileTests: XCTestCase {
         // Changed text no longer matches its manifest: reported, not silently used.
         _ = FileManager.default.createFile(atPath: layout.corpusText("mine"), contents: Data(partB))
         XCTAssertThrowsError(try prepareCorpus("mine", vocabSize: 400, layout: layout)) {
-            guard case .checksumMismatch? = $0 as? TokenizerError else { return XCTFail("\($0)") }
+            guard case .checksumMismatch? = $0 as? CorpusError else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try prepareCorpus("nosuch", vocabSize: 400, layout: layout)) {
-            guard case .unknownCorpus(let name, let known)? = $0 as? TokenizerError else { return XCTFail("\($0)") }
+            guard case .unknownCorpus(let name, let known)? = $0 as? CorpusError else { return XCTFail("\($0)") }
             XCTAssertEqual(name, "nosuch")
             XCTAssertEqual(known, ["pydocs", "gcide", "mine"])
         }

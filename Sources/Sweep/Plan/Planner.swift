@@ -135,23 +135,23 @@ public enum Planner {
                     warnings.append(String(format: "budget %@, d=%d L=%d: %.1f epochs over the training tokens (> 4 repeats)",
                                            formatFLOPs(c), m.d, m.layers, epochs))
                 }
-                for schedule in config.schedules {
-                    if schedule == .fixed && cycle < steps {
+                for kind in config.schedules {
+                    if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
                     }
-                    let lr = LRSchedule(
-                        kind: schedule, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
+                    let schedule = LRSchedule(
+                        kind: kind, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
                         warmupSteps: LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin),
-                        cycleSteps: schedule == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
+                        cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
                     runs.append(PlannedRun(
-                        key: runKey(budget: c, model: m, schedule: schedule),
-                        budget: c, model: m, schedule: schedule, steps: steps, batchSize: config.batch,
+                        key: runKey(budget: c, model: m, schedule: kind),
+                        budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
                         tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
                         flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
                         nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
-                        peakLR: lr.peak, minLRFraction: lr.finalFraction, warmupSteps: lr.warmupSteps,
-                        cycleSteps: lr.cycleSteps ?? steps,
-                        cooldownSteps: schedule == .wsd ? LRSchedule.cooldownSteps(fraction: lr.cooldownFraction, steps: steps) : 0,
+                        peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
+                        cycleSteps: schedule.cycleSteps ?? steps,
+                        cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
                         evalEvery: config.evalEvery, evalBatches: config.evalBatches,
                         checkpointEvery: config.checkpointEvery, seed: config.seed,
                         trainTokens: config.trainTokens, evalTokens: config.evalTokens,
