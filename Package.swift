@@ -24,7 +24,9 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
         // Each target declares exactly what it imports; the edges run one way, in this order.
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
+        // AVX2 twins of the elementwise kernels, chosen at run time (the binary runs on any x86-64).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
         .target(name: "Tokenizer", swiftSettings: fast),

@@ -56,18 +56,24 @@ def forward(p, inputs, targets, d, layers, head_size):
     return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    d = Path(sys.argv[1])
+def load_dump(d):
+    """The parameters, (d, layers, head_size) and the batch of a parity dump folder."""
     params, meta = read_safetensors(d / "model.safetensors")
-    width, layers = int(meta["d"]), int(meta["layers"])
-    head_size, context = int(meta["head_size"]), int(meta["context"])
+    dims = int(meta["d"]), int(meta["layers"]), int(meta["head_size"])
+    context = int(meta["context"])
     inputs = torch.frombuffer(bytearray((d / "inputs.bin").read_bytes()), dtype=torch.int32).long().view(-1, context)
     targets = torch.frombuffer(bytearray((d / "targets.bin").read_bytes()), dtype=torch.int32).long().view(-1, context)
     for t in params.values():
         t.requires_grad_(True)
-    loss = forward(params, inputs, targets, width, layers, head_size)
+    return params, dims, inputs, targets
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    d = Path(sys.argv[1])
+    params, dims, inputs, targets = load_dump(d)
+    loss = forward(params, inputs, targets, *dims)
     loss.backward()
     grad_norm = math.sqrt(sum(float((t.grad ** 2).sum()) for t in params.values()))
     swift = float((d / "loss.txt").read_text())

@@ -1,5 +1,6 @@
 // Measurements for `isoflop bench`: the single-thread sgemm rate and the training throughput
 // of gpt-mini shapes (forward + backward + a plain SGD update of the flat buffer).
+import Foundation
 import Tensor
 
 #if canImport(Glibc)
@@ -21,6 +22,18 @@ public enum Benchmark {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// What a measured rate holds for: the CPU model, OpenBLAS's kernel family and the
+    /// elementwise kernel set.
+    public static var machine: String {
+        var model = "unknown CPU"
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let colon = line.firstIndex(of: ":") {
+            model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return "\(model) | OpenBLAS \(BLAS.coreName) | \(Kernels.active.rawValue) kernels"
     }
 
     /// GFLOP/s of C = A·B for A (m, k) and B (k, n), best of `repeats` timed batches.

@@ -24,7 +24,6 @@ public final class GPT: LanguageModel {
     /// biases 0. Throws when the shape is not one the family can build.
     public init(config: GPTConfig, batchSize: Int, seed: UInt64) throws {
         try config.validate()
-        BLAS.useDefaultThreads()
         guard batchSize >= 1 else { throw ModelError.invalidConfig("batch size \(batchSize) must be at least 1") }
         self.config = config
         self.batchSize = batchSize

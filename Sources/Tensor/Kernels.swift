@@ -3,6 +3,7 @@
 // into its gradients, so a tensor used twice (the tied token embedding) just works. Where a
 // backward takes `accumulate: false` it writes (=) its input gradient instead: the tape uses
 // that for the first writer of an activation gradient, which saves clearing it each step.
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -76,6 +77,7 @@ func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 public func layerNormForward(_ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                              rstd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                              gain: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+    if Kernels.avx2 { return ck_layernorm_forward_avx2(y, mean, rstd, x, gain, bias, rows, cols) }
     let invC = 1 / Float(cols)
     for r in 0..<rows {
         let xr = x + r * cols, yr = y + r * cols
@@ -104,6 +106,9 @@ public func layerNormBackward(dx: UnsafeMutablePointer<Float>, dgain: UnsafeMuta
                               _ x: UnsafePointer<Float>, gain: UnsafePointer<Float>,
                               mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int,
                               accumulate: Bool = true) {
+    if Kernels.avx2 {
+        return ck_layernorm_backward_avx2(dx, dgain, dbias, dy, x, gain, mean, rstd, rows, cols, accumulate ? 1 : 0)
+    }
     let invC = 1 / Float(cols)
     for r in 0..<rows {
         let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
@@ -153,6 +158,7 @@ private let geluA: Float = 0.044_715
 /// computed once per step: gelu′ = ½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²).
 public func geluForward(_ y: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>,
                         _ x: UnsafePointer<Float>, count n: Int) {
+    if Kernels.avx2 { return ck_gelu_forward_avx2(y, slope, x, n) }
     var i = 0
     while i + 8 <= n {
         let v = load8(x + i)
@@ -218,9 +224,12 @@ func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 /// a batch can be processed in row chunks whose results add up to the batch mean.
 public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits: UnsafePointer<Float>,
                                 targets: UnsafePointer<Int32>, rows: Int, V: Int, meanOver: Int? = nil) -> Float {
-    var total = 0.0
     let denominator = meanOver ?? rows
     let invRows = 1 / Float(denominator)
+    if Kernels.avx2 {
+        return Float(ck_cross_entropy_avx2(dlogits, logits, targets, rows, V, invRows) / Double(denominator))
+    }
+    var total = 0.0
     for r in 0..<rows {
         let xr = logits + r * V
         var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
@@ -252,3 +261,27 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
     return Float(total / Double(denominator))
 }
 
+
+// MARK: AdamW
+
+/// One AdamW update of n parameters in PyTorch's form (Loshchilov & Hutter 2019): with
+/// g = grad·gradScale, m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²,
+/// p ← p·shrink − stepSize·m / (√v · inverseRootBC2 + eps), where the caller folds the bias
+/// corrections into stepSize = lr / (1 − β1ᵗ) and inverseRootBC2 = 1 / √(1 − β2ᵗ), and the
+/// decoupled weight decay into shrink = 1 − lr·wd.
+public func adamwUpdate(_ p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                        _ g: UnsafePointer<Float>, count n: Int, gradScale: Float, beta1: Float, beta2: Float,
+                        stepSize: Float, inverseRootBC2: Float, eps: Float, shrink: Float) {
+    let (c1, c2) = (1 - beta1, 1 - beta2)
+    if Kernels.avx2 {
+        return ck_adamw_avx2(p, g, m, v, n, gradScale, beta1, beta2, c1, c2, stepSize, inverseRootBC2, eps, shrink)
+    }
+    for i in 0..<n {
+        let gi = g[i] * gradScale
+        let mi = beta1 * m[i] + c1 * gi
+        let vi = beta2 * v[i] + c2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootBC2 + eps)
+    }
+}

@@ -42,25 +42,23 @@ public final class Tensor {
     public func zero() { data.update(repeating: 0, count: count) }
 }
 
-/// The OpenBLAS thread pool. One training run uses one thread (a sweep runs one process per
-/// core); a single large run may ask for more.
+/// The OpenBLAS thread pool. `setThreads` is the one place its size is set: the tool sets
+/// `defaultThreads` when it starts and a command with a thread option sets that; building a
+/// model or training never changes it.
 public enum BLAS {
-    nonisolated(unsafe) private static var chosen = false
-
     /// Sets the number of threads OpenBLAS uses for every following call.
     public static func setThreads(_ n: Int) {
-        chosen = true
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
+    /// The number of threads OpenBLAS uses now.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// One thread unless a count was chosen with `setThreads` or OPENBLAS_NUM_THREADS.
-    /// Models call this when they are built, so training defaults to one BLAS thread.
-    public static func useDefaultThreads() {
-        guard !chosen else { return }
-        chosen = true
-        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+    /// One thread (a sweep runs one single-threaded process per core), unless
+    /// OPENBLAS_NUM_THREADS asks for another count.
+    public static var defaultThreads: Int {
+        guard let s = getenv("OPENBLAS_NUM_THREADS"), let n = Int(String(cString: s)), n >= 1 else { return 1 }
+        return n
     }
 }
 

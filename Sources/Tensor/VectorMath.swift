@@ -1,7 +1,36 @@
 // Eight-lane helpers for the elementwise kernels: unaligned loads and stores, and exp / tanh
 // accurate to a few ulp, so softmax and GELU do not call libm once per element.
 
+import CKernels
+
 public typealias Float8 = SIMD8<Float>
+
+/// The two implementations of the elementwise kernels: the portable Swift loops (eight lanes
+/// as two SSE halves on any x86-64), and their AVX2 twins in CKernels, which compute the same
+/// operations in the same order, so a run gives the same bits whichever set it uses.
+public enum KernelSet: String, CaseIterable, Sendable {
+    case portable, avx2
+}
+
+public enum Kernels {
+    /// The fastest set this CPU runs.
+    public static let best: KernelSet = ck_has_avx2() != 0 ? .avx2 : .portable
+
+    /// The set in use, `best` unless a benchmark or test chose another with `use`.
+    public private(set) nonisolated(unsafe) static var active: KernelSet = best
+
+    /// Switches every following kernel call to `set`; false (and nothing changes) when this
+    /// CPU cannot run it.
+    @discardableResult
+    public static func use(_ set: KernelSet) -> Bool {
+        guard set == .portable || best == .avx2 else { return false }
+        active = set
+        return true
+    }
+
+    @inline(__always)
+    static var avx2: Bool { active == .avx2 }
+}
 
 @inline(__always)
 func load8(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnaligned(as: Float8.self) }

@@ -2,6 +2,7 @@
 
 import Foundation
 import Model
+import Tensor
 
 /// AdamW (Loshchilov & Hutter 2019) in the form PyTorch uses: decoupled weight decay scaled
 /// by the learning rate, `p ← p·(1 − lr·wd)`, then `p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)`.
@@ -58,19 +59,11 @@ public final class AdamW {
         let bc2 = 1 - pow(Double(beta2), Double(t))
         let stepSize = Float(lr / bc1)
         let inverseRootBC2 = Float(1 / bc2.squareRoot())
-        let (b1, b2, e) = (beta1, beta2, eps)
-        let (c1, c2) = (1 - beta1, 1 - beta2)
-        let (m, v) = (self.m, self.v)
         for seg in segments {
             let shrink: Float = seg.decays ? Float(1 - lr * Double(weightDecay)) : 1
-            for i in seg.start..<seg.end {
-                let g = gradients[i] * gradScale
-                let mi = b1 * m[i] + c1 * g
-                let vi = b2 * v[i] + c2 * g * g
-                m[i] = mi
-                v[i] = vi
-                parameters[i] = parameters[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootBC2 + e)
-            }
+            adamwUpdate(parameters + seg.start, m: m + seg.start, v: v + seg.start, gradients + seg.start,
+                        count: seg.end - seg.start, gradScale: gradScale, beta1: beta1, beta2: beta2,
+                        stepSize: stepSize, inverseRootBC2: inverseRootBC2, eps: eps, shrink: shrink)
         }
     }
 

@@ -25,8 +25,9 @@ public struct StepResult: Hashable, Sendable {
 }
 
 /// Drives one model through one run. The per-step path (`trainStep`) does not allocate: the
-/// batch buffers and optimizer moments are made once in `init`.
-public final class Trainer {
+/// batch buffers and optimizer moments are made once in `init`. `run` (RunLoop.swift) is the
+/// training loop.
+public final class Trainer: TrainingRun {
     public let config: TrainConfig
     public let model: LanguageModel
     public let train: TokenFile
@@ -81,7 +82,7 @@ public final class Trainer {
         targets.deallocate()
     }
 
-    public var isFinished: Bool { step >= config.steps }
+    public var totalSteps: Int { config.steps }
 
     /// One optimizer step on a fresh random batch. Throws `TrainingError.diverged` (without
     /// updating the parameters) when the loss or gradient is not finite, or when, after
@@ -186,6 +187,25 @@ public final class Trainer {
         trainer.optimizer.t = state.optimizerStep
         trainer.sampler.rng = state.sampler
         return trainer
+    }
+}
+
+extension Trainer {
+    /// A trainer for `config` with a freshly built gpt-mini model, continuing from the
+    /// checkpoint in `folder` when it holds one. A checkpoint written under another config is
+    /// refused, never continued (two stores sharing one checkpoint folder would otherwise
+    /// resume each other's runs).
+    public static func open(config: TrainConfig, resumingFrom folder: CheckpointFolder?,
+                            train: TokenFile, validation: TokenFile) throws -> Trainer {
+        let model = try GPT(config: config.model, batchSize: config.batchSize, seed: config.seed)
+        guard let folder else { return try Trainer(config: config, model: model, train: train, validation: validation) }
+        try folder.recover()
+        guard folder.hasCheckpoint else { return try Trainer(config: config, model: model, train: train, validation: validation) }
+        guard try Checkpoint.config(in: folder.path) == config else {
+            throw TrainingError.checkpoint(path: folder.path, reason: "belongs to another run (it was written under another training config): "
+                + "do two stores share this checkpoint folder? Give each its own folder, or remove the checkpoint")
+        }
+        return try resume(from: folder.path, model: model, train: train, validation: validation)
     }
 }
 

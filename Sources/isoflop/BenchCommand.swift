@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     var steps: Int = 30
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 1
+    @Option(help: "Elementwise kernels: portable or avx2 (default: the fastest this CPU runs).")
+    var kernels: KernelSet?
     @Flag(help: "Also run two single-thread processes side by side and report aggregate tokens/s.")
     var sideBySide = false
     @Option(help: "Write model.safetensors, inputs.bin, targets.bin and loss.txt for scripts/parity_torch.py, then stop.")
@@ -47,6 +49,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         BLAS.selectFastKernelsByRestarting()
         BLAS.setThreads(threads)
+        if let kernels, !Kernels.use(kernels) { throw ValidationError("--kernels \(kernels.rawValue): this CPU cannot run them") }
         let configs = try parsedShapes()
         if let dir = dumpParity { return try dump(configs[0], to: dir) }
         if worker {
@@ -57,7 +60,7 @@ struct BenchCommand: ParsableCommand {
         // The machine may be shared: sgemm is measured again before each shape (wall clock, for
         // that shape's wall figures) and per CPU-second (what one core gives uncontended).
         let sgemmCPU = Benchmark.sgemmRate(cpuTime: true)
-        print("OpenBLAS core \(BLAS.coreName), \(threads) thread(s); sgemm 4096×128×128: \(fmt(sgemmCPU, 1)) GFLOP/s per CPU-second")
+        print("OpenBLAS core \(BLAS.coreName), \(threads) thread(s), \(Kernels.active.rawValue) kernels; sgemm 4096×128×128: \(fmt(sgemmCPU, 1)) GFLOP/s per CPU-second")
         print("shape                       sgemm | tokens/s   GFLOP/s  of sgemm | per CPU-s: tokens  of sgemm   loss first→last")
         for c in configs {
             let sgemm = Benchmark.sgemmRate(repeats: 3)
@@ -83,7 +86,8 @@ struct BenchCommand: ParsableCommand {
             let p = Process(), pipe = Pipe()
             p.executableURL = exe
             p.arguments = ["bench", "--worker", "--shapes", "\(c.d)x\(c.layers)x\(c.headSize)", "--vocab", "\(vocab)",
-                           "--batch", "\(batch)", "--context", "\(context)", "--steps", "\(steps)", "--threads", "1"]
+                           "--batch", "\(batch)", "--context", "\(context)", "--steps", "\(steps)", "--threads", "1",
+                           "--kernels", Kernels.active.rawValue]
             p.standardOutput = pipe
             return (p, pipe)
         }
@@ -121,6 +125,8 @@ struct BenchCommand: ParsableCommand {
         print("wrote \(dir)/model.safetensors, inputs.bin, targets.bin (\(batch)×\(c.context)); Swift loss \(loss)")
     }
 }
+
+extension KernelSet: ExpressibleByArgument {}
 
 private func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 

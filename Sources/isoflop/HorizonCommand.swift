@@ -36,25 +36,41 @@ struct HorizonCommand: ParsableCommand {
         let data = try prepareCorpus(corpus, vocabSize: vocab, layout: DataLayout(), threads: 2, progress: nil)
         let train = try TokenFile(path: data.train), validation = try TokenFile(path: data.validation)
         let peak = lr ?? LRRule().peak(d: d, steps: steps, batch: batch)
-        var csv = "cycle,step,lr,eval_loss\n"
-        var finals: [(Double, Double)] = []
-        for m in multiples {
+        // The cycles are independent runs: two at a time (one per core, one BLAS thread each),
+        // each on its own model and trainer, so every curve is the one a lone run gives.
+        func trainCycle(_ m: Double) throws -> (csv: String, last: Double) {
             let schedule = LRSchedule(kind: .fixed, peak: peak, totalSteps: steps,
                                       cycleSteps: Int((m * Double(steps)).rounded()))
-            var config = TrainConfig(model: model, batchSize: batch, steps: steps, schedule: schedule, seed: seed)
-            config.evalEvery = evalEvery
-            let trainer = try Trainer(config: config, model: try GPT(config: model, batchSize: batch, seed: seed),
-                                      train: train, validation: validation)
-            var last = Double.nan
-            while !trainer.isFinished {
-                let r = try trainer.trainStep()
-                if r.step % evalEvery == 0 || r.step == steps {
-                    last = trainer.evaluate()
-                    csv += "\(m),\(r.step),\(r.lr),\(last)\n"
-                }
+            let config = TrainConfig(model: model, batchSize: batch, steps: steps, schedule: schedule, seed: seed)
+            let trainer = try Trainer.open(config: config, resumingFrom: nil, train: train, validation: validation)
+            var csv = ""
+            var hooks = RunHooks(evalEvery: evalEvery)
+            hooks.onStep = { s in
+                if let loss = s.evalLoss { csv += "\(m),\(s.result.step),\(s.result.lr),\(loss)\n" }
             }
-            finals.append((m, last))
-            print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", m, Int(m * Double(steps)), last))
+            let end = try trainer.run(hooks)
+            guard case .finished(let last) = end else { throw CLIError("the \(m)× cycle did not finish: \(end)") }
+            return (csv, last)
+        }
+        let lock = NSLock()
+        var results = [Result<(csv: String, last: Double), Error>?](repeating: nil, count: multiples.count)
+        DispatchQueue.concurrentPerform(iterations: multiples.count) { i in
+            let r = Result { try trainCycle(multiples[i]) }
+            lock.lock()
+            results[i] = r
+            if case .success(let v) = r {
+                print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", multiples[i],
+                             Int(multiples[i] * Double(steps)), v.last))
+            }
+            lock.unlock()
+        }
+        var csv = "cycle,step,lr,eval_loss\n"
+        var finals: [(Double, Double)] = []
+        for (m, r) in zip(multiples, results) {
+            guard let r else { throw CLIError("the \(m)× cycle did not run") }
+            let v = try r.get()
+            csv += v.csv
+            finals.append((m, v.last))
         }
         if let base = finals.first(where: { $0.0 == 1 })?.1 {
             for (m, loss) in finals where m != 1 {

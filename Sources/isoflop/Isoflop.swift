@@ -20,9 +20,11 @@ struct Isoflop: ParsableCommand {
 extension Isoflop {
     /// OpenBLAS picks its kernels when it loads; on CPUs it does not recognise it falls back to
     /// slow generic ones, so the program restarts itself once with the right core type before
-    /// any command runs (worker processes inherit the setting).
+    /// any command runs (worker processes inherit the setting). Training uses one BLAS thread
+    /// unless OPENBLAS_NUM_THREADS or a command's --threads says otherwise.
     static func main() {
         BLAS.selectFastKernelsByRestarting()
+        BLAS.setThreads(BLAS.defaultThreads)
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do { try command.run() } catch { exit(withError: error) }

@@ -65,7 +65,9 @@ struct SweepSlurmCommand: ParsableCommand {
 
     /// Twice the throughput model's estimate on this many workers, plus 15 minutes, in whole minutes.
     func defaultTimeLimit(_ cfg: SweepConfig, workers: Int) throws -> String {
-        let model = ThroughputModel(flopsPerSecond: cfg.flopsPerSecond, overheadPerToken: cfg.overheadPerToken)
+        // The cluster's nodes are not this machine: a rate measured here would not apply.
+        let model = ThroughputModel(flopsPerSecond: cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond,
+                                    overheadPerToken: cfg.overheadPerToken)
         let seconds = estimateWallSeconds(try Planner.plan(cfg).runs.map(model.seconds), workers: workers)
         let minutes = Int((2 * seconds / 60).rounded(.up)) + 15
         return String(format: "%02d:%02d:00", minutes / 60, minutes % 60)

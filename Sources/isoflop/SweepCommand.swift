@@ -81,7 +81,8 @@ struct SweepPlanCommand: ParsableCommand {
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let plan = try Planner.plan(cfg, uniqueTrainingTokens: uniqueTokens)
-        let model = ThroughputModel(flopsPerSecond: cfg.flopsPerSecond, overheadPerToken: cfg.overheadPerToken)
+        let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
+            ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
         var seconds: [Double] = []
         print("sweep \(cfg.name): \(plan.runs.count) runs, corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
         let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
@@ -213,7 +214,7 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     // A live view owns the terminal; workers report their logging share only in plain mode.
     launch.report = isatty(STDOUT_FILENO) == 0
     if let dryRun = options.dryRun {
-        launch.dryRun = (dryRun, cfg.flopsPerSecond, cfg.overheadPerToken)
+        launch.dryRun = (dryRun, cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond, cfg.overheadPerToken)
     }
     let children = try spawnWorkers(n, launch)
 

@@ -1,10 +1,10 @@
 // `isoflop train`: one training run from a JSON run config, with flags to override it.
 
 import ArgumentParser
-import CBLAS
 import Foundation
 import Model
 import Sweep
+import Tensor
 import Tokenizer
 import Training
 
@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation token file (default: the training file).") var validationTokens: String?
     @Option(help: "Output directory for checkpoints and metrics.") var out: String = "runs/train"
     @Option(help: "Seed for initialisation and batches.") var seed: UInt64?
-    @Option(help: "BLAS threads (a sweep uses one per run).") var threads: Int = 1
+    @Option(help: "BLAS threads (default: one, as every sweep run uses, or OPENBLAS_NUM_THREADS).") var threads: Int?
     @Option(help: "Print a plain progress line every this many steps when not on a terminal.") var logEvery: Int = 50
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
     @Option(help: "Stop after this many steps in all, with a checkpoint, to continue later with --resume.")
@@ -104,10 +104,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     func train() throws {
-        guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
-        openblas_set_num_threads(Int32(threads))
-        let checkpointDir = out + "/checkpoint"
-        let c = resume ? try Checkpoint.config(in: checkpointDir) : try runConfig()
+        if let threads {
+            guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
+            BLAS.setThreads(threads)
+        }
+        let folder = CheckpointFolder(out + "/checkpoint")
+        if resume { try folder.recover() }
+        let c = resume ? try Checkpoint.config(in: folder.path) : try runConfig()
         guard let trainPath = tokens ?? c.trainTokens else {
             throw CLIError("no training tokens: give --tokens or trainTokens in the config")
         }
@@ -116,52 +119,40 @@ struct TrainCommand: ParsableCommand {
         try trainFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
         try validationFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
 
-        let model = try makeModel(config: c.model, batchSize: c.batchSize, seed: c.seed)
-        let trainer = resume
-            ? try Trainer.resume(from: checkpointDir, model: model, train: trainFile, validation: validationFile)
-            : try Trainer(config: c, model: model, train: trainFile, validation: validationFile)
+        let trainer = try Trainer.open(config: c, resumingFrom: resume ? folder : nil, train: trainFile, validation: validationFile)
         if trainer.isFinished {
-            print("the checkpoint in \(checkpointDir) already completed its \(c.steps) steps")
+            print("the checkpoint in \(folder.path) already completed its \(c.steps) steps")
             return
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let metrics = try MetricsLog(path: out + "/metrics.csv", keepingThrough: resume ? trainer.step : nil)
 
         print("\(c.model)  N=\(c.model.parameters)  batch \(c.batchSize)×\(c.model.context)  "
-              + "\(c.steps) steps  \(c.schedule.kind) lr \(c.schedule.peak)"
+              + "\(c.steps) steps  \(c.schedule.kind) lr \(c.schedule.peak)  \(BLAS.threads) BLAS thread(s)"
               + (resume ? "  resuming at step \(trainer.step)" : ""))
         var progress = Progress(total: c.steps, tokensPerStep: c.tokensPerStep,
                                 flopsPerToken: c.model.trainingFLOPsPerToken, logEvery: logEvery)
-        while !trainer.isFinished {
-            if let stopAfter, trainer.step >= stopAfter {
-                try trainer.saveCheckpoint(to: checkpointDir)
-                progress.finishLine()
-                print("stopped at step \(trainer.step) of \(c.steps); continue with --resume")
-                return
-            }
-            let started = DispatchTime.now().uptimeNanoseconds
-            let r: StepResult
-            do { r = try trainer.trainStep() } catch let e as TrainingError {
-                progress.finishLine()
-                throw CLIError("\(e)")
-            }
-            progress.record(r, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-            metrics.step(r)
-            if c.evalEvery > 0, r.step % c.evalEvery == 0, !trainer.isFinished {
-                let loss = trainer.evaluate()
-                metrics.eval(step: r.step, tokens: r.tokens, loss: loss)
-                progress.note(String(format: "eval at step %d: %.4f", r.step, loss))
-            }
-            if c.checkpointEvery > 0, r.step % c.checkpointEvery == 0, !trainer.isFinished {
-                try trainer.saveCheckpoint(to: checkpointDir)
+        var hooks = RunHooks(evalEvery: c.evalEvery, checkpointEvery: c.checkpointEvery, checkpoints: folder,
+                             checkpointAtEnd: true)
+        hooks.onStep = { s in
+            progress.record(s.result, seconds: s.seconds)
+            metrics.step(s.result)
+            if let loss = s.evalLoss {
+                metrics.eval(step: s.result.step, tokens: s.result.tokens, loss: loss)
+                if s.result.step < c.steps { progress.note(String(format: "eval at step %d: %.4f", s.result.step, loss)) }
             }
         }
-        let final = trainer.evaluate()
-        metrics.eval(step: trainer.step, tokens: trainer.tokens, loss: final)
-        try trainer.saveCheckpoint(to: checkpointDir)
+        let end = try trainer.run(hooks) { stopAfter.map { trainer.step >= $0 } ?? false }
         progress.finishLine()
-        print(String(format: "done: %d steps, %d tokens, eval loss %.4f; checkpoint in %@",
-                     trainer.step, trainer.tokens, final, checkpointDir))
+        switch end {
+        case .stopped(let step):
+            print("stopped at step \(step) of \(c.steps); continue with --resume")
+        case .diverged(let step, let loss, let reason):
+            throw CLIError("\(TrainingError.diverged(step: step, loss: loss, reason: reason))")
+        case .finished(let final):
+            print(String(format: "done: %d steps, %d tokens, eval loss %.4f; checkpoint in %@",
+                         trainer.step, trainer.tokens, final, folder.path))
+        }
     }
 }
 

@@ -170,8 +170,10 @@ final class ConfigDecoderTests: XCTestCase {
         XCTAssertEqual(laptop.budgets, [3e11, 6e11, 1.2e12, 2.5e12, 5e12, 1e13])
         XCTAssertEqual(Set(laptop.schedules), [.matched, .fixed])
         let plan = try Planner.plan(laptop)
-        // Under an hour on two workers at the throughput the config assumes.
-        let model = ThroughputModel(flopsPerSecond: laptop.flopsPerSecond, overheadPerToken: laptop.overheadPerToken)
+        // Under an hour on two workers at the fallback throughput (the config leaves the rate to
+        // be measured).
+        XCTAssertNil(laptop.flopsPerSecond)
+        let model = ThroughputModel(flopsPerSecond: Calibration.fallbackFLOPsPerSecond, overheadPerToken: laptop.overheadPerToken)
         XCTAssertLessThan(estimateWallSeconds(plan.runs.map(model.seconds), workers: 2), 3600)
     }
 

@@ -97,7 +97,7 @@ final class ProcessTests: XCTestCase {
             XCTAssertEqual(run.finalTrainLoss, expected.last)
             if interrupted.contains(run.id) {
                 XCTAssertEqual(run.attempts, 2, "resumed: \(run.plan.key)")
-                let checkpoint = (dir as NSString).appendingPathComponent("checkpoints/run-\(run.id)/dry-run.json")
+                let checkpoint = (dir as NSString).appendingPathComponent("checkpoints/run-\(run.id)/state.json")
                 XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
             }
         }

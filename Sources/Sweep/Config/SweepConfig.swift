@@ -149,8 +149,9 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     public var seed: Int = 1
     public var workers: Int = 2
     /// Throughput model for time estimates (seconds per token = flops/token / flops_per_second
-    /// + overhead_per_token), per worker.
-    public var flopsPerSecond: Double = 8e9
+    /// + overhead_per_token), per worker. Without flops_per_second the plan measures each shape's
+    /// rate on this machine instead (`Calibration`); with it, that rate is used as given.
+    public var flopsPerSecond: Double?
     public var overheadPerToken: Double = 2e-6
 
     enum CodingKeys: String, CodingKey {
@@ -201,7 +202,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? checkpointEvery
         seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? seed
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
-        flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond) ?? flopsPerSecond
+        flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond)
         overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
     }
 

@@ -182,18 +182,39 @@ public enum Planner {
     }
 }
 
-/// Seconds one run takes under a throughput model, per worker.
+/// Seconds one run takes under a throughput model, per worker: from the training rate
+/// measured for its shape when there is one (`Calibration`), else from a FLOP rate.
 public struct ThroughputModel: Sendable {
     public var flopsPerSecond: Double
     public var overheadPerToken: Double
+    /// Training tokens per second of one worker, by shape and batch, measured on this machine.
+    public var measured: [MeasuredShape: Double] = [:]
 
-    public init(flopsPerSecond: Double, overheadPerToken: Double) {
+    public init(flopsPerSecond: Double, overheadPerToken: Double, measured: [MeasuredShape: Double] = [:]) {
         self.flopsPerSecond = flopsPerSecond
         self.overheadPerToken = overheadPerToken
+        self.measured = measured
     }
 
     public func seconds(_ run: PlannedRun) -> Double {
-        Double(run.tokens) * (run.flopsPerToken / flopsPerSecond + overheadPerToken)
+        guard let rate = measured[MeasuredShape(model: run.model, batch: run.batchSize)], rate > 0 else {
+            return Double(run.tokens) * (run.flopsPerToken / flopsPerSecond + overheadPerToken)
+        }
+        // Each evaluation runs `evalBatches` forward passes, about a third of a training step each.
+        let evaluations = Double(run.evalEvery > 0 ? run.steps / run.evalEvery + 1 : 1)
+        let steps = Double(run.steps) + evaluations * Double(run.evalBatches) / 3
+        return steps * Double(run.batchSize * run.model.context) / rate
+    }
+}
+
+/// What a measured rate depends on: the model's shape and the batch.
+public struct MeasuredShape: Codable, Hashable, Sendable {
+    public var model: GPTConfig
+    public var batch: Int
+
+    public init(model: GPTConfig, batch: Int) {
+        self.model = model
+        self.batch = batch
     }
 }
 

@@ -1,7 +1,9 @@
 // A stand-in trainer for exercising the sweep machinery without training: it takes the time a
 // run would take (scaled down), logs a loss from the Chinchilla parametric fit, checkpoints
-// its step and resumes from it. `isoflop sweep run --dry-run` uses it.
+// its step and resumes from it, all through Training's run loop. `isoflop sweep run --dry-run`
+// uses it.
 import Foundation
+import Training
 
 public struct DryRunExecutor: RunExecutor {
     public var throughput: ThroughputModel
@@ -22,47 +24,75 @@ public struct DryRunExecutor: RunExecutor {
         return base + wiggle
     }
 
-    struct Checkpoint: Codable {
+    public func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
+                        shouldStop: () -> Bool) throws -> RunOutcome {
+        let folder = CheckpointFolder(checkpointDirectory)
+        try folder.recover()
+        let pretend = try PretendTraining(run, stepSeconds: throughput.seconds(run) / Double(max(run.steps, 1)) / max(speedup, 1e-9),
+                                          resumingFrom: folder.hasCheckpoint ? folder.path : nil)
+        var hooks = RunHooks(evalEvery: run.evalEvery, checkpointEvery: run.checkpointEvery, checkpoints: folder)
+        hooks.onStep = { s in
+            try log.log(MetricRow(run: 0, step: s.result.step, tokens: s.result.tokens,
+                                  flops: Double(s.result.tokens) * run.flopsPerToken, lr: s.result.lr,
+                                  trainLoss: s.result.loss, evalLoss: s.evalLoss))
+        }
+        hooks.beforeCheckpoint = { try log.flush() }
+        let end = try pretend.run(hooks, shouldStop: shouldStop)
+        try log.flush()
+        switch end {
+        case .stopped: return .stopped
+        case .diverged(let step, let loss, _): return .diverged(step: step, loss: loss)
+        case .finished(let evalLoss):
+            return .done(finalTrainLoss: pretend.last, finalEvalLoss: evalLoss,
+                         tokensPerSecond: Double(run.tokens) / max(pretend.state.seconds, 1e-9))
+        }
+    }
+}
+
+/// A run that takes the time a training run would (scaled down) and reports the losses of
+/// `DryRunExecutor.loss`; its checkpoint is its step and the seconds it has spent.
+final class PretendTraining: TrainingRun {
+    struct State: Codable {
         var step: Int
         var seconds: Double
     }
 
-    public func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
-                        shouldStop: () -> Bool) throws -> RunOutcome {
-        let file = (checkpointDirectory as NSString).appendingPathComponent("dry-run.json")
-        var state = Checkpoint(step: 0, seconds: 0)
-        if let data = FileManager.default.contents(atPath: file) {
-            state = try JSONDecoder().decode(Checkpoint.self, from: data)
+    let run: PlannedRun
+    let stepSeconds: Double
+    private(set) var state = State(step: 0, seconds: 0)
+    private(set) var last = 0.0
+    private let started = Date()
+    private let startSeconds: Double
+
+    init(_ run: PlannedRun, stepSeconds: Double, resumingFrom dir: String?) throws {
+        self.run = run
+        self.stepSeconds = stepSeconds
+        if let dir, let data = FileManager.default.contents(atPath: dir + "/state.json") {
+            state = try JSONDecoder().decode(State.self, from: data)
         }
-        func checkpoint() throws {
-            try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: file), options: .atomic)
-            try log.flush()
-        }
-        let tokensPerStep = run.batchSize * run.model.context
-        let stepSeconds = throughput.seconds(run) / Double(max(run.steps, 1)) / max(speedup, 1e-9)
-        var last = 0.0
-        let started = Date()
-        let startSeconds = state.seconds
-        while state.step < run.steps {
-            if shouldStop() {
-                try checkpoint()
-                return .stopped
-            }
-            let t0 = Date()
-            state.step += 1
-            let tokens = state.step * tokensPerStep
-            last = Self.loss(parameters: run.parameters, tokens: tokens, step: state.step)
-            let eval = state.step % max(run.evalEvery, 1) == 0 || state.step == run.steps
-                ? Self.loss(parameters: run.parameters, tokens: tokens, step: 0) : nil
-            try log.log(MetricRow(run: 0, step: state.step, tokens: tokens, flops: Double(tokens) * run.flopsPerToken,
-                                  lr: run.peakLR, trainLoss: last, evalLoss: eval))
-            let spare = stepSeconds - Date().timeIntervalSince(t0)
-            if spare > 0 { usleep(UInt32(spare * 1e6)) }
-            state.seconds = startSeconds + Date().timeIntervalSince(started)
-            if state.step % max(run.checkpointEvery, 1) == 0 { try checkpoint() }
-        }
-        let finalEval = Self.loss(parameters: run.parameters, tokens: run.tokens, step: 0)
-        return .done(finalTrainLoss: last, finalEvalLoss: finalEval,
-                     tokensPerSecond: Double(run.tokens) / max(state.seconds, 1e-9))
+        startSeconds = state.seconds
+    }
+
+    var step: Int { state.step }
+    var totalSteps: Int { run.steps }
+
+    func trainStep() throws -> StepResult {
+        let t0 = Date()
+        state.step += 1
+        let tokens = state.step * run.batchSize * run.model.context
+        last = DryRunExecutor.loss(parameters: run.parameters, tokens: tokens, step: state.step)
+        let spare = stepSeconds - Date().timeIntervalSince(t0)
+        if spare > 0 { usleep(UInt32(spare * 1e6)) }
+        state.seconds = startSeconds + Date().timeIntervalSince(started)
+        return StepResult(step: state.step, loss: last, lr: run.peakLR, gradNorm: 0, tokens: tokens)
+    }
+
+    func evaluate() -> Double {
+        DryRunExecutor.loss(parameters: run.parameters, tokens: state.step * run.batchSize * run.model.context, step: 0)
+    }
+
+    func saveCheckpoint(to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: dir + "/state.json"), options: .atomic)
     }
 }
