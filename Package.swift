@@ -32,9 +32,9 @@ let package = Package(
         .target(name: "Tokenizer", swiftSettings: fast),
         .target(name: "Corpus", dependencies: ["Tokenizer"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: fast),
-        .target(name: "Sweep", dependencies: ["Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: fast),
+        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: fast),
         .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Report", swiftSettings: fast),
+        .target(name: "Report", dependencies: ["Tensor"], swiftSettings: fast),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
@@ -49,9 +49,9 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Corpus", "Tensor"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor", "Tokenizer"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "PostgresFixture"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "Tensor", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]
