@@ -2,9 +2,14 @@
 // isoflop: a miniature transformer training lab for Chinchilla-style IsoFLOP sweeps.
 import PackageDescription
 
-// Hot loops are written with explicit bounds; release builds drop the redundant checks.
-let fast: [SwiftSetting] = [
+// The kernels (Tensor, Autograd) loop over buffers whose sizes the model planned from a
+// validated shape; their release builds drop bounds and overflow checks. Everything that reads
+// input from files, flags or the network keeps Swift's checks (-O).
+let kernels: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+let checked: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-wmo"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -23,14 +28,14 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: fast),
-        .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
-        .target(name: "Tokenizer", swiftSettings: fast),
-        .target(name: "Training", dependencies: ["Model", "Autograd", "Tensor"], swiftSettings: fast),
-        .target(name: "Sweep", dependencies: ["Training", "Model", "Tokenizer", "CSQLite", "CLibPQ"], swiftSettings: fast),
-        .target(name: "Fit", swiftSettings: fast),
-        .target(name: "Report", dependencies: ["Fit"], swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernels),
+        .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: kernels),
+        .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: checked),
+        .target(name: "Tokenizer", swiftSettings: checked),
+        .target(name: "Training", dependencies: ["Model", "Autograd", "Tensor"], swiftSettings: checked),
+        .target(name: "Sweep", dependencies: ["Training", "Model", "Tokenizer", "CSQLite", "CLibPQ"], swiftSettings: checked),
+        .target(name: "Fit", swiftSettings: checked),
+        .target(name: "Report", dependencies: ["Fit"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
@@ -39,7 +44,7 @@ let package = Package(
                 "Tensor", "Autograd", "Model", "Tokenizer", "Training", "Sweep", "Fit", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: fast),
+            swiftSettings: checked),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Autograd", "Tensor"]),
@@ -52,3 +57,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzz targets (libFuzzer), only when ISOFLOP_FUZZ is set, so that ordinary builds and tests
+// never need the fuzzer runtime: `scripts/fuzz.sh TARGET SECONDS` builds and runs one.
+if Context.environment["ISOFLOP_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-config", ["Sweep", "Training"]),
+        ("fuzz-tokenizer-json", ["Tokenizer"]),
+        ("fuzz-safetensors", ["Model"]),
+        ("fuzz-sidecar", ["Tokenizer"]),
+        ("fuzz-fit-csv", ["Fit"]),
+        ("fuzz-roundtrip", ["Tokenizer"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

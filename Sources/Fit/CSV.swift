@@ -48,7 +48,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
             throw FitError.wrongFieldCount(file: source, line: lineNumber, expected: names.count, found: fields.count)
         }
         func number(_ col: Int) throws -> Double {
-            guard let v = Double(fields[col]) else {
+            guard let v = Double(fields[col]), v.isFinite else {
                 throw FitError.malformedNumber(file: source, line: lineNumber, column: header.fields[col], text: fields[col])
             }
             return v

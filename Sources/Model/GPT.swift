@@ -26,6 +26,7 @@ public final class GPT: LanguageModel {
         try config.validate()
         BLAS.useDefaultThreads()
         guard batchSize >= 1 else { throw ModelError.invalidConfig("batch size \(batchSize) must be at least 1") }
+        try config.checkMemory(batch: batchSize)
         self.config = config
         self.batchSize = batchSize
         parameterTable = GPT.table(config)

@@ -31,7 +31,7 @@ struct CompareCommand: ParsableCommand {
             }
         }
         let schedules = best.keys.sorted()
-        guard !schedules.isEmpty else { throw ValidationError("\(url): no finished runs") }
+        guard !schedules.isEmpty else { throw CLIError("\(url): no finished runs") }
         let budgets = Set(best.values.flatMap(\.keys)).sorted()
         var header = "budget  "
         for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }

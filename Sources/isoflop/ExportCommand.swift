@@ -40,7 +40,9 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let curves = try storedCurves(try storeOptions.required(positional: storeArgument))
+        let url = try storeOptions.required(positional: storeArgument)
+        let curves = try storedCurves(url)
+        guard !curves.isEmpty else { throw CLIError("\(url): no finished runs to export") }
         let options = ExportOptions(format: format == "csv" ? .csv : .json,
                                     axis: axis == "steps" ? .steps : axis == "tokens" ? .tokens : .flops,
                                     grouping: perRun ? .run : .sweep, emaWeight: ema, windowWidth: window)

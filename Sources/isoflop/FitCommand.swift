@@ -54,7 +54,7 @@ struct FitCommand: ParsableCommand {
         guard BootstrapMethod(rawValue: bootstrapMethod) != nil else {
             throw ValidationError("--bootstrap-method must be residuals or runs, not '\(bootstrapMethod)'")
         }
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 or more, not \(bootstrap)") }
+        guard bootstrap >= 0, bootstrap <= 1_000_000 else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
         }
@@ -121,7 +121,7 @@ func loadStoreRuns(from path: String, schedule: String) throws -> [FitRun] {
                                schedule: schedule, curve: curve))
         }
     }
-    guard !runs.isEmpty else { throw ValidationError("\(path): no finished runs with schedule '\(schedule)'") }
+    guard !runs.isEmpty else { throw CLIError("\(path): no finished runs with schedule '\(schedule)'") }
     return runs
 }
 

@@ -25,6 +25,6 @@ extension Isoflop {
         BLAS.selectFastKernelsByRestarting()
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
-        do { try command.run() } catch { exit(withError: error) }
+        do { try command.run() } catch { exit(withError: commandLineError(error)) }
     }
 }
