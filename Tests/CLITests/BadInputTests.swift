@@ -278,7 +278,7 @@ final class BadInputTests: XCTestCase {
         let dir = try tempDir()
         let config = try quick(dir)
         for (flag, value) in [("--dry-run", "0"), ("--lease", "-5"), ("--workers", "100000"), ("--workers", "0")] {
-            let r = try run(["sweep", "run", config, "--store", dir + "/s.sqlite", flag, value])
+            let r = try run(["sweep", "run", config, "--store", dir + "/s.sqlite", "\(flag)=\(value)"])
             assertRefused(r, status: 64, mentions: [flag, value])
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/s.sqlite"))
