@@ -1,11 +1,12 @@
 // libFuzzer target: any bytes as a token file's JSON sidecar.
 import Foundation
 import FuzzSupport
+import Corpus
 import Tokenizer
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSidecar(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    _ = try? TokenFile.parseInfo(Data(bytes: data, count: size), sidecar: "fuzz")
+    _ = try? TokenFileInfo.parse(Data(bytes: data, count: size), sidecar: "fuzz")
     return 0
 }
 

@@ -8,7 +8,7 @@ extension Tape {
     public func embedding(tokens: UnsafeMutablePointer<Int32>, wte: Value, wpe: Value, batch B: Int, context T: Int) -> Value {
         let C = wte.cols
         let out = activation([B, T, C])
-        record("embedding", reads: [wte, wpe],
+        record(reads: [wte, wpe],
                forward: { embeddingForward(out.data, tokens: tokens, wte: wte.data, wpe: wpe.data, B: B, T: T, C: C) },
                backward: { embeddingBackward(dwte: wte.grad, dwpe: wpe.grad, out.grad, tokens: tokens, B: B, T: T, C: C) })
         return out
@@ -20,7 +20,7 @@ extension Tape {
         let out = activation(x.shape)
         let mean = buffer(rows), rstd = buffer(rows)
         let me = nextIndex
-        record("layerNorm", reads: [x, gain, bias],
+        record(reads: [x, gain, bias],
                forward: { layerNormForward(out.data, mean: mean, rstd: rstd, x.data, gain: gain.data, bias: bias.data, rows: rows, cols: cols) },
                backward: { layerNormBackward(dx: x.grad, dgain: gain.grad, dbias: bias.grad, out.grad, x.data, gain: gain.data,
                                              mean: mean, rstd: rstd, rows: rows, cols: cols, accumulate: x.accumulates(in: me)) })
@@ -34,7 +34,7 @@ extension Tape {
         precondition(w.cols == inF, "linear: weight \(w.shape) does not take \(inF) inputs")
         let out = activation(Array(x.shape.dropLast()) + [outF], gradientInPlace: gradientInPlace)
         let me = nextIndex
-        record("linear", reads: [x, w],
+        record(reads: [x, w],
                forward: { linearForward(out.data, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF) },
                backward: { linearBackward(dx: x.grad, dw: w.grad, out.grad, x.data, w.data, rows: rows, inFeatures: inF, outFeatures: outF,
                                           accumulateX: x.accumulates(in: me)) })
@@ -47,7 +47,7 @@ extension Tape {
         let out = activation([B, T, C])
         let probs = buffer(B * heads * T * T), scratch = buffer(T * T)
         let me = nextIndex
-        record("attention", reads: [qkv],
+        record(reads: [qkv],
                forward: { attentionForward(out.data, probs: probs, qkv.data, B: B, T: T, C: C, heads: heads) },
                backward: { attentionBackward(dqkv: qkv.grad, scratch: scratch, out.grad, qkv.data, probs: probs, B: B, T: T, C: C, heads: heads,
                                              accumulate: qkv.accumulates(in: me)) })
@@ -60,7 +60,7 @@ extension Tape {
         let out = activation(x.shape)
         let slope = buffer(n)
         let me = nextIndex
-        record("gelu", reads: [x],
+        record(reads: [x],
                forward: { geluForward(out.data, slope: slope, x.data, count: n) },
                backward: { geluBackward(dx: x.grad, out.grad, slope: slope, count: n, accumulate: x.accumulates(in: me)) })
         return out
@@ -72,7 +72,7 @@ extension Tape {
         let n = a.count
         let out = activation(a.shape)
         let me = nextIndex
-        record("add", reads: [a, b],
+        record(reads: [a, b],
                forward: { residualForward(out.data, a.data, b.data, count: n) },
                backward: { residualBackward(a.grad, b.grad, out.grad, count: n,
                                             accumulateA: a.accumulates(in: me), accumulateB: b.accumulates(in: me) || a === b) })
@@ -85,7 +85,7 @@ extension Tape {
     public func crossEntropy(_ logits: Value, targets: UnsafeMutablePointer<Int32>) -> Value {
         let rows = logits.rows, V = logits.cols
         let loss = activation([1])
-        record("crossEntropy", reads: [logits],
+        record(reads: [logits],
                forward: { [unowned self] in
                    loss.data[0] = crossEntropyForward(dlogits: self.computesGradients ? logits.grad : nil, logits.data,
                                                       targets: targets, rows: rows, V: V)
@@ -107,7 +107,7 @@ extension Tape {
         let loss = activation([1])
         let chunk = max(1, min(rows, (256 * 1024) / V))   // about 1 MiB of logits per chunk
         let me = nextIndex
-        record("logitsCrossEntropy", reads: [x, w],
+        record(reads: [x, w],
                forward: { [unowned self] in
                    var total = 0.0, r0 = 0
                    while r0 < rows {

@@ -39,7 +39,6 @@ public final class Value {
 /// One recorded operation: what it computes, and how it sends gradients back. Both closures
 /// capture only buffers planned when the op was recorded.
 struct Op {
-    let name: String
     let forward: () -> Void
     let backward: () -> Void
 }
@@ -105,20 +104,18 @@ public final class Tape {
     var nextIndex: Int { ops.count }
 
     /// Appends an op that reads `inputs`.
-    func record(_ name: String, reads inputs: [Value], forward: @escaping () -> Void, backward: @escaping () -> Void) {
+    func record(reads inputs: [Value], forward: @escaping () -> Void, backward: @escaping () -> Void) {
         for v in inputs { v.lastReader = ops.count }
-        ops.append(Op(name: name, forward: forward, backward: backward))
+        ops.append(Op(forward: forward, backward: backward))
         unwrittenGrads = activations.filter { $0.lastReader < 0 && $0.grad != $0.data }.map { ($0.grad, $0.count) }
     }
 
     // MARK: Running
 
-    /// Runs every op's forward in recording order; `count` limits it to the first ops
-    /// (everything up to the logits, for sampling).
-    public func forward(opCount: Int? = nil) {
-        let n = opCount ?? ops.count
+    /// Runs every op's forward in recording order.
+    public func forward() {
         ops.withUnsafeBufferPointer { ops in
-            for i in 0..<n { ops[i].forward() }
+            for op in ops { op.forward() }
         }
     }
 

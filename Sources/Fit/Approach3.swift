@@ -43,6 +43,12 @@ public struct ParametricLaw: Codable, Equatable, Sendable {
     /// Exponent of D_opt ∝ C^b, b = α/(α+β).
     public var b: Double { alpha / (alpha + beta) }
 
+    /// N_opt = G k^−a C^a and D_opt = (k^(a−1)/G) C^b as power laws in C (see `optimalAllocation`).
+    public func optimalPowerLaws(flopsPerParameterToken k: Double) -> (parameters: PowerLaw, tokens: PowerLaw) {
+        let g = pow(alpha * A / (beta * B), 1 / (alpha + beta))
+        return (PowerLaw(exponent: a, coefficient: g * pow(k, -a)), PowerLaw(exponent: b, coefficient: pow(k, a - 1) / g))
+    }
+
     /// The loss-minimising N and D for a budget C under C = k N D (k ≈ 6 FLOPs per parameter per
     /// token): N_opt = G (C/k)^a, D_opt = (C/k) / N_opt, G = (αA / (βB))^(1/(α+β)).
     public func optimalAllocation(flops c: Double, flopsPerParameterToken k: Double) -> (parameters: Double, tokens: Double) {
@@ -55,9 +61,9 @@ public struct ParametricLaw: Codable, Equatable, Sendable {
 /// The approach-3 objective over runs: Σ w_i Huber_δ(LSE(a − α log N_i, b − β log D_i, e) − log L_i).
 /// Weights are bootstrap multiplicities (1 for a plain fit; 0 leaves a run out).
 public struct Approach3Objective: Sendable {
-    public let logN: [Double]
-    public let logD: [Double]
-    public let logL: [Double]
+    public private(set) var logN: [Double]
+    public private(set) var logD: [Double]
+    public private(set) var logL: [Double]
     public var weights: [Double]
     public var delta: Double
 
@@ -67,6 +73,16 @@ public struct Approach3Objective: Sendable {
         logL = losses.map { log($0) }
         self.weights = weights ?? [Double](repeating: 1, count: parameters.count)
         self.delta = delta
+    }
+
+    /// Every `stride`-th run (the first of each stride), with its weight.
+    func subsample(stride k: Int) -> Approach3Objective {
+        guard k > 1 else { return self }
+        var o = self
+        let keep = Swift.stride(from: 0, to: logN.count, by: k).map { $0 }
+        o.logN = keep.map { logN[$0] }; o.logD = keep.map { logD[$0] }; o.logL = keep.map { logL[$0] }
+        o.weights = keep.map { weights[$0] }
+        return o
     }
 
     /// Value at θ = (a, b, e, α, β), with the gradient written to `gradient` (5 entries).
@@ -203,7 +219,12 @@ public struct Approach3Fit: Sendable {
 /// Fits approach 3 to (N, D, L) from every start of the grid.
 public func fitApproach3(parameters: [Double], tokens: [Double], losses: [Double],
                          options: Approach3Options = Approach3Options()) throws -> Approach3Fit {
-    let objective = Approach3Objective(parameters: parameters, tokens: tokens, losses: losses, delta: options.delta)
+    try fitApproach3(Approach3Objective(parameters: parameters, tokens: tokens, losses: losses, delta: options.delta),
+                     options: options)
+}
+
+/// Fits approach 3 to `objective` (its δ, not `options.delta`) from every start of the grid.
+public func fitApproach3(_ objective: Approach3Objective, options: Approach3Options = Approach3Options()) throws -> Approach3Fit {
     let starts = (0..<options.grid.count).map { options.grid.point($0) }
     let optima = minimizeFromStarts(objective, starts: starts, options: options.lbfgs, threads: options.threads)
     guard let best = optima.first else { throw FitError.noConvergence(approach: 3) }

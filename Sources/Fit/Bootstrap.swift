@@ -2,23 +2,13 @@
 // the isoFLOP design), refit, and read percentile intervals off the refits. Seeded and reproducible
 // whatever the number of threads: resample i draws from its own generator.
 import Foundation
+import Tensor
 
-/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and good enough to draw resamples.
-public struct SplitMix64: Sendable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (multiply-shift; the bias is below 2^-32 for the n used here).
-    public mutating func below(_ n: Int) -> Int {
+/// The fit's own draws, kept as they were so that its resamples and synthetic sweeps do not change.
+extension SplitMix64 {
+    /// Uniform in 0..<n from the top 32 bits (multiply-shift; the bias is below 2^-32 for the n
+    /// used here).
+    mutating func below(_ n: Int) -> Int {
         Int(((next() >> 32) * UInt64(n)) >> 32)
     }
 
@@ -96,17 +86,34 @@ public enum BootstrapMethod: String, Codable, Sendable, CaseIterable {
 /// Runs `refit` on `resamples` resamples across `threads` threads; entry k of the result holds
 /// value k of every refit, in resample order (NaN where a refit threw). `refit` receives the
 /// resample's index and draws the resample itself (from a generator seeded by that index).
-func runBootstrap(resamples: Int, width: Int, threads: Int, refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
+/// `progress`, when given, is called after each resample with (done, resamples).
+func runBootstrap(resamples: Int, width: Int, threads: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                  refit: @escaping (Int) throws -> [Double]) -> [[Double]] {
     var flat = [Double](repeating: .nan, count: resamples * width)
+    let counter = DoneCounter()
     flat.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
         forEachInParallel(resamples, threads: threads) { r in
             if let values = try? refit(r), values.count == width {
                 for k in 0..<width { base[r * width + k] = values[k] }
             }
+            if let progress { progress(counter.increment(), resamples) }
         }
     }
     return (0..<width).map { k in (0..<resamples).map { flat[$0 * width + k] } }
+}
+
+/// A count shared by the bootstrap's threads.
+private final class DoneCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        return done
+    }
 }
 
 /// Residuals of a fit, made ready to resample: each `residuals[i]` divided by √(1 − h_i) (its

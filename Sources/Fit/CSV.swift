@@ -13,11 +13,15 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
     return try parseRunsCSV(text, source: path)
 }
 
-/// Parses runs from CSV text. Required columns (any order, case-insensitive): `N` (all parameters),
-/// `D` (tokens), `C` (FLOPs used), `loss`. Optional: `N_nonemb`, `budget`, `schedule`, `id`.
+/// Parses runs from CSV text. Required columns (any order, case-insensitive, an exact match
+/// first): `N` (all parameters), `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`,
+/// `budget`, `schedule`, `id`, and
+/// `status`: where present, only rows whose status is `done` are runs (a runs table lists
+/// unfinished runs too, with no loss).
 /// Blank lines and lines starting with `#` are skipped. Without a `budget` column, runs are
 /// grouped into budgets by C: sorted by C, a new budget starts where C exceeds the first C of the
-/// current one by more than 10%, and the budget is the geometric mean of its runs' C.
+/// current one by more than 10%, and the budget is the geometric mean of its runs' C. Without
+/// either, the runs have no budgets (0) and only approach 3 applies.
 public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
     var lines: [(number: Int, fields: [String])] = []
     var number = 0
@@ -32,14 +36,16 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
     }
     guard let header = lines.first else { throw FitError.missingColumn("N", file: source) }
     let names = header.fields.map { $0.lowercased() }
-    func column(_ name: String) -> Int? { names.firstIndex(of: name.lowercased()) }
+    // A column spelled exactly as asked wins over one equal up to case (a runs table has both
+    // `d`, the width, and `D`, the tokens).
+    func column(_ name: String) -> Int? { header.fields.firstIndex(of: name) ?? names.firstIndex(of: name.lowercased()) }
     func required(_ name: String) throws -> Int {
         guard let i = column(name) else { throw FitError.missingColumn(name, file: source) }
         return i
     }
-    let nCol = try required("N"), dCol = try required("D"), cCol = try required("C"), lossCol = try required("loss")
+    let nCol = try required("N"), dCol = try required("D"), lossCol = try required("loss"), cCol = column("C")
     let nonembCol = column("N_nonemb"), budgetCol = column("budget")
-    let scheduleCol = column("schedule"), idCol = column("id")
+    let scheduleCol = column("schedule"), idCol = column("id"), statusCol = column("status")
     guard lines.count > 1 else { throw FitError.noRows(file: source) }
 
     var runs: [FitRun] = []
@@ -53,11 +59,12 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
             }
             return v
         }
+        if let col = statusCol, fields[col] != "done" { continue }
         let place = "\(source) line \(lineNumber)"
         let loss = try number(lossCol)
         guard loss > 0 else { throw FitError.nonPositiveLoss(source: place, value: loss) }
-        let n = try number(nCol), d = try number(dCol), c = try number(cCol)
-        for (name, v) in [("N", n), ("D", d), ("C", c)] where !(v > 0) {
+        let n = try number(nCol), d = try number(dCol), c = try cCol.map { try number($0) } ?? 0
+        for (name, v) in [("N", n), ("D", d), ("C", cCol == nil ? 1 : c)] where !(v > 0) {
             throw FitError.nonPositiveValue(source: place, column: name, value: v)
         }
         var nonemb: Double? = nil
@@ -72,7 +79,8 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
         runs.append(FitRun(id: id, budget: budget, parameters: n, nonEmbeddingParameters: nonemb,
                            tokens: d, flops: c, finalLoss: loss, schedule: schedule))
     }
-    if budgetCol == nil { assignBudgetsByFLOPs(&runs) }
+    guard !runs.isEmpty else { throw FitError.noRows(file: source) }
+    if budgetCol == nil && cCol != nil { assignBudgetsByFLOPs(&runs) }
     return runs
 }
 

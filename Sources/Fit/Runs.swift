@@ -18,7 +18,7 @@ public struct CurvePoint: Codable, Equatable, Sendable {
 /// One finished training run as the fitter sees it.
 public struct FitRun: Codable, Equatable, Sendable {
     public var id: String
-    /// The nominal FLOP budget C of the run's isoFLOP profile.
+    /// The nominal FLOP budget C of the run's isoFLOP profile; 0 when the run belongs to none.
     public var budget: Double
     /// N, all parameters including embeddings (Chinchilla's count).
     public var parameters: Double
@@ -26,7 +26,7 @@ public struct FitRun: Codable, Equatable, Sendable {
     public var nonEmbeddingParameters: Double?
     /// D, training tokens seen.
     public var tokens: Double
-    /// FLOPs actually used (close to `budget`).
+    /// FLOPs actually used (close to `budget`); 0 when unknown (approach 3 then takes C = 6 N D).
     public var flops: Double
     public var finalLoss: Double
     public var schedule: String?
@@ -100,9 +100,9 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
         case let .missingNonEmbeddingParameters(run):
             return "run \(run) has no non-embedding parameter count (column N_nonemb)"
         case let .tooFewBudgets(found):
-            return "the fit needs at least 3 FLOP budgets, the runs have \(found)"
+            return "approaches 1 and 2 need at least 3 FLOP budgets of 3 or more sizes, the runs have \(found)"
         case let .tooFewSizes(budget, found):
-            return "budget \(formatFLOPs(budget)) has \(found) distinct model sizes; each budget needs at least 3"
+            return "budget \(formatFLOPs(budget)) has \(found) distinct model sizes, and approaches 1 and 2 need 3 budgets of at least 3"
         case .noTrainingCurves:
             return "approach 1 needs training curves, and no run has one"
         case let .tooFewBracketedBudgets(approach, kept, total):
@@ -138,9 +138,9 @@ public func groupByBudget(_ runs: [FitRun]) -> [BudgetGroup] {
     return groups
 }
 
-/// Checks the runs can be fitted under `convention` and returns their budget groups:
-/// positive losses, sizes and tokens, at least 3 budgets, at least 3 distinct sizes per budget.
-public func validateRuns(_ runs: [FitRun], convention: ParameterConvention) throws -> [BudgetGroup] {
+/// Checks every run can be fitted under `convention`: positive loss, N and D, and C positive or 0
+/// (0: unknown, as in a CSV without a C column).
+public func validateRuns(_ runs: [FitRun], convention: ParameterConvention) throws {
     for run in runs {
         guard run.finalLoss > 0 else { throw FitError.nonPositiveLoss(source: "run \(run.id)", value: run.finalLoss) }
         guard let n = run.parameters(for: convention) else {
@@ -150,13 +150,20 @@ public func validateRuns(_ runs: [FitRun], convention: ParameterConvention) thro
         guard run.tokens > 0 else {
             throw FitError.nonPositiveValue(source: "run \(run.id)", column: "D", value: run.tokens)
         }
-        guard run.flops > 0 else { throw FitError.nonPositiveValue(source: "run \(run.id)", column: "C", value: run.flops) }
+        guard run.flops >= 0 else { throw FitError.nonPositiveValue(source: "run \(run.id)", column: "C", value: run.flops) }
     }
-    let groups = groupByBudget(runs)
-    guard groups.count >= 3 else { throw FitError.tooFewBudgets(found: groups.count) }
-    for g in groups {
-        let sizes = Set(g.members.map { runs[$0].parameters })
-        guard sizes.count >= 3 else { throw FitError.tooFewSizes(budget: g.budget, found: sizes.count) }
+}
+
+/// The isoFLOP profiles approaches 1 and 2 need: the runs' budget groups (budget > 0) with at
+/// least 3 distinct sizes, and the groups left out for having fewer. Throws when fewer than 3
+/// budgets qualify (naming the first short budget when there is one).
+public func isoFLOPGroups(_ runs: [FitRun]) throws -> (groups: [BudgetGroup], leftOut: [BudgetGroup]) {
+    let all = groupByBudget(runs).filter { $0.budget > 0 }
+    func sizes(_ g: BudgetGroup) -> Int { Set(g.members.map { runs[$0].parameters }).count }
+    let usable = all.filter { sizes($0) >= 3 }, short = all.filter { sizes($0) < 3 }
+    guard usable.count >= 3 else {
+        if let first = short.first, all.count >= 3 { throw FitError.tooFewSizes(budget: first.budget, found: sizes(first)) }
+        throw FitError.tooFewBudgets(found: usable.count)
     }
-    return groups
+    return (usable, short)
 }

@@ -8,7 +8,8 @@ public func renderTable(_ reports: [FitReport]) -> String {
     for (index, report) in reports.enumerated() {
         if index > 0 { out += "\n" }
         let budgets = report.budgets.map(formatFLOPs).joined(separator: ", ")
-        out += "N counts \(report.convention.label) parameters; \(report.runs) runs, \(report.budgets.count) budgets (\(budgets))"
+        let points = report.points.map { $0 == report.runs ? "" : " (\($0) shapes)" } ?? ""
+        out += "N counts \(report.convention.label) parameters; \(report.runs) runs\(points), \(report.budgets.count) isoFLOP budgets (\(budgets))"
         out += report.bootstrapResamples > 0 ? "; bootstrap \(report.bootstrapResamples) resamples (\(report.bootstrapMethod?.rawValue ?? "runs"), approach 1: runs), seed \(report.seed)\n" : "\n"
         let header = [pad("approach", 21), pad("a (N_opt ∝ C^a)", 16), pad("95% interval", 16), pad("80% interval", 16),
                       pad("b (D_opt ∝ C^b)", 16), pad("95% interval", 16), pad("Chinchilla a", 13), "Kaplan a"]
@@ -22,27 +23,93 @@ public func renderTable(_ reports: [FitReport]) -> String {
                 out += "  (\(report.bootstrapResamples - row.bootstrapUsed) resamples could not be refitted and are not in the intervals)\n"
             }
         }
-        if let p = report.approach3 {
-            out += "approach 3: L(N, D) = E + A/N^α + B/D^β with\n"
-            for (name, e) in [("E", p.E), ("A", p.A), ("B", p.B), ("α", p.alpha), ("β", p.beta)] {
-                out += "  " + pad(name, 3) + pad(String(format: "%.5g", e.value), 12) + interval(e.interval95, format: "%.4g") + "\n"
-            }
-            out += String(format: "  Huber objective %.4g; %d of %d starts converged; C ≈ %.3g N D\n",
-                          p.objective, p.convergedStarts, p.starts, p.flopsPerParameterToken)
-            out += "  optimum:" + p.allocations.map {
-                " C=\(formatFLOPs($0.budget)): N=\(formatCount($0.parameters)) D=\(formatCount($0.tokens)) "
-                    + String(format: "(%.1f tokens/parameter)", $0.tokensPerParameter)
-            }.joined(separator: ";") + "\n"
-        }
-        if let p = report.approach2 {
-            out += "approach 2 optima per budget:"
-            out += p.profiles.map {
-                " \(formatFLOPs($0.budget)): N=\(formatCount($0.optimalParameters))\($0.included ? "" : " (left out)")"
-            }.joined(separator: ";") + "\n"
+        if let p = report.approach3 { out += approach3Lines(p) }
+        if let p = report.approach2 { out += approach2Lines(p, curvature: report.curvature) }
+        for spread in report.seedSpreads ?? [] {
+            out += "seeds: C=\(formatFLOPs(spread.budget)) N=\(formatCount(spread.parameters)): \(spread.seeds) seeds, loss "
+                + String(format: "%.4f–%.4f (sd %.4f)\n", spread.lowest, spread.highest, spread.standardDeviation)
         }
         for note in report.notes { out += "note: \(note)\n" }
     }
     return out
+}
+
+/// Approach 3's law with intervals, the solvers side by side, and the optimum per budget.
+private func approach3Lines(_ p: Approach3Summary) -> String {
+    var out = "approach 3: L(N, D) = E + A/N^α + B/D^β, Huber δ = 1e-3 on log loss, summed; headline: \(solverName(p.solver))\n"
+    var header = "  " + pad("", 3) + pad(solverName(p.solver), 12) + pad("95% interval", 22)
+    if let c = p.comparison { header += solverName(c.solver) }
+    out += header + "\n"
+    let other = p.comparison?.law
+    for (name, e, o) in [("E", p.E, other?.E), ("A", p.A, other?.A), ("B", p.B, other?.B), ("α", p.alpha, other?.alpha),
+                         ("β", p.beta, other?.beta)] {
+        out += "  " + pad(name, 3) + pad(String(format: "%.5g", e.value), 12) + pad(interval(e.interval95, format: "%.4g"), 22)
+            + (o.map { String(format: "%.5g", $0) } ?? "") + "\n"
+    }
+    out += String(format: "  objective %.6g in %.2f s", p.objective, p.seconds) + " (\(p.detail))\n"
+    if let c = p.comparison {
+        out += "  \(solverName(c.solver)): " + String(format: "objective %.6g in %.2f s", c.objective, c.seconds) + " (\(c.detail))\n"
+    }
+    if let r = p.alphaBetaCorrelation { out += String(format: "  α–β correlation over the resamples: %.3f\n", r) }
+    out += String(format: "  C ≈ %.3g N D\n", p.flopsPerParameterToken)
+    for a in p.allocations {
+        out += "  optimum at C=\(formatFLOPs(a.budget)): N=\(formatCount(a.parameters)) \(countInterval(a.parametersInterval95)) "
+            + "D=\(formatCount(a.tokens)) \(countInterval(a.tokensInterval95)) " + String(format: "(%.1f tokens/parameter)\n", a.tokensPerParameter)
+    }
+    return out
+}
+
+/// Approach 2's optima with the vertex's place in the sampled sizes, and the curvature test.
+private func approach2Lines(_ p: Approach2Fit, curvature: CurvatureTest?) -> String {
+    var out = "approach 2 optima per budget (vertex position in the sampled ln N range, 0–1):"
+    out += p.profiles.map {
+        " \(formatFLOPs($0.budget)): N=\(formatCount($0.optimalParameters))"
+            + ($0.included ? " (" + String(format: "%.2f", vertexPosition($0)) + (isOffCentre($0) ? ", off-centre)" : ")") : " (left out)")
+    }.joined(separator: ";") + "\n"
+    if let c = curvature {
+        out += "approach 2 curvature: ln N_opt = c + a x + q x², x = ln C − mean: q = \(fixed(c.q.value)) \(interval(c.q.interval95)), "
+            + "a at the centre \(fixed(c.centralA.value)) \(interval(c.centralA.interval95))\n"
+        out += "  local exponents:" + c.localExponents.map {
+            " \(formatFLOPs($0.lowerBudget))–\(formatFLOPs($0.upperBudget)) \(fixed($0.a.value)) \(interval($0.a.interval95))"
+        }.joined(separator: ";") + "\n"
+    }
+    return out
+}
+
+/// The diagnostics of one fit in a few sentences (for the HTML report): approach 2's vertex
+/// positions, curvature and local exponents; approach 3's α–β correlation and its two solvers.
+public func diagnosticLines(_ report: FitReport) -> [String] {
+    var lines: [String] = []
+    if let p = report.approach2 {
+        lines.append("approach 2 vertex position in each budget's sampled ln N range (0 smallest, 1 largest; outside 0.25–0.75 "
+            + "is off-centre): " + p.profiles.filter(\.included).map {
+                "\(formatFLOPs($0.budget)) \(String(format: "%.2f", vertexPosition($0)))\(isOffCentre($0) ? " (off-centre)" : "")"
+            }.joined(separator: ", "))
+    }
+    if let c = report.curvature {
+        lines.append("approach 2 curvature of ln N_opt in ln C: q = \(fixed(c.q.value)) \(interval(c.q.interval95))"
+            + (c.curved ? ", the exponent changes across these budgets" : "") + "; local exponents "
+            + c.localExponents.map { "\(formatFLOPs($0.lowerBudget))–\(formatFLOPs($0.upperBudget)) \(fixed($0.a.value)) \(interval($0.a.interval95))" }
+                .joined(separator: ", "))
+    }
+    if let p = report.approach3 {
+        var line = "approach 3 (\(solverName(p.solver))): E = \(String(format: "%.4g", p.E.value)), α = \(fixed(p.alpha.value)) "
+            + "\(interval(p.alpha.interval95)), β = \(fixed(p.beta.value)) \(interval(p.beta.interval95))"
+        if let r = p.alphaBetaCorrelation { line += String(format: ", α–β correlation %.3f", r) }
+        if let c = p.comparison {
+            line += "; \(solverName(c.solver)) " + String(format: "gives α = %.3f, β = %.3f at objective %.6g (headline %.6g)",
+                                                                  c.law.alpha, c.law.beta, c.objective, p.objective)
+        }
+        lines.append(line)
+    }
+    return lines
+}
+
+private func solverName(_ s: Approach3Solver) -> String { s == .lbfgs ? "L-BFGS grid" : "VarPro" }
+
+private func countInterval(_ i: Interval?) -> String {
+    guard let i else { return "" }
+    return "[\(formatCount(i.lower)), \(formatCount(i.upper))]"
 }
 
 private func pad(_ s: String, _ width: Int) -> String {

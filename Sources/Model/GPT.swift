@@ -1,5 +1,5 @@
 // gpt-mini built from the tape's ops: the parameter table over one flat buffer, the seeded
-// initialisation, and the graph of DESIGN.md planned once per batch shape.
+// initialisation, and the graph of DESIGN.md recorded once per batch shape.
 import Autograd
 import Tensor
 
@@ -14,10 +14,10 @@ public final class GPT: LanguageModel {
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
 
-    /// The training graph, planned for `batchSize` sequences.
-    private let plan: Plan
-    /// A one-sequence graph for sampling, planned on first use.
-    private var samplingPlan: Plan?
+    /// The training graph, recorded for `batchSize` sequences.
+    private let graph: Graph
+    /// A one-sequence graph for sampling, recorded on first use.
+    private var samplingGraph: Graph?
 
     /// Builds the model and initialises it from `seed`: normal(0, 0.02) for every matrix,
     /// the residual output projections (proj, out) scaled by 1/√(2L), LayerNorm gains 1 and
@@ -36,7 +36,7 @@ public final class GPT: LanguageModel {
         gradients = .allocate(capacity: parameterCount)
         gradients.initialize(repeating: 0, count: parameterCount)
         GPT.initialise(parameters, table: parameterTable, layers: config.layers, seed: seed)
-        plan = Plan(config: config, batch: batchSize, parameters: parameters, gradients: gradients, table: parameterTable)
+        graph = Graph(config: config, batch: batchSize, parameters: parameters, gradients: gradients, table: parameterTable)
     }
 
     deinit {
@@ -87,26 +87,26 @@ public final class GPT: LanguageModel {
     }
 
     public func forwardBackward(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>) -> Float {
-        plan.load(inputs: inputs, targets: targets, sequences: batchSize)
+        graph.load(inputs: inputs, targets: targets, sequences: batchSize)
         gradients.update(repeating: 0, count: parameterCount)
-        plan.tape.computesGradients = true
-        plan.tape.forward()
-        plan.tape.backward()
-        return plan.loss.data[0]
+        graph.tape.computesGradients = true
+        graph.tape.forward()
+        graph.tape.backward()
+        return graph.loss.data[0]
     }
 
     public func loss(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>) -> Float {
-        plan.load(inputs: inputs, targets: targets, sequences: batchSize)
-        plan.tape.computesGradients = false
-        plan.tape.forward()
-        return plan.loss.data[0]
+        graph.load(inputs: inputs, targets: targets, sequences: batchSize)
+        graph.tape.computesGradients = false
+        graph.tape.forward()
+        return graph.loss.data[0]
     }
 
     public func nextTokenLogits(_ tokens: [Int32]) -> [Float] {
         precondition(!tokens.isEmpty && tokens.count <= config.context,
                      "nextTokenLogits needs 1...\(config.context) tokens, got \(tokens.count)")
-        let p = samplingPlan ?? Plan(config: config, batch: 1, parameters: parameters, gradients: gradients, table: parameterTable)
-        samplingPlan = p
+        let p = samplingGraph ?? Graph(config: config, batch: 1, parameters: parameters, gradients: gradients, table: parameterTable)
+        samplingGraph = p
         // Causal attention: positions after the prompt do not affect the prompt's logits.
         p.inputs.update(repeating: 0, count: config.context)
         tokens.withUnsafeBufferPointer { p.inputs.update(from: $0.baseAddress!, count: tokens.count) }
@@ -118,7 +118,7 @@ public final class GPT: LanguageModel {
 }
 
 /// The recorded graph for one batch shape, with its token buffers.
-final class Plan {
+final class Graph {
     let tape = Tape()
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>

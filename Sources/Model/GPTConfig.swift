@@ -110,9 +110,6 @@ public struct GPTConfig: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Training FLOPs per token: the Appendix F forward count × 3 (the backward pass costs
     /// twice the forward).
     public var trainingFLOPsPerToken: Double { 3 * forwardFLOPsPerSequence / Double(context) }
-
-    /// The 6N approximation (Kaplan et al. 2020) per token, for comparison.
-    public var sixN: Double { 6 * Double(parameters) }
 }
 
 /// Errors raised while building or loading a model.

@@ -21,6 +21,9 @@ td.text, th.text { text-align: left; }
 tr:hover td { background: #fafae8; }
 .runs { max-height: 40em; overflow-y: auto; display: inline-block; border: 1px solid #e5e5e5; }
 a { color: #1f5fa8; }
+.progress { background: #fff8e0; border: 1px solid #ecd98f; padding: 0.5em 0.9em; }
+.progress ul { margin: 0.3em 0; padding-left: 1.2em; }
+.written { color: #666; font-size: 0.9em; }
 """
 
 /// Thousands separated by commas: 238,208.
@@ -56,9 +59,13 @@ func tableHTML(header: [String], textColumns: Set<Int> = [], rows: [[String]], i
 extension ReportModel {
     /// The page's text, with the given figures' SVG inlined (in `reportFigureFiles` order).
     public func html(figures: [String]) -> String {
-        var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        let pending = pendingRuns
+        // A plain meta refresh: the page reloads itself from disk while the sweep runs, no server.
+        let refresh = pending.isEmpty ? "" : refreshSeconds.map { "<meta http-equiv=\"refresh\" content=\"\($0)\"/>\n" } ?? ""
+        var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n" + refresh
             + "<title>\(xmlEscape(title))</title>\n<style>\n\(reportCSS)</style>\n</head>\n<body>\n"
         out += "<h1>\(xmlEscape(title))</h1>\n"
+        out += progressHTML(pending: pending)
         if !notes.isEmpty {
             out += "<ul class=\"notes\">\n" + notes.map { "<li>\(xmlEscape($0))</li>\n" }.joined() + "</ul>\n"
         }
@@ -108,6 +115,30 @@ extension ReportModel {
         return out + "</div>\n</body>\n</html>\n"
     }
 
+    /// When the page was written, and while runs are still to come, which ones, by budget.
+    func progressHTML(pending: [RunSummary]) -> String {
+        let stamp = written.map { "Written \(utcStamp($0))." } ?? ""
+        guard !pending.isEmpty else {
+            return stamp.isEmpty ? "" : "<p class=\"written\" id=\"written\">\(stamp) Every run of the sweep has ended.</p>\n"
+        }
+        let done = runs.filter { $0.status == "done" }.count
+        let budgets = Set(runs.map(\.budget)).sorted()
+        let waiting = Set(pending.map(\.budget))
+        let complete = budgets.filter { !waiting.contains($0) }
+        var out = "<div class=\"progress\" id=\"progress\">\n<p><b>The sweep is still running</b>: \(done) of \(runs.count) runs done, "
+            + "\(pending.count) still to come. \(stamp)"
+            + (refreshSeconds.map { " This page reloads itself every \($0) s." } ?? "") + "</p>\n"
+        out += "<p>Budgets complete: " + (complete.isEmpty ? "none yet" : complete.map(scientific).joined(separator: ", "))
+            + ". Still to come:</p>\n<ul>\n"
+        for c in waiting.sorted() {
+            let left = pending.filter { $0.budget == c }.sorted { ($0.schedule, $0.parameters) < ($1.schedule, $1.parameters) }
+            let total = runs.filter { $0.budget == c }.count
+            let names = left.map { "\($0.shape) \($0.schedule)" + ($0.status == "running" ? " (running)" : "") }
+            out += "<li>C = \(scientific(c)): \(total - left.count) of \(total) ended; missing \(xmlEscape(names.joined(separator: ", ")))</li>\n"
+        }
+        return out + "</ul>\n</div>\n"
+    }
+
     /// Per budget, each schedule's optimum (approach 2 where available) side by side.
     func comparisonTable() -> String {
         let reps = schedules.compactMap { s in representative(s).map { (s.schedule, $0) } }
@@ -135,9 +166,19 @@ extension ReportModel {
     }
 }
 
+/// "2026-01-31 18:05:09 UTC".
+func utcStamp(_ date: Date) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: date) + " UTC"
+}
+
 /// Writes `index.html` and the figure SVGs (`reportFigureFiles`) into `dir`, creating it if
 /// needed, and returns the paths written. The page inlines the figures, so it opens from disk
-/// without the SVG files or any network.
+/// without the SVG files or any network. Each file is written to a temporary name and renamed
+/// into place, so a browser reloading the page during a rewrite sees the old page or the new one.
 @discardableResult
 public func writeReport(_ model: ReportModel, to dir: String) throws -> [String] {
     do {

@@ -169,10 +169,15 @@ public struct ReportModel: Sendable {
     public var runs: [RunSummary]
     /// Weight of the debiased EMA applied to the training curves before plotting.
     public var curveSmoothing: Double
+    /// When the page was written; shown on it.
+    public var written: Date?
+    /// While runs are still to come (status planned or running), the page reloads itself every
+    /// this many seconds; a finished sweep's page never does.
+    public var refreshSeconds: Int?
 
     public init(title: String = "isoflop report", notes: [String] = [], schedules: [ScheduleResult] = [],
                 curves: [RunCurve] = [], horizon: [HorizonCurve] = [], runs: [RunSummary] = [],
-                curveSmoothing: Double = 0.8) {
+                curveSmoothing: Double = 0.8, written: Date? = nil, refreshSeconds: Int? = nil) {
         self.title = title
         self.notes = notes
         self.schedules = schedules
@@ -180,5 +185,11 @@ public struct ReportModel: Sendable {
         self.horizon = horizon
         self.runs = runs
         self.curveSmoothing = curveSmoothing
+        self.written = written
+        self.refreshSeconds = refreshSeconds
     }
+
+    /// Runs still to come: planned or running.
+    public var pendingRuns: [RunSummary] { runs.filter { $0.status == "planned" || $0.status == "running" } }
+
 }

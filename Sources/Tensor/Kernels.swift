@@ -222,20 +222,20 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
     let denominator = meanOver ?? rows
     let invRows = 1 / Float(denominator)
     for r in 0..<rows {
-        let lr = logits + r * V
+        let xr = logits + r * V
         var mx8 = Float8(repeating: -.greatestFiniteMagnitude), i = 0
-        while i + 8 <= V { mx8 = max8(mx8, load8(lr + i)); i += 8 }
+        while i + 8 <= V { mx8 = max8(mx8, load8(xr + i)); i += 8 }
         var mx = horizontalMax(mx8)
-        while i < V { mx = max(mx, lr[i]); i += 1 }
+        while i < V { mx = max(mx, xr[i]); i += 1 }
         let m8 = Float8(repeating: mx)
         let target = Int(targets[r])
-        let targetLogit = lr[target]
+        let targetLogit = xr[target]
         var acc = Float8(); i = 0
         if let dlogits {
             let dr = dlogits + r * V
-            while i + 8 <= V { let e = exp8(load8(lr + i) - m8); store8(e, dr + i); acc += e; i += 8 }
+            while i + 8 <= V { let e = exp8(load8(xr + i) - m8); store8(e, dr + i); acc += e; i += 8 }
             var s = acc.sum()
-            while i < V { let e = expf32(lr[i] - mx); dr[i] = e; s += e; i += 1 }
+            while i < V { let e = expf32(xr[i] - mx); dr[i] = e; s += e; i += 1 }
             total += Double(logf(s) - (targetLogit - mx))
             let k = invRows / s, k8 = Float8(repeating: k)
             i = 0
@@ -243,9 +243,9 @@ public func crossEntropyForward(dlogits: UnsafeMutablePointer<Float>?, _ logits:
             while i < V { dr[i] *= k; i += 1 }
             dr[target] -= invRows
         } else {
-            while i + 8 <= V { acc += exp8(load8(lr + i) - m8); i += 8 }
+            while i + 8 <= V { acc += exp8(load8(xr + i) - m8); i += 8 }
             var s = acc.sum()
-            while i < V { s += expf32(lr[i] - mx); i += 1 }
+            while i < V { s += expf32(xr[i] - mx); i += 1 }
             total += Double(logf(s) - (targetLogit - mx))
         }
     }

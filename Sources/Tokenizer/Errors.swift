@@ -8,11 +8,6 @@ public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equa
     case notATokenizer(path: String, reason: String)
     case tokenOutOfRange(id: Int, vocabSize: Int, position: Int)
     case io(path: String, reason: String)
-    case unknownCorpus(name: String, known: [String])
-    case checksumMismatch(path: String, expected: String, found: String)
-    case badTokenFile(path: String, reason: String)
-    case badCorpusName(name: String)
-    case builtInCorpus(name: String)
 
     public var description: String {
         switch self {
@@ -28,16 +23,6 @@ public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equa
             return "token id \(id) at position \(pos) is out of range for a vocabulary of \(v)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
-        case .unknownCorpus(let name, let known):
-            return "unknown corpus '\(name)' (known: \(known.joined(separator: ", ")); add one with 'isoflop corpus add'"
-        case .checksumMismatch(let path, let expected, let found):
-            return "\(path) has sha256 \(found), expected \(expected)"
-        case .badTokenFile(let path, let reason):
-            return "token file \(path): \(reason)"
-        case .badCorpusName(let name):
-            return "corpus name '\(name)' must be letters, digits, '-' or '_'"
-        case .builtInCorpus(let name):
-            return "'\(name)' is a built-in corpus; pick another name"
         }
     }
 

@@ -1,77 +1,78 @@
-// Token files: little-endian uint16 ids, with a JSON sidecar `<file>.json` that says which
-// tokenizer and which bytes of which corpus produced them.
+// Token files: little-endian uint16 ids, written whole or streamed by the encoder, and read
+// memory-mapped (training draws its windows straight from the mapping).
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-public enum Split: String, Codable, CaseIterable {
-    case train, validation
-}
+/// A read-only little-endian uint16 token file, memory-mapped.
+public final class TokenFile {
+    public let path: String
+    /// Number of tokens (bytes / 2).
+    public let count: Int
+    @usableFromInline let base: UnsafeMutableRawPointer
+    private let bytes: Int
 
-/// The sidecar of a token file.
-public struct TokenFileInfo: Codable, Equatable {
-    public var format = "uint16-le"
-    public var tokens: Int
-    public var vocabSize: Int
-    /// sha256 of the tokenizer.json bytes.
-    public var tokenizerSHA256: String
-    public var corpus: String
-    /// sha256 of the whole corpus text, and the bytes [start, end) of it this split holds.
-    public var corpusSHA256: String
-    public var split: Split
-    public var byteStart: Int
-    public var byteEnd: Int
-
-    public init(tokens: Int, vocabSize: Int, tokenizerSHA256: String, corpus: String, corpusSHA256: String,
-                split: Split, byteStart: Int, byteEnd: Int) {
-        self.tokens = tokens; self.vocabSize = vocabSize; self.tokenizerSHA256 = tokenizerSHA256
-        self.corpus = corpus; self.corpusSHA256 = corpusSHA256; self.split = split
-        self.byteStart = byteStart; self.byteEnd = byteEnd
-    }
-}
-
-extension TokenFileInfo {
-    /// Every field in its range; `sidecar` (the file's path) goes into the message.
-    public func validate(sidecar: String) throws {
-        func bad(_ key: String, _ value: Any, _ why: String) -> TokenizerError {
-            .badTokenFile(path: sidecar, reason: "'\(key)' \(value) \(why)")
+    public init(path: String) throws {
+        self.path = path
+        // Checked before opening: opening a FIFO for reading waits for a writer, forever.
+        var pre = stat()
+        if stat(path, &pre) == 0, (pre.st_mode & S_IFMT) != S_IFREG {
+            throw TokenFileError.unreadable(path: path, reason: "not a regular file")
         }
-        guard format == "uint16-le" else { throw bad("format", format, "is not uint16-le") }
-        guard tokens >= 0 else { throw bad("tokens", tokens, "must not be negative") }
-        guard (2...65_536).contains(vocabSize) else { throw bad("vocabSize", vocabSize, "must be in 2...65536") }
-        let isDigest = { (s: String) in s.count == 64 && s.allSatisfy(\.isHexDigit) }
-        guard isDigest(tokenizerSHA256) else { throw bad("tokenizerSHA256", tokenizerSHA256, "is not a sha256 digest") }
-        guard isDigest(corpusSHA256) else { throw bad("corpusSHA256", corpusSHA256, "is not a sha256 digest") }
-        guard byteStart >= 0, byteStart <= byteEnd else { throw bad("byteStart", byteStart, "must be in 0...byteEnd \(byteEnd)") }
-    }
-}
-
-/// One line for a decoding error: the key path and what was wrong there.
-func describeDecodingError(_ e: DecodingError) -> String {
-    func path(_ p: [CodingKey]) -> String { p.isEmpty ? "top level" : p.map(\.stringValue).joined(separator: ".") }
-    switch e {
-    case .keyNotFound(let key, let ctx): return "missing key '\(path(ctx.codingPath + [key]))'"
-    case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at '\(path(ctx.codingPath))'"
-    case .dataCorrupted(let ctx):
-        return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(path(ctx.codingPath))': \(ctx.debugDescription)"
-    @unknown default: return "\(e)"
-    }
-}
-
-public enum TokenFile {
-    public static func sidecarPath(_ path: String) -> String { path + ".json" }
-
-    /// All tokens of a file (little-endian uint16).
-    public static func read(_ path: String) throws -> [UInt16] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError.io(path: path, reason: "cannot read")
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw TokenFileError.missing(path: path) }
+            throw TokenFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        guard data.count % 2 == 0 else { throw TokenizerError.badTokenFile(path: path, reason: "odd size \(data.count) bytes") }
-        var out = [UInt16](repeating: 0, count: data.count / 2)
-        data.withUnsafeBytes { raw in
-            let b = raw.bindMemory(to: UInt8.self)
-            for k in 0..<out.count { out[k] = UInt16(b[2 * k]) | UInt16(b[2 * k + 1]) << 8 }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw TokenFileError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        return out
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw TokenFileError.unreadable(path: path, reason: "not a regular file") }
+        let size = Int(st.st_size)
+        guard size % 2 == 0 else { throw TokenFileError.oddSize(path: path, bytes: size) }
+        guard size > 0 else { throw TokenFileError.empty(path: path) }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw TokenFileError.unreadable(path: path, reason: "mmap: " + String(cString: strerror(errno)))
+        }
+        base = p
+        bytes = size
+        count = size / 2
     }
+
+    deinit { munmap(base, bytes) }
+
+    /// Token `i` (0-based).
+    @inlinable
+    public subscript(i: Int) -> UInt16 {
+        UInt16(littleEndian: base.load(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+
+    /// The largest token id in the file (one pass), to check it fits a vocabulary.
+    public func maxToken() -> Int {
+        let p = UnsafeRawPointer(base).assumingMemoryBound(to: UInt16.self)
+        var m: UInt16 = 0
+        for i in 0..<count { m = max(m, UInt16(littleEndian: p[i])) }
+        return Int(m)
+    }
+
+    /// Throws unless the file holds a window of `context + 1` tokens and every id is below
+    /// `vocabSize`.
+    public func check(context: Int, vocabSize: Int) throws {
+        guard count >= context + 1 else { throw TokenFileError.contextTooLong(path: path, tokens: count, context: context) }
+        let m = maxToken()
+        guard m < vocabSize else { throw TokenFileError.tokenOutOfRange(path: path, token: m, vocabSize: vocabSize) }
+    }
+
+    /// All tokens of the file, copied out.
+    public func tokens() -> [UInt16] { (0..<count).map { self[$0] } }
+
+    /// All tokens of the file at `path`.
+    public static func read(_ path: String) throws -> [UInt16] { try TokenFile(path: path).tokens() }
 
     public static func write(_ tokens: [UInt16], to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
@@ -80,52 +81,28 @@ public enum TokenFile {
         defer { try? h.close() }
         try writeLittleEndian(tokens, to: h)
     }
+}
 
-    public static func readInfo(_ path: String) throws -> TokenFileInfo {
-        let side = sidecarPath(path)
-        guard let data = FileManager.default.contents(atPath: side) else {
-            throw TokenizerError.badTokenFile(path: path, reason: "no sidecar \(side)")
-        }
-        return try parseInfo(data, sidecar: side)
-    }
+/// Errors raised while opening or sampling a token file.
+public enum TokenFileError: Error, CustomStringConvertible, Equatable {
+    case missing(path: String)
+    case unreadable(path: String, reason: String)
+    case oddSize(path: String, bytes: Int)
+    case empty(path: String)
+    /// Windows need `context + 1` tokens (inputs plus the shifted targets).
+    case contextTooLong(path: String, tokens: Int, context: Int)
+    case tokenOutOfRange(path: String, token: Int, vocabSize: Int)
 
-    /// Decodes and checks the bytes of a sidecar; `sidecar` (its path) goes into messages.
-    public static func parseInfo(_ data: Data, sidecar: String) throws -> TokenFileInfo {
-        let info: TokenFileInfo
-        do { info = try JSONDecoder().decode(TokenFileInfo.self, from: data) } catch let e as DecodingError {
-            throw TokenizerError.badTokenFile(path: sidecar, reason: describeDecodingError(e))
-        } catch {
-            throw TokenizerError.badTokenFile(path: sidecar, reason: "not valid JSON")
-        }
-        try info.validate(sidecar: sidecar)
-        return info
-    }
-
-    /// Checks a token file against what reads it: its sidecar (when there is one) must say
-    /// uint16 tokens of a `vocabSize` vocabulary made by the tokenizer at `tokenizerPath`
-    /// (compared by sha256 when that file exists), and count the file's tokens.
-    public static func checkSidecar(_ path: String, vocabSize: Int, tokenizerPath: String?) throws {
-        guard FileManager.default.fileExists(atPath: sidecarPath(path)) else { return }
-        let info = try readInfo(path)
-        guard info.vocabSize == vocabSize else {
-            throw TokenizerError.badTokenFile(path: path, reason: "its sidecar says vocabulary \(info.vocabSize), the run needs \(vocabSize)")
-        }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size / 2 != info.tokens {
-            throw TokenizerError.badTokenFile(path: path, reason: "holds \(size / 2) tokens, its sidecar says \(info.tokens)")
-        }
-        if let tokenizerPath, let bytes = FileManager.default.contents(atPath: tokenizerPath) {
-            let digest = SHA256.hex(Array(bytes))
-            guard digest == info.tokenizerSHA256 else {
-                throw TokenizerError.badTokenFile(path: path, reason: "was made by another tokenizer than \(tokenizerPath) (sha256 \(info.tokenizerSHA256.prefix(12))…, not \(digest.prefix(12))…)")
-            }
-        }
-    }
-
-    public static func writeInfo(_ info: TokenFileInfo, for path: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try enc.encode(info).write(to: URL(fileURLWithPath: sidecarPath(path)), options: .atomic) } catch {
-            throw TokenizerError.io(path: sidecarPath(path), reason: "cannot write: \(error.localizedDescription)")
+    public var description: String {
+        switch self {
+        case .missing(let p): return "token file \(p) does not exist"
+        case .unreadable(let p, let r): return "token file \(p) cannot be read: \(r)"
+        case .oddSize(let p, let b): return "token file \(p) has an odd size (\(b) bytes); uint16 tokens need an even size"
+        case .empty(let p): return "token file \(p) is empty"
+        case .contextTooLong(let p, let n, let t):
+            return "context \(t) is too long for token file \(p): it holds \(n) tokens, a window needs \(t + 1)"
+        case .tokenOutOfRange(let p, let tok, let v):
+            return "token file \(p) holds token id \(tok), outside the vocabulary of \(v)"
         }
     }
 }

@@ -101,58 +101,142 @@ struct PairHeap {
     }
 }
 
-/// Runs merges until there are `target` tokens (or no pair is left). Returns the bytes of each
-/// token and the merges in order.
-func mergeWords(_ words: ByteStringTable, target: Int) -> ([[UInt8]], [Merge]) {
-    let wordCount = words.count
-    var sym = [Int32]()
-    var wStart = [Int](repeating: 0, count: wordCount)
-    var wLen = [Int](repeating: 0, count: wordCount)
-    let wFreq = words.values
-    for w in 0..<wordCount {
-        let key = words.key(w)
-        wStart[w] = sym.count
-        wLen[w] = key.count
-        for b in key { sym.append(Int32(b)) }
-    }
+/// The words being merged, in one flat array: word `w` is the token ids
+/// `ids[start[w] ..< start[w] + length[w]]`, seen `frequency[w]` times in the text.
+struct WordTable {
+    var ids: [Int32] = []
+    var start: [Int]
+    var length: [Int]
+    let frequency: [Int]
 
-    var pairId = [UInt32: Int32](minimumCapacity: 1 << 16)
-    var pairCount = [Int]()
-    var pairWords = [[Int32]]()
-    var pushedMark = [Int32]()
-    var pairKeys = [UInt32]()
-    for w in 0..<wordCount where wLen[w] > 1 {
-        let s = wStart[w]
-        for k in s..<(s + wLen[w] - 1) {
-            let key = UInt32(sym[k]) << 16 | UInt32(sym[k + 1])
-            var pid = pairId[key] ?? -1
-            if pid < 0 {
-                pid = Int32(pairCount.count)
-                pairId[key] = pid
-                pairCount.append(0); pairWords.append([]); pushedMark.append(-1); pairKeys.append(key)
-            }
-            pairCount[Int(pid)] += wFreq[w]
-            if pairWords[Int(pid)].last != Int32(w) { pairWords[Int(pid)].append(Int32(w)) }
+    /// Every word as its bytes (ids 0...255).
+    init(_ words: ByteStringTable) {
+        start = [Int](repeating: 0, count: words.count)
+        length = [Int](repeating: 0, count: words.count)
+        frequency = words.values
+        for w in 0..<words.count {
+            let key = words.key(w)
+            start[w] = ids.count
+            length[w] = key.count
+            for b in key { ids.append(Int32(b)) }
         }
     }
+
+    var count: Int { start.count }
+
+    /// Whether word `w` holds the pair (a, b).
+    func contains(_ w: Int, _ a: Int32, _ b: Int32) -> Bool {
+        let s = start[w]
+        for i in s..<(s + length[w] - 1) where ids[i] == a && ids[i + 1] == b { return true }
+        return false
+    }
+
+    /// minbpe's `merge`: every (a, b) in word `w`, left to right, becomes `z`.
+    mutating func merge(_ w: Int, _ a: Int32, _ b: Int32, into z: Int32) {
+        let s = start[w], end = s + length[w]
+        var write = s, read = s
+        while read < end {
+            if read + 1 < end && ids[read] == a && ids[read + 1] == b {
+                ids[write] = z
+                read += 2
+            } else {
+                ids[write] = ids[read]
+                read += 1
+            }
+            write += 1
+        }
+        length[w] = write - s
+    }
+}
+
+/// Which words `PairIndex.count` lists under the pairs it counts.
+enum Listing {
+    case none
+    case all
+    /// Only under the pairs that contain this (new) token: no other pair can gain count.
+    case containing(Int32)
+}
+
+/// The pair index: for every adjacent pair `left << 16 | right` its count over the words
+/// (weighted by frequency) and the words it occurs in. A word list may hold words that no
+/// longer contain the pair; the merge checks. Pairs whose count rose since the last
+/// `pushRaised` are kept aside to go on the heap.
+struct PairIndex {
+    private var idOf = [UInt32: Int32](minimumCapacity: 1 << 16)
+    private(set) var pair: [UInt32] = []
+    private(set) var count: [Int] = []
+    private var words: [[Int32]] = []
+    private var raisedAt: [Int32] = []
+    private var raised: [Int32] = []
+
+    static func key(_ a: Int32, _ b: Int32) -> UInt32 { UInt32(a) << 16 | UInt32(b) }
+
+    /// The pair's index, added with count 0 the first time it is seen.
+    mutating func id(_ key: UInt32) -> Int {
+        if let i = idOf[key] { return Int(i) }
+        let i = pair.count
+        idOf[key] = Int32(i)
+        pair.append(key); count.append(0); words.append([]); raisedAt.append(-1)
+        return i
+    }
+
+    /// minbpe's `get_stats` for one word: adds `weight` to the count of each adjacent pair of
+    /// word `w` (a negative weight takes the word out), listing `w` under the pairs `listing`
+    /// names, whose counts were raised at merge `step`.
+    mutating func count(_ w: Int, in table: WordTable, weight: Int, listing: Listing, step: Int32) {
+        let s = table.start[w]
+        guard table.length[w] > 1 else { return }
+        for i in s..<(s + table.length[w] - 1) {
+            let x = table.ids[i], y = table.ids[i + 1]
+            let p = id(PairIndex.key(x, y))
+            count[p] += weight
+            switch listing {
+            case .none: continue
+            case .all: break
+            case .containing(let z): if x != z && y != z { continue }
+            }
+            if words[p].last != Int32(w) { words[p].append(Int32(w)) }
+            if raisedAt[p] != step { raisedAt[p] = step; raised.append(Int32(p)) }
+        }
+    }
+
+    /// The words listed under pair `p`, emptying its list.
+    mutating func takeWords(_ p: Int) -> [Int32] {
+        defer { words[p] = [] }
+        return words[p]
+    }
+
+    /// Pushes the raised pairs that still occur with their current counts.
+    mutating func pushRaised(to heap: inout PairHeap) {
+        for p in raised where count[Int(p)] > 0 { heap.push(PairHeap.key(count: count[Int(p)], pair: pair[Int(p)])) }
+        raised.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Runs merges until there are `target` tokens (or no pair is left): count the pairs, merge the
+/// most frequent one in every word that holds it, recount those words, repeat. Returns the bytes
+/// of each token and the merges in order.
+func mergeWords(_ words: ByteStringTable, target: Int) -> ([[UInt8]], [Merge]) {
+    var table = WordTable(words)
+    var index = PairIndex()
     var heap = PairHeap()
-    heap.a.reserveCapacity(pairCount.count * 2)
-    for (key, pid) in pairId { heap.push(PairHeap.key(count: pairCount[Int(pid)], pair: key)) }
+    for w in 0..<table.count { index.count(w, in: table, weight: table.frequency[w], listing: .all, step: 0) }
+    heap.a.reserveCapacity(index.pair.count * 2)
+    index.pushRaised(to: &heap)
 
     var vocab: [[UInt8]] = (0..<256).map { [UInt8($0)] }
     var idOf = [[UInt8]: Int32](minimumCapacity: target)
     for b in 0..<256 { idOf[[UInt8(b)]] = Int32(b) }
     var merges = [Merge]()
-    var visited = [Int32](repeating: -1, count: wordCount)
-    var touched = [Int32]()
+    var visited = [Int32](repeating: -1, count: table.count)
     var step: Int32 = 0
 
     while vocab.count < target, let top = heap.pop() {
-        let count = Int(top >> 32)
+        // A heap entry is stale when the pair's count changed since it was pushed.
         let key = ~UInt32(truncatingIfNeeded: top)
-        let pid = Int(pairId[key]!)
-        let current = pairCount[pid]
-        if current != count {
+        let p = index.id(key)
+        let current = index.count[p]
+        if current != Int(top >> 32) {
             if current > 0 { heap.push(PairHeap.key(count: current, pair: key)) }
             continue
         }
@@ -167,50 +251,16 @@ func mergeWords(_ words: ByteStringTable, target: Int) -> ([[UInt8]], [Merge]) {
         merges.append(Merge(left: Int(a), right: Int(b), result: Int(z)))
         step += 1
 
-        let list = pairWords[pid]
-        pairWords[pid] = []
-        for w32 in list {
+        for w32 in index.takeWords(p) {
             let w = Int(w32)
-            if visited[w] == step { continue }
+            if visited[w] == step || !table.contains(w, a, b) { continue }
             visited[w] = step
-            let s = wStart[w], len = wLen[w], f = wFreq[w]
-            var found = false
-            for k in s..<(s + len - 1) where sym[k] == a && sym[k + 1] == b { found = true; break }
-            if !found { continue }
-            for k in s..<(s + len - 1) {
-                pairCount[Int(pairId[UInt32(sym[k]) << 16 | UInt32(sym[k + 1])]!)] -= f
-            }
-            var wr = s, rd = s
-            let end = s + len
-            while rd < end {
-                if rd + 1 < end && sym[rd] == a && sym[rd + 1] == b { sym[wr] = z; rd += 2 }
-                else { sym[wr] = sym[rd]; rd += 1 }
-                wr += 1
-            }
-            let newLen = wr - s
-            wLen[w] = newLen
-            if newLen < 2 { continue }
-            for k in s..<(s + newLen - 1) {
-                let x = sym[k], y = sym[k + 1]
-                let pk = UInt32(x) << 16 | UInt32(y)
-                var q = pairId[pk] ?? -1
-                if q < 0 {
-                    q = Int32(pairCount.count)
-                    pairId[pk] = q
-                    pairCount.append(0); pairWords.append([]); pushedMark.append(-1); pairKeys.append(pk)
-                }
-                let qi = Int(q)
-                pairCount[qi] += f
-                if x == z || y == z {
-                    if pairWords[qi].last != w32 { pairWords[qi].append(w32) }
-                    if pushedMark[qi] != step { pushedMark[qi] = step; touched.append(q) }
-                }
-            }
+            let f = table.frequency[w]
+            index.count(w, in: table, weight: -f, listing: .none, step: step)
+            table.merge(w, a, b, into: z)
+            index.count(w, in: table, weight: f, listing: .containing(z), step: step)
         }
-        for q in touched where pairCount[Int(q)] > 0 {
-            heap.push(PairHeap.key(count: pairCount[Int(q)], pair: pairKeys[Int(q)]))
-        }
-        touched.removeAll(keepingCapacity: true)
+        index.pushRaised(to: &heap)
     }
     return (vocab, merges)
 }

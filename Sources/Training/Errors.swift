@@ -24,27 +24,3 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-/// Errors raised while opening or sampling a token file.
-public enum TokenFileError: Error, CustomStringConvertible, Equatable {
-    case missing(path: String)
-    case unreadable(path: String, reason: String)
-    case oddSize(path: String, bytes: Int)
-    case empty(path: String)
-    /// Windows need `context + 1` tokens (inputs plus the shifted targets).
-    case contextTooLong(path: String, tokens: Int, context: Int)
-    case tokenOutOfRange(path: String, token: Int, vocabSize: Int)
-
-    public var description: String {
-        switch self {
-        case .missing(let p): return "token file \(p) does not exist"
-        case .unreadable(let p, let r): return "token file \(p) cannot be read: \(r)"
-        case .oddSize(let p, let b): return "token file \(p) has an odd size (\(b) bytes); uint16 tokens need an even size"
-        case .empty(let p): return "token file \(p) is empty"
-        case .contextTooLong(let p, let n, let t):
-            return "context \(t) is too long for token file \(p): it holds \(n) tokens, a window needs \(t + 1)"
-        case .tokenOutOfRange(let p, let tok, let v):
-            return "token file \(p) holds token id \(tok), outside the vocabulary of \(v)"
-        }
-    }
-}

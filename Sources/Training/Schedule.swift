@@ -48,7 +48,18 @@ public struct LRSchedule: Codable, Hashable, Sendable {
 
     /// max(10, 5% of the run), never more than the run itself.
     public static func defaultWarmup(steps: Int) -> Int {
-        min(max(steps, 0), max(10, Int((0.05 * Double(steps)).rounded())))
+        warmup(steps: steps, fraction: 0.05, minimum: 10)
+    }
+
+    /// max(`minimum`, `fraction` of the run rounded), never more than the run itself.
+    public static func warmup(steps: Int, fraction: Double, minimum: Int) -> Int {
+        min(max(steps, 0), max(minimum, Int((fraction * Double(steps)).rounded())))
+    }
+
+    /// The wsd cooldown a fraction asks for, in steps: `fraction × steps` rounded.
+    /// `cooldownSteps` clips it to the steps left after warmup.
+    public static func cooldownSteps(fraction: Double, steps: Int) -> Int {
+        Int((fraction * Double(steps)).rounded())
     }
 
     /// Checks the numbers make a schedule; the message names the field.
@@ -71,7 +82,7 @@ public struct LRSchedule: Codable, Hashable, Sendable {
 
     /// Number of steps in the wsd cooldown.
     public var cooldownSteps: Int {
-        min(totalSteps - warmupSteps, Int((cooldownFraction * Double(totalSteps)).rounded()))
+        min(totalSteps - warmupSteps, LRSchedule.cooldownSteps(fraction: cooldownFraction, steps: totalSteps))
     }
 
     /// The learning rate for update `step` (0-based).

@@ -3,6 +3,8 @@
 
 import Foundation
 import Model
+import Tensor
+import Tokenizer
 
 /// What one optimizer step did.
 public struct StepResult: Hashable, Sendable {
@@ -125,7 +127,7 @@ public final class Trainer {
         var step: Int
         var tokens: Int
         var optimizerStep: Int
-        var sampler: Xoshiro256
+        var sampler: RNG
     }
 
     /// Writes `model.safetensors` (parameters by name), `optimizer.safetensors` (`m.<name>`,
@@ -193,7 +195,7 @@ public final class Trainer {
         guard state.optimizerStep == state.step else {
             throw TrainingError.checkpoint(path: statePath, reason: "optimizerStep \(state.optimizerStep) differs from step \(state.step)")
         }
-        guard state.sampler.s != (0, 0, 0, 0) else {
+        guard state.sampler.state.contains(where: { $0 != 0 }) else {
             throw TrainingError.checkpoint(path: statePath, reason: "the sampler's generator state is all zeros")
         }
         trainer.step = state.step

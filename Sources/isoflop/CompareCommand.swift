@@ -13,25 +13,23 @@ struct CompareCommand: ParsableCommand {
     var storeArgument: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
 
     @Option(help: "Bootstrap resamples for the exponents' 95% intervals.")
     var bootstrap: Int = 200
 
     func run() throws {
         let url = try storeOptions.required(positional: storeArgument)
-        let store = try openExistingStore(url)
+        let results = try readResults(url, sweep: sweepChoice.sweep)
         var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
-        for name in try store.sweepNames() {
-            guard let sweep = try store.sweepID(named: name) else { continue }
-            for r in try store.runs(sweep: sweep) where r.status == .done {
-                guard let loss = r.finalEvalLoss else { continue }
-                let s = r.plan.schedule.rawValue
-                if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
-                best[s, default: [:]][r.plan.budget] = r
-            }
+        for r in results.finishedRuns() {
+            guard let loss = r.finalEvalLoss else { continue }
+            let s = r.plan.schedule.rawValue
+            if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
+            best[s, default: [:]][r.plan.budget] = r
         }
         let schedules = best.keys.sorted()
-        guard !schedules.isEmpty else { throw CLIError("\(url): no finished runs") }
+        guard !schedules.isEmpty else { throw CLIError("\(url) (sweep \(results.name)): no finished runs") }
         let budgets = Set(best.values.flatMap(\.keys)).sorted()
         var header = "budget  "
         for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }
@@ -54,7 +52,7 @@ struct CompareCommand: ParsableCommand {
                 var options = FitOptions()
                 options.approaches = [2]
                 options.bootstrapResamples = bootstrap
-                let fit = try fitScalingLaws(try loadStoreRuns(from: url, schedule: s), options: options)
+                let fit = try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options)
                 for e in fit.exponents {
                     let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
                     print(String(format: "%@: a = %.3f%@ (approach 2, all parameters)", s, e.a.value, i))

@@ -1,7 +1,7 @@
 // `isoflop corpus build|add|list`: the built-in corpora and user corpora under the data folder.
 import ArgumentParser
 import Foundation
-import Tokenizer
+import Corpus
 
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
-// `isoflop export`: a sweep's loss curves as CSV or JSON, raw and smoothed.
+// `isoflop export`: a sweep's loss curves as CSV or JSON, raw and smoothed, or (`--runs`) its
+// runs table, one row per run.
 import ArgumentParser
 import Foundation
 import Report
@@ -7,12 +8,16 @@ import Sweep
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write every run's loss curve as CSV or JSON, raw and smoothed (debiased EMA and a centred window).")
+        abstract: "Write every run's loss curve as CSV or JSON, raw and smoothed (debiased EMA and a centred window), or the runs table (--runs).")
 
     @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
     var storeArgument: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
+
+    @Flag(help: "Write the runs table instead: one row per run (shape, N, D, C, schedule, lr, status, final losses), <sweep>-runs.csv or .json; its CSV is an input of `isoflop fit`.")
+    var runs = false
 
     @Option(help: "Output folder.")
     var out: String = "out/curves"
@@ -41,30 +46,18 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let url = try storeOptions.required(positional: storeArgument)
-        let curves = try storedCurves(url)
-        guard !curves.isEmpty else { throw CLIError("\(url): no finished runs to export") }
-        let options = ExportOptions(format: format == "csv" ? .csv : .json,
+        let results = try readResults(url, sweep: sweepChoice.sweep)
+        let format: ExportFormat = format == "csv" ? .csv : .json
+        if runs {
+            let path = try exportRunsTable(runsTable(results), sweep: results.name, format: format, to: out)
+            print("wrote \(results.runs.count) run(s) of sweep \(results.name) to \(path)")
+            return
+        }
+        guard !results.finishedRuns().isEmpty else { throw CLIError("\(url) (sweep \(results.name)): no finished runs to export") }
+        let options = ExportOptions(format: format,
                                     axis: axis == "steps" ? .steps : axis == "tokens" ? .tokens : .flops,
                                     grouping: perRun ? .run : .sweep, emaWeight: ema, windowWidth: window)
-        let files = try exportCurves(curves, options: options, to: out)
+        let files = try exportCurves(reportCurves(results), options: options, to: out)
         print("wrote \(files.count) file(s) to \(out)")
     }
-}
-
-/// Every finished run's metric rows, as the report and the export take them.
-func storedCurves(_ url: String) throws -> [RunCurve] {
-    let store = try openExistingStore(url)
-    var curves: [RunCurve] = []
-    for name in try store.sweepNames() {
-        guard let sweep = try store.sweepID(named: name) else { continue }
-        for r in try store.runs(sweep: sweep) where r.status == .done {
-            let rows = try store.metrics(run: r.id).map {
-                Report.MetricRow(step: $0.step, tokens: Double($0.tokens), flops: $0.flops, lr: $0.lr,
-                                 trainLoss: $0.trainLoss, evalLoss: $0.evalLoss)
-            }
-            curves.append(RunCurve(runID: Int(r.id), sweep: name, schedule: r.plan.schedule.rawValue,
-                                   budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: rows))
-        }
-    }
-    return curves
 }

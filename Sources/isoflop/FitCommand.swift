@@ -9,31 +9,53 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Fit N_opt ∝ C^a and D_opt ∝ C^b to a sweep's runs (Chinchilla approaches 1, 2 and 3).",
         discussion: """
-            The input is a CSV with columns N (all parameters), D (tokens), C (FLOPs used) and loss, \
-            found by header name; optional columns N_nonemb, budget, schedule and id. Without a budget \
-            column, runs within 10% of each other in C form one budget.
+            The input is a CSV with columns N (all parameters), D (tokens) and loss, found by header \
+            name; optional columns C (FLOPs used), N_nonemb, budget, schedule and id. Without a budget \
+            column, runs within 10% of each other in C form one budget. Approaches 1 and 2 need \
+            isoFLOP budgets (at least 3 with 3 or more sizes each); approach 3 fits any points. \
+            Runs of the same N and D in one budget are seeds of one shape: the fits use their median \
+            (or mean, --seeds mean).
             """)
+
+    /// --approach: one approach or all three.
+    enum Approaches: String, ExpressibleByArgument, CaseIterable {
+        case one = "1", two = "2", three = "3", all
+
+        var list: [Int] { self == .all ? [1, 2, 3] : [Int(rawValue)!] }
+    }
+
+    /// --params: which count of N, or both.
+    enum Params: String, ExpressibleByArgument, CaseIterable {
+        case total, nonemb, both
+    }
 
     @Argument(help: "A CSV of runs, or a sweep store (same as --store).")
     var input: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
 
     @Option(help: "With a sweep store: which schedule's runs to fit (matched, fixed, constant, wsd).")
     var schedule: String = "matched"
 
     @Option(help: "Which approach: 1, 2, 3 or all.")
-    var approach: String = "all"
+    var approach: Approaches = .all
 
     @Option(help: "How N counts parameters: total, nonemb, or both (default: both when every run has N_nonemb, else total).")
-    var params: String?
+    var params: Params?
 
     @Option(help: "Bootstrap resamples for 80% and 95% intervals (0: point estimates only).")
     var bootstrap: Int = 0
 
     @Option(name: .customLong("bootstrap-method"),
-            help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget).")
-    var bootstrapMethod: String = "residuals"
+            help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget, and seeds within each shape).")
+    var bootstrapMethod: BootstrapMethod = .residuals
+
+    @Option(help: "Approach 3's solver: varpro (variable projection), lbfgs (L-BFGS from Chinchilla's 4,500 starts), or both (VarPro's headline and bootstrap, the L-BFGS grid's fit beside it). Both minimise the same Huber objective.")
+    var solver: Approach3Solver = .both
+
+    @Option(help: "How several seeds of one shape combine: median or mean.")
+    var seeds: SeedAggregate = .median
 
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
@@ -41,19 +63,13 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Seed of the bootstrap resamples.")
     var seed: UInt64 = 0
 
-    @Option(help: "Comma-separated budgets in FLOPs at which to give approach 3's optimal N, D and tokens per parameter (default: the sweep's budgets).")
+    @Option(help: "Comma-separated budgets in FLOPs at which to give approach 3's optimal N, D and tokens per parameter, with intervals (default: the isoFLOP budgets).")
     var optimumAt: String?
 
+    @Flag(help: "Time approach 3's two solvers on one thread on the same data (the input, or 240 synthetic points of the Chinchilla shape), with --bootstrap refits (default 1000), and VarPro on 100,000 points.")
+    var benchmark = false
+
     func validate() throws {
-        guard ["1", "2", "3", "all"].contains(approach) else {
-            throw ValidationError("--approach must be 1, 2, 3 or all, not '\(approach)'")
-        }
-        if let params, !["total", "nonemb", "both"].contains(params) {
-            throw ValidationError("--params must be total, nonemb or both, not '\(params)'")
-        }
-        guard BootstrapMethod(rawValue: bootstrapMethod) != nil else {
-            throw ValidationError("--bootstrap-method must be residuals or runs, not '\(bootstrapMethod)'")
-        }
         guard bootstrap >= 0, bootstrap <= 1_000_000 else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
@@ -61,27 +77,23 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let runs: [FitRun]
-        if let url = try storeOptions.resolved() {
-            if let input, input != url { throw ValidationError("give either a CSV/store argument or --store, not both") }
-            runs = try loadStoreRuns(from: url, schedule: schedule)
-        } else if let input {
-            runs = try loadRuns(from: input, schedule: schedule)
-        } else {
-            throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
-        }
+        if benchmark { return try runBenchmark() }
+        let runs = try readInput()
         var options = FitOptions()
-        options.approaches = approach == "all" ? [1, 2, 3] : [Int(approach)!]
+        options.approaches = approach.list
         options.bootstrapResamples = bootstrap
-        options.bootstrapMethod = BootstrapMethod(rawValue: bootstrapMethod)!
+        options.bootstrapMethod = bootstrapMethod
+        options.solver = solver
+        options.seeds = seeds
         options.seed = seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
+        options.progress = bootstrap >= 200 ? ProgressLine.report : nil
         let conventions: [ParameterConvention]
         switch params {
-        case "total": conventions = [.total]
-        case "nonemb": conventions = [.nonEmbedding]
-        case "both": conventions = [.total, .nonEmbedding]
-        default: conventions = runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
+        case .total: conventions = [.total]
+        case .nonemb: conventions = [.nonEmbedding]
+        case .both: conventions = [.total, .nonEmbedding]
+        case nil: conventions = runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
         }
         var reports: [FitReport] = []
         for convention in conventions {
@@ -94,35 +106,88 @@ struct FitCommand: ParsableCommand {
             print("wrote \(json)")
         }
     }
+
+    private func readInput() throws -> [FitRun] {
+        if let url = try storeOptions.resolved() {
+            if let input, input != url { throw ValidationError("give either a CSV/store argument or --store, not both") }
+            return try loadStoreRuns(from: url, schedule: schedule, sweep: sweepChoice.sweep)
+        } else if let input {
+            return try loadRuns(from: input, schedule: schedule, sweep: sweepChoice.sweep)
+        }
+        throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
+    }
+
+    /// `--benchmark`: both solvers on the same data, one thread, and the ratio of their times.
+    private func runBenchmark() throws {
+        let hasInput = try input != nil || storeOptions.resolved() != nil
+        let runs = hasInput ? try readInput() : chinchillaShapedPoints()
+        let resamples = bootstrap > 0 ? bootstrap : 1000
+        print("approach 3 on \(runs.count) points\(hasInput ? "" : " (synthetic, Chinchilla's shape)"), one thread, \(cpuName())")
+        let rows = try benchmarkApproach3(runs, resamples: resamples)
+        for row in rows {
+            print("  " + row.label.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: " %8.3f s", row.seconds)
+                  + (row.objective.map { String(format: "  objective %.9g", $0) } ?? ""))
+        }
+        if rows.count == 4 {
+            print(String(format: "  VarPro is %.0f× faster on the fit and %.0f× on the bootstrap", rows[0].seconds / rows[2].seconds,
+                         rows[1].seconds / rows[3].seconds))
+        }
+        var options = FitOptions()
+        options.approaches = [3]
+        options.threads = 1
+        options.allocationBudgets = []
+        let big = chinchillaShapedPoints(count: 100_000, seed: 2)
+        let start = Date()
+        let report = try fitScalingLaws(big, options: options)
+        print(String(format: "  VarPro: fit of 100,000 points %13.3f s  objective %.9g", Date().timeIntervalSince(start),
+                     report.approach3?.objective ?? .nan))
+    }
 }
+
+/// A bootstrap's progress on one terminal line (stderr), at most a few times a second.
+enum ProgressLine {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var last = Date.distantPast
+
+    static let report: @Sendable (Int, Int) -> Void = { done, total in
+        lock.lock()
+        defer { lock.unlock() }
+        guard done == total || Date().timeIntervalSince(last) > 0.25 else { return }
+        last = Date()
+        FileHandle.standardError.write("\rbootstrap \(done)/\(total)\(done == total ? "\n" : "")".data(using: .utf8)!)
+    }
+}
+
+/// The CPU's model name from /proc/cpuinfo, or "unknown CPU".
+private func cpuName() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let name = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
+    return name.trimmingCharacters(in: .whitespaces)
+}
+
+extension BootstrapMethod: ExpressibleByArgument {}
+extension Approach3Solver: ExpressibleByArgument {}
+extension SeedAggregate: ExpressibleByArgument {}
 
 /// The one place that reads the fitter's input: a sweep store (every finished run of one
-/// schedule, with its training curve for approach 1) or a CSV of runs.
-func loadRuns(from path: String, schedule: String) throws -> [FitRun] {
-    looksLikeStore(path) ? try loadStoreRuns(from: path, schedule: schedule) : try readRunsCSV(path: path)
+/// schedule of one sweep, with its training curve for approach 1) or a CSV of runs. A CSV with a
+/// schedule column (such as `isoflop export --runs` writes) gives the runs of `schedule` only.
+func loadRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
+    if looksLikeStore(path) { return try loadStoreRuns(from: path, schedule: schedule, sweep: sweep) }
+    let runs = try readRunsCSV(path: path)
+    let schedules = Set(runs.compactMap(\.schedule))
+    guard !schedules.isEmpty else { return runs }
+    let chosen = runs.filter { $0.schedule == schedule }
+    guard !chosen.isEmpty else {
+        throw ValidationError("\(path): no runs with schedule '\(schedule)' (the file has \(schedules.sorted().joined(separator: ", "))); choose one with --schedule")
+    }
+    return chosen
 }
 
-/// Every finished run of one schedule in a sweep store, with its eval-loss curve.
-func loadStoreRuns(from path: String, schedule: String) throws -> [FitRun] {
-    let store = try openExistingStore(path)
-    var runs: [FitRun] = []
-    for name in try store.sweepNames() {
-        guard let sweep = try store.sweepID(named: name) else { continue }
-        for r in try store.runs(sweep: sweep) where r.status == .done && r.plan.schedule.rawValue == schedule {
-            guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
-            let curve = try store.metrics(run: r.id).compactMap { m -> CurvePoint? in
-                guard let l = m.evalLoss else { return nil }
-                return CurvePoint(flops: m.flops, tokens: Double(m.tokens), loss: l)
-            }
-            runs.append(FitRun(id: "\(name)/\(r.plan.key)", budget: r.plan.budget,
-                               parameters: Double(r.plan.parameters),
-                               nonEmbeddingParameters: Double(r.plan.nonEmbeddingParameters),
-                               tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
-                               schedule: schedule, curve: curve))
-        }
-    }
-    guard !runs.isEmpty else { throw CLIError("\(path): no finished runs with schedule '\(schedule)'") }
-    return runs
+/// Every finished run of one schedule of a sweep in a store, with its eval-loss curve.
+func loadStoreRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
+    try fitRuns(try readResults(path, sweep: sweep), schedule: schedule, source: path)
 }
 
 private func parseBudgets(_ text: String) -> [Double]? {

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Sweep
+import Corpus
 import Tokenizer
 import Training
 

@@ -11,7 +11,7 @@ struct Isoflop: ParsableCommand {
         subcommands: [
             TrainCommand.self, SampleCommand.self, BenchCommand.self,
             CorpusCommand.self, TokenizerCommand.self,
-            SweepCommand.self, WorkerCommand.self, ExportCommand.self, CompareCommand.self,
+            SweepCommand.self, WorkerCommand.self, ExportCommand.self, ExportHFCommand.self, CompareCommand.self,
             FitCommand.self, ReportCommand.self, HorizonCommand.self, ReproduceCommand.self,
             StoreBenchCommand.self,
         ])

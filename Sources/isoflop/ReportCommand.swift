@@ -15,6 +15,7 @@ struct ReportCommand: ParsableCommand {
     var storeArgument: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
 
     @Option(help: "Folder for index.html and the figures.")
     var out: String = "out/report"
@@ -28,16 +29,26 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "CSV written by `isoflop horizon`, drawn in figure 4 (default: none).")
     var horizon: String?
 
+    @Option(help: "While runs are still to come, the page reloads itself every this many seconds (default: never).")
+    var refresh: Int?
+
     func validate() throws {
         guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
+        if let refresh, refresh < 1 { throw ValidationError("--refresh must be at least 1 second, not \(refresh)") }
     }
 
     func run() throws {
         let url = try storeOptions.required(positional: storeArgument)
         // Every input is read before the fits, which take a while.
         let horizonCurves = try horizon.map(readHorizonCSV)
-        try requireFinishedRuns(url)
-        var model = try buildReportModel(store: url, bootstrap: bootstrap, seed: seed)
+        let results = try readResults(url, sweep: sweepChoice.sweep)
+        // A live report (--refresh) may wait for its first runs; otherwise no data is an error.
+        guard refresh != nil || !results.finishedRuns().isEmpty else {
+            throw CLIError("\(url) (sweep \(results.name)): no finished runs to report")
+        }
+        var model = buildReportModel(results, bootstrap: bootstrap, seed: seed)
+        model.written = Date()
+        model.refreshSeconds = refresh
         if let horizonCurves { model.horizon = horizonCurves }
         let files = try writeReport(model, to: out)
         for note in model.notes { print("note: \(note)") }
@@ -49,48 +60,50 @@ private func estimate(_ e: Fit.Estimate) -> Report.Estimate {
     Report.Estimate(e.value, lower: e.interval95?.lower ?? e.value, upper: e.interval95?.upper ?? e.value)
 }
 
-/// Reads every run of the store, fits approaches 1–3 (total parameters) for each schedule
-/// present, and fills the report's model. A schedule whose fit fails is reported as a note.
-func buildReportModel(store path: String, bootstrap: Int, seed: UInt64) throws -> ReportModel {
-    let store = try openExistingStore(path)
-    var summaries: [RunSummary] = []
-    var schedules: [String] = []
-    for name in try store.sweepNames() {
-        guard let sweep = try store.sweepID(named: name) else { continue }
-        for r in try store.runs(sweep: sweep) {
-            let plan = r.plan
-            let schedule = plan.schedule.rawValue
-            if !schedules.contains(schedule) { schedules.append(schedule) }
-            let shape = "d=\(plan.model.d) L=\(plan.model.layers)" + (plan.model.headSize == 32 ? "" : " head \(plan.model.headSize)")
-            summaries.append(RunSummary(
-                runID: Int(r.id), schedule: schedule, shape: shape, budget: plan.budget,
-                parameters: Double(plan.parameters), tokens: Double(plan.tokens), epochs: plan.epochs,
-                lr: plan.peakLR, finalLoss: r.finalEvalLoss ?? r.finalTrainLoss ?? .nan,
-                seconds: r.wallSeconds ?? 0, status: r.status.rawValue))
-        }
+/// Fits approaches 1–3 (total parameters) for each schedule of one sweep's results and fills
+/// the report's model. While runs are still to come, only budgets whose runs have all ended
+/// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
+/// fails is reported as a note.
+func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
+    let summaries = results.runs.map { r in
+        let plan = r.plan
+        let shape = "d=\(plan.model.d) L=\(plan.model.layers)" + (plan.model.headSize == 32 ? "" : " head \(plan.model.headSize)")
+        return RunSummary(
+            runID: Int(r.id), schedule: plan.schedule.rawValue, shape: shape, budget: plan.budget,
+            parameters: Double(plan.parameters), tokens: Double(plan.tokens), epochs: plan.epochs,
+            lr: plan.peakLR, finalLoss: r.finalEvalLoss ?? r.finalTrainLoss ?? .nan,
+            seconds: r.wallSeconds ?? 0, status: r.status.rawValue)
     }
-    let curves = try storedCurves(path)
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
         + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
         + "`isoflop fit --bootstrap-method runs` gives the run-resampling intervals of approaches 2 and 3."] : []
-    var results: [ScheduleResult] = []
-    for schedule in schedules {
+    let pending = Set(results.runs.filter { $0.status == .planned || $0.status == .running }.map(\.plan.budget))
+    if !pending.isEmpty {
+        notes.append("Budgets with runs still to come are left out of the fits: "
+                     + pending.sorted().map { scientific($0) }.joined(separator: ", ") + ".")
+    }
+    var complete = results
+    complete.runs = results.runs.filter { !pending.contains($0.plan.budget) }
+    var fitted: [ScheduleResult] = []
+    for schedule in results.schedules {
         do {
-            let runs = try loadStoreRuns(from: path, schedule: schedule)
+            let runs = try fitRuns(complete, schedule: schedule, source: results.name)
             var options = FitOptions()
             options.approaches = [1, 2, 3]
             options.bootstrapResamples = bootstrap
             options.seed = seed
             let fit = try fitScalingLaws(runs, options: options)
             notes += fit.notes.map { "\(schedule): \($0)" }
+            notes += diagnosticLines(fit).map { "\(schedule): \($0)" }
             notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
-            results.append(scheduleResult(schedule, runs: runs, fit: fit))
+            fitted.append(scheduleResult(schedule, runs: runs, fit: fit))
         } catch {
             notes.append("\(schedule): no fit (\(error))")
         }
     }
-    return ReportModel(title: "isoflop report", notes: notes, schedules: results, curves: curves, runs: summaries)
+    return ReportModel(title: "isoflop report: \(results.name)", notes: notes, schedules: fitted,
+                       curves: reportCurves(results), runs: summaries)
 }
 
 /// The curves of `isoflop horizon`'s CSV (cycle, step, lr, eval_loss), one per cycle length.
@@ -125,27 +138,13 @@ private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) 
     }
     var approaches: [ApproachResult] = []
     for e in fit.exponents {
-        var optima: [Optimum] = []
-        var nLaw: PowerLaw?, dLaw: PowerLaw?
-        switch e.approach {
-        case 1:
-            nLaw = fit.approach1?.optimalParameters
-            dLaw = fit.approach1?.optimalTokens
-        case 2:
-            nLaw = fit.approach2?.optimalParameters
-            dLaw = fit.approach2?.optimalTokens
-            optima = profiles.filter(\.included).map {
-                Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
-            }
-        default:
-            if let first = fit.approach3?.allocations.first {
-                nLaw = PowerLaw(exponent: e.a.value, coefficient: first.parameters / pow(first.budget, e.a.value))
-                dLaw = PowerLaw(exponent: e.b.value, coefficient: first.tokens / pow(first.budget, e.b.value))
-            }
+        let optima = e.approach != 2 ? [] : profiles.filter(\.included).map {
+            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
         }
+        let laws = optimalPowerLaws(fit, approach: e.approach)
         approaches.append(ApproachResult(
-            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: nLaw?.coefficient ?? .nan,
-            b: estimate(e.b), dCoefficient: dLaw?.coefficient ?? .nan))
+            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: laws?.parameters.coefficient ?? .nan,
+            b: estimate(e.b), dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
 }

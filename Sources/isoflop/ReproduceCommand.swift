@@ -23,7 +23,7 @@ struct ReproduceCommand: ParsableCommand {
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let store = try self.store.resolved() ?? defaultStorePath(cfg)
-        try stage(["sweep", "run", config, "--store", store] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
+        try stage(["sweep", "run", config, "--store", store, "--report", out] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
         // The horizon experiment (figure 4): one shape under cycles of 1×, 1.5×, 2× and 5× its
         // steps; about two minutes, run once.
         let horizon = "\(out)/horizon.csv"

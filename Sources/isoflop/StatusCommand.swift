@@ -13,6 +13,7 @@ struct SweepStatusCommand: ParsableCommand {
         abstract: "Runs by state, FLOPs done, recent throughput, ETA and live workers of every sweep in a store.")
 
     @OptionGroup var store: StoreOptions
+    @Option(help: "Show only this sweep (default: every sweep of the store, each under its name).") var sweep: String?
     @Flag(help: "List every run.") var runs = false
     @Option(help: "Minutes of recent work the throughput and ETA are measured over.") var minutes: Double = 5
     @Option(help: "Redraw every this many seconds until no run is left (Ctrl-C to stop watching).") var watch: Double?
@@ -40,9 +41,14 @@ struct SweepStatusCommand: ParsableCommand {
         }
     }
 
+    /// The sweeps shown, by name and id.
+    func sweeps(_ store: RunStore) throws -> [(name: String, id: Int64)] {
+        if let sweep { return [try store.selectSweep(named: sweep)] }
+        return try store.sweepNames().compactMap { name in try store.sweepID(named: name).map { (name, $0) } }
+    }
+
     func allFinished(_ store: RunStore) throws -> Bool {
-        for name in try store.sweepNames() {
-            guard let id = try store.sweepID(named: name) else { continue }
+        for (_, id) in try sweeps(store) {
             if try store.runs(sweep: id).contains(where: { $0.status == .planned || $0.status == .running }) { return false }
         }
         return true
@@ -51,8 +57,7 @@ struct SweepStatusCommand: ParsableCommand {
     func render(_ store: RunStore) throws -> [String] {
         var lines: [String] = []
         let now = Date().timeIntervalSince1970
-        for name in try store.sweepNames() {
-            guard let id = try store.sweepID(named: name) else { continue }
+        for (name, id) in try sweeps(store) {
             let records = try store.runs(sweep: id)
             let p = SweepProgress(records.map(RunProgress.init), now: now, window: minutes * 60)
             let states = RunStatus.allCases.map { "\($0.rawValue) \(p.byStatus[$0] ?? 0)" }.joined(separator: ", ")

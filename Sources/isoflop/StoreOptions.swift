@@ -50,16 +50,6 @@ func openExistingStore(_ url: String) throws -> RunStore {
     return try openRunStore(url, readOnly: true)
 }
 
-/// Throws unless the store holds at least one finished run: no data is an error, with its reason.
-func requireFinishedRuns(_ url: String) throws {
-    let store = try openExistingStore(url)
-    for name in try store.sweepNames() {
-        guard let id = try store.sweepID(named: name) else { continue }
-        if try store.runs(sweep: id).contains(where: { $0.status == .done }) { return }
-    }
-    throw CLIError("\(url): no finished runs")
-}
-
 /// Opens a store that must already exist, to train its runs (workers, `sweep resume`).
 func openExistingStoreForWriting(_ url: String) throws -> RunStore {
     if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {

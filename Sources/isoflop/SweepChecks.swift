@@ -1,6 +1,7 @@
 // What `sweep run` checks before it starts a worker, so that a bad plan fails once, here, with
 // its reason, instead of failing every run in the store; and how it reports runs that failed.
 import Foundation
+import Corpus
 import Sweep
 import Tokenizer
 import Training
@@ -10,7 +11,7 @@ import Training
 /// window of the context and (by its sidecar) was made by that tokenizer.
 func checkSweepInputs(_ cfg: SweepConfig, runs: [PlannedRun]) throws {
     for run in runs {
-        do { _ = try TrainerExecutor.trainConfig(for: run) } catch {
+        do { _ = try run.trainConfig() } catch {
             throw CLIError("run \(run.key): \(describeError(error))")
         }
     }
@@ -22,9 +23,9 @@ func checkSweepInputs(_ cfg: SweepConfig, runs: [PlannedRun]) throws {
         throw CLIError("tokenizer \(cfg.tokenizer) has \(tokenizer.vocabSize) tokens, the sweep's vocab is \(cfg.vocab)")
     }
     for path in Set([cfg.trainTokens, cfg.evalTokens]).sorted() {
-        let file = try Training.TokenFile(path: path)
+        let file = try TokenFile(path: path)
         try file.check(context: cfg.context, vocabSize: cfg.vocab)
-        try Tokenizer.TokenFile.checkSidecar(path, vocabSize: cfg.vocab, tokenizerPath: cfg.tokenizer)
+        try TokenFileInfo.checkSidecar(path, vocabSize: cfg.vocab, tokenizerPath: cfg.tokenizer)
     }
 }
 

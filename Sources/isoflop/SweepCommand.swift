@@ -1,21 +1,12 @@
 // `isoflop sweep`: plan a sweep, run it with worker processes over one run store, show its
-// status. Training itself comes through SweepRuntime.makeExecutor.
+// status. The workers (`isoflop worker`) train each run through TrainerExecutor.
 import ArgumentParser
 import Foundation
 import Sweep
-import Tokenizer
+import Corpus
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Hooks the command layer needs from the trainer; the training code sets them at startup.
-enum SweepRuntime {
-    /// Builds the executor each worker process trains runs with.
-    static var makeExecutor: () throws -> RunExecutor = { TrainerExecutor() }
-    /// Optional quick measurement: seconds one run would take on one worker. When nil the
-    /// config's throughput model is used.
-    static var measureRunSeconds: ((PlannedRun) throws -> Double)? = nil
-}
 
 /// Set by SIGINT/SIGTERM; polled by workers and the monitor.
 private var stopSignals: sig_atomic_t = 0
@@ -97,7 +88,7 @@ struct SweepPlanCommand: ParsableCommand {
                                        ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
         print(header.map { pad($0.0, $0.1) }.joined(separator: " "))
         for r in plan.runs {
-            let s = try SweepRuntime.measureRunSeconds?(r) ?? model.seconds(r)
+            let s = model.seconds(r)
             seconds.append(s)
             print(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
                                                            r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
@@ -193,6 +184,8 @@ struct SweepRunOptions: ParsableArguments {
     @Option(name: .customLong("dry-run"),
             help: "Train nothing: pretend, this many times faster than the config's throughput model, with a parametric loss (to try the runner).")
     var dryRun: Double?
+    @Option(help: "Keep the report in this folder up to date while the sweep runs (rewritten when a budget's runs have all ended, and every few minutes).")
+    var report: String?
 }
 
 /// Builds the corpus, tokenizer and token files a sweep trains on when they are missing
@@ -234,7 +227,6 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     do { try checkWorkerCount(n, flag: "workers") } catch let e as ValidationError { throw CLIError(e.message) }
     // Fail here, once and clearly, rather than in every worker when no trainer is connected.
     if options.dryRun == nil {
-        _ = try SweepRuntime.makeExecutor()
         try prepareSweepData(cfg)
         try checkSweepInputs(cfg, runs: try store.runs(sweep: sweep).map(\.plan))
     }
@@ -265,10 +257,13 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
     let began = Date()
     let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
+    let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
     let failedWorkers = try superviseWorkers(children) {
         view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        try live?.update(store.budgetProgress(sweep: sweep))
     }
     let summary = try store.summary(sweep: sweep)
+    try live?.finish(othersRunning: stopSignals == 0 && summary.byStatus[.running, default: 0] > 0)
     view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
     if stopSignals > 0 {
         print("stopped; rerun the same command to resume")

@@ -1,6 +1,7 @@
 // `isoflop tokenizer train|encode|decode|inspect|bench`: the byte-level BPE from the command line.
 import ArgumentParser
 import Foundation
+import Corpus
 import Tokenizer
 
 struct TokenizerCommand: ParsableCommand {

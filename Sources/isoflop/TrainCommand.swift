@@ -5,6 +5,7 @@ import CBLAS
 import Foundation
 import Model
 import Sweep
+import Tokenizer
 import Training
 
 /// Builds the model the trainer drives. The one place to switch to the gpt-mini engine.

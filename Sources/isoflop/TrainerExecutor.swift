@@ -3,35 +3,16 @@
 import Foundation
 import Model
 import Sweep
+import Tokenizer
 import Training
 
 struct TrainerExecutor: RunExecutor {
     /// Train loss reported as final: the mean over this many last steps (one batch is noisy).
     var finalWindow = 20
 
-    /// The trainer's config for a planned run; the schedule kinds share their names.
-    static func trainConfig(for run: PlannedRun) throws -> TrainConfig {
-        guard let kind = ScheduleKind(rawValue: run.schedule.rawValue) else {
-            throw CLIError("run \(run.key): unknown schedule '\(run.schedule.rawValue)'")
-        }
-        let schedule = LRSchedule(
-            kind: kind, peak: run.peakLR, totalSteps: run.steps, warmupSteps: run.warmupSteps,
-            cycleSteps: kind == .fixed ? run.cycleSteps : nil, finalFraction: run.minLRFraction,
-            cooldownFraction: run.steps > 0 ? Double(run.cooldownSteps) / Double(run.steps) : 0.2)
-        var c = TrainConfig(model: run.model, batchSize: run.batchSize, steps: run.steps,
-                            schedule: schedule, seed: UInt64(run.seed))
-        c.evalEvery = run.evalEvery
-        c.evalBatches = run.evalBatches
-        c.checkpointEvery = run.checkpointEvery
-        c.trainTokens = run.trainTokens
-        c.validationTokens = run.evalTokens
-        try c.validate()
-        return c
-    }
-
     func execute(_ run: PlannedRun, checkpointDirectory dir: String, log: MetricSink,
                  shouldStop: () -> Bool) throws -> RunOutcome {
-        let config = try Self.trainConfig(for: run)
+        let config = try run.trainConfig()
         let train = try TokenFile(path: run.trainTokens)
         let validation = try TokenFile(path: run.evalTokens)
         let model = try GPT(config: config.model, batchSize: config.batchSize, seed: config.seed)

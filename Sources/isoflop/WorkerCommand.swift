@@ -37,8 +37,6 @@ struct WorkerCommand: ParsableCommand {
         let store = try openExistingStoreForWriting(url)
         try markCheckpointOwner(checkpoints, store: store)
         if let sweep, try store.sweepID(named: sweep) == nil { throw StoreError.unknownSweep(sweep) }
-        // Fail here, once and clearly, rather than in every worker when no trainer is connected.
-        _ = try SweepRuntime.makeExecutor()
         let host = ProcessInfo.processInfo.hostName
         let released = try store.releaseDeadRuns(host: host, isAlive: processIsAlive)
         if released > 0 { print("released \(released) run(s) of dead workers on \(host)") }
@@ -105,7 +103,7 @@ struct SweepWorkerCommand: ParsableCommand {
             executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: flopsPerSecond,
                                                                   overheadPerToken: overheadPerToken), speedup: dryRun)
         } else {
-            executor = try SweepRuntime.makeExecutor()
+            executor = TrainerExecutor()
         }
         // Host and pid name the worker: unique across machines, so one never renews another's lease.
         let host = ProcessInfo.processInfo.hostName, pid = ProcessInfo.processInfo.processIdentifier

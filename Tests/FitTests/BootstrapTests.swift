@@ -138,8 +138,8 @@ final class BootstrapTests: XCTestCase {
         start = Date()
         let report = try fitScalingLaws(runs, options: options)
         let total = Date().timeIntervalSince(start)
-        print(String(format: "benchmark: %d runs, %d starts: grid fit %.2f s; with 1000 resamples %.2f s (%d threads)",
-                     runs.count, point.approach3!.starts, gridTime, total, options.threads))
+        print(String(format: "benchmark: %d runs: fit %.2f s; with 1000 resamples %.2f s (%d threads)",
+                     runs.count, gridTime, total, options.threads) + " (\(point.approach3!.detail))")
         print(renderTable([report]))
     }
 }

@@ -68,20 +68,56 @@ final class InputTests: XCTestCase {
         }
     }
 
-    func testFewerThanThreeBudgetsIsAnError() {
+    func testFewerThanThreeBudgetsStopsApproach2AloneAndIsANoteOtherwise() throws {
         let runs = syntheticSweep(budgets: [1e18, 1e19])
-        XCTAssertThrowsError(try fitScalingLaws(runs)) { error in
+        var options = FitOptions()
+        options.approaches = [2]
+        XCTAssertThrowsError(try fitScalingLaws(runs, options: options)) { error in
             XCTAssertEqual(error as? FitError, .tooFewBudgets(found: 2))
         }
+        options.approaches = [1, 2, 3]
+        let report = try fitScalingLaws(runs, options: options)
+        XCTAssertEqual(report.exponents.map(\.approach), [3])
+        XCTAssertTrue(report.notes.contains { $0.hasPrefix("approach 2 skipped: approaches 1 and 2 need at least 3") }, "\(report.notes)")
     }
 
-    func testBudgetWithFewerThanThreeSizesIsAnError() {
+    func testBudgetWithFewerThanThreeSizesIsLeftOutOfApproach2() throws {
         var runs = syntheticSweep(offsets: [-0.5, 0, 0.5])
         runs.removeAll { $0.id == "b1s2" }
-        XCTAssertThrowsError(try fitScalingLaws(runs)) { error in
+        var options = FitOptions()
+        options.approaches = [2, 3]
+        let report = try fitScalingLaws(runs, options: options)
+        XCTAssertEqual(report.budgets, [1e18, 1e20, 1e21, 1e22])
+        XCTAssertTrue(report.notes.contains { $0.contains("fewer than 3 sizes left out: 1e+19") }, "\(report.notes)")
+        // With only two budgets of three sizes, approach 2 alone names the first short budget.
+        runs.removeAll { $0.id == "b2s2" || $0.id == "b3s2" }
+        options.approaches = [2]
+        XCTAssertThrowsError(try fitScalingLaws(runs, options: options)) { error in
             XCTAssertEqual(error as? FitError, .tooFewSizes(budget: 1e19, found: 2))
             XCTAssertTrue("\(error)".contains("1e+19"), "\(error)")
         }
+    }
+
+    /// The first test: points without budgets or C (N, D, loss only) fit approach 3, the
+    /// others are skipped with a note, and --optimum-at budgets still get an optimum.
+    func testApproach3FitsPointsWithoutBudgetsOrC() throws {
+        let truth = randomPoints(count: 60, noise: 0, seed: 3)
+        let csv = "N,D,loss\n" + truth.map { "\($0.parameters),\($0.tokens),\($0.finalLoss)" }.joined(separator: "\n")
+        let runs = try parseRunsCSV(csv, source: "points.csv")
+        XCTAssertTrue(runs.allSatisfy { $0.budget == 0 && $0.flops == 0 })
+        var options = FitOptions()
+        options.allocationBudgets = [1e21]
+        let report = try fitScalingLaws(runs, options: options)
+        XCTAssertEqual(report.exponents.map(\.approach), [3])
+        XCTAssertTrue(report.notes.contains { $0.hasPrefix("approach 1 skipped") }, "\(report.notes)")
+        XCTAssertTrue(report.notes.contains { $0.hasPrefix("approach 2 skipped") }, "\(report.notes)")
+        XCTAssertTrue(report.notes.contains { $0.contains("C = 6 N D") }, "\(report.notes)")
+        let p = try XCTUnwrap(report.approach3)
+        XCTAssertEqual(p.flopsPerParameterToken, 6)
+        XCTAssertEqual(p.law.alpha, chinchillaLaw.alpha, accuracy: 1e-5)
+        let want = chinchillaLaw.optimalAllocation(flops: 1e21, flopsPerParameterToken: 6)
+        XCTAssertEqual(p.allocations.map(\.budget), [1e21])
+        XCTAssertEqual(p.allocations[0].parameters, want.parameters, accuracy: 1e-4 * want.parameters)
     }
 
     func testNonPositiveLossInRunsIsAnError() {

@@ -1,6 +1,7 @@
 // Synthetic isoFLOP sweeps from a known law L(N, D) = E + A/N^α + B/D^β, for the fitter's tests.
 import Foundation
 import Fit
+import Tensor
 
 /// Chinchilla's fitted law (Hoffmann et al. 2022, eq. 10), the truth of the synthetic sweeps.
 let chinchillaLaw = ParametricLaw(E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28)
@@ -34,3 +35,15 @@ func syntheticSweep(law: ParametricLaw = chinchillaLaw, budgets: [Double] = [1e1
 }
 
 func relativeError(_ x: Double, _ truth: Double) -> Double { abs(x - truth) / abs(truth) }
+
+/// Runs at `count` points with N and D drawn independently and log-uniformly (N in 1e7–1e10,
+/// D in 1e9–1e12; no budgets, no isoFLOP structure), losses from `law` times (1 + noise·z).
+func randomPoints(law: ParametricLaw = chinchillaLaw, count: Int, noise: Double, seed: UInt64) -> [FitRun] {
+    var rng = SplitMix64(seed: seed)
+    func uniform() -> Double { Double(rng.next() >> 11) / 9_007_199_254_740_992.0 }
+    return (0..<count).map { i in
+        let n = exp(log(1e7) + uniform() * log(1e3)), d = exp(log(1e9) + uniform() * log(1e3))
+        let loss = law.loss(parameters: n, tokens: d) * (1 + noise * rng.normal())
+        return FitRun(id: "p\(i)", budget: 0, parameters: n, tokens: d, flops: 6 * n * d, finalLoss: loss)
+    }
+}

@@ -41,6 +41,43 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains(a2.formatted()))
     }
 
+    /// A half-finished sweep: the page says when it was written and which runs are missing, by
+    /// budget, and reloads itself; once every run has ended it no longer reloads.
+    func testPartialReportSaysWhatIsMissingAndRefreshes() throws {
+        let model = Synthetic.partial()
+        let dir = outputDir("partial")
+        try writeReport(model, to: dir)
+        let html = try String(contentsOfFile: dir + "/index.html", encoding: .utf8)
+        XCTAssertNil(XMLProbe.parse(html).error)
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4, "every figure is drawn from the finished budgets")
+        XCTAssertTrue(html.contains("<meta http-equiv=\"refresh\" content=\"60\"/>"))
+        XCTAssertTrue(html.contains("Written 2027-01-15 08:00:00 UTC."))
+        let pending = model.runs.filter { $0.status != "done" }
+        XCTAssertEqual(pending.count, model.runs.count / 2)
+        XCTAssertTrue(html.contains("\(model.runs.count - pending.count) of \(model.runs.count) runs done, \(pending.count) still to come"))
+        XCTAssertTrue(html.contains("Budgets complete: 1e12, 3e12."))
+        let progress = html.components(separatedBy: "id=\"progress\"")[1].components(separatedBy: "</div>")[0]
+        for budget in ["1e13", "3e13"] {
+            let line = try XCTUnwrap(progress.components(separatedBy: "<li>C = \(budget): ").dropFirst().first)
+            let missing = pending.filter { scientific($0.budget) == budget }
+            XCTAssertTrue(line.hasPrefix("0 of \(missing.count) ended; missing "), line)
+            for r in missing { XCTAssertTrue(line.contains(r.shape + " " + r.schedule), "\(budget): \(r.shape) \(r.schedule)") }
+        }
+        XCTAssertTrue(progress.contains("(running)"))
+        // Finished: stamped, no reload even though a refresh period is set.
+        var done = Synthetic.model()
+        done.written = model.written
+        done.refreshSeconds = 60
+        let final = done.html(figures: [])
+        XCTAssertFalse(final.contains("http-equiv"))
+        XCTAssertFalse(final.contains("id=\"progress\""))
+        XCTAssertTrue(final.contains("Written 2027-01-15 08:00:00 UTC. Every run of the sweep has ended."))
+        // Half done but written by `isoflop report` alone (no refresh asked): no reload.
+        var still = model
+        still.refreshSeconds = nil
+        XCTAssertFalse(still.html(figures: []).contains("http-equiv"))
+    }
+
     func testOddTextIsEscaped() throws {
         var model = Synthetic.model(schedules: ["a<b & \"c\" 'd'"], budgets: [1e12, 1e13], sizes: 3)
         model.title = "<script>alert(1)</script>"

@@ -45,4 +45,31 @@ final class ScreenshotTests: XCTestCase {
         // Charts are many coloured strokes: the PNG with them is far bigger than the text-only page.
         XCTAssertGreaterThan(full.count, 2 * bare.count, "full \(full.count) bytes, without figures \(bare.count)")
     }
+
+    /// A half-finished sweep (two of four budgets done, as `sweep run --report` writes it while
+    /// running) renders too: the progress box on top, the charts of the finished budgets below.
+    /// Its twin has every figure blanked to an empty SVG of the same size, so the two pages lay
+    /// out alike and differ only by the charts' strokes.
+    func testChromiumRendersAHalfFinishedSweep() throws {
+        let base = NSTemporaryDirectory() + "isoflop-shot-partial-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let model = Synthetic.partial()
+        try writeReport(model, to: base + "/partial")
+        let blank = try reportFigureFiles.map { name -> String in
+            let svg = try String(contentsOfFile: base + "/partial/" + name, encoding: .utf8)
+            let open = try XCTUnwrap(svg.range(of: "<svg ")).lowerBound
+            let end = try XCTUnwrap(svg[open...].firstIndex(of: ">"))
+            return String(svg[open...end]) + "</svg>\n"
+        }
+        try FileManager.default.createDirectory(atPath: base + "/blank", withIntermediateDirectories: true)
+        try model.html(figures: blank).write(toFile: base + "/blank/index.html", atomically: true, encoding: .utf8)
+        guard let partial = try screenshot(of: base + "/partial") else { throw XCTSkip("no Chromium on this machine") }
+        guard let empty = try screenshot(of: base + "/blank") else { throw XCTSkip("no Chromium on this machine") }
+        XCTAssertEqual(Array(partial.prefix(4)), [0x89, 0x50, 0x4e, 0x47])
+        XCTAssertGreaterThan(partial.count, 3 * empty.count / 2, "partial \(partial.count) bytes, figures blanked \(empty.count)")
+        if let keep = ProcessInfo.processInfo.environment["ISOFLOP_SHOT_DIR"] {
+            try? FileManager.default.removeItem(atPath: keep + "/partial.png")
+            try partial.write(to: URL(fileURLWithPath: keep + "/partial.png"))
+        }
+    }
 }

@@ -2,6 +2,7 @@
 import Foundation
 import Model
 import Sweep
+import Training
 import XCTest
 
 final class PlannerTests: XCTestCase {
@@ -50,6 +51,33 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(small.map(\.cycleSteps), [913, 913])
         XCTAssertEqual(plan.totalFLOPs, plan.runs.map(\.flops).reduce(0, +))
         XCTAssertTrue(plan.warnings.isEmpty)
+    }
+
+    func testRunScheduleIsTheConfigsScheduleAtEveryStep() throws {
+        // The record keeps the wsd cooldown in steps; the trainer's schedule built from the
+        // record must give the rate of the schedule built from the config's fraction, at every
+        // step, for fractions whose step counts are not whole (0.23 × steps) and for runs
+        // so short that warmup takes them whole (d=32 at 2e9: 6 steps, no room for a cooldown).
+        var c = config()
+        c.budgets = [2e9, 3e11]
+        c.schedules = ScheduleKind.allCases
+        c.cooldownFraction = 0.23
+        c.warmupFraction = 0.07
+        c.warmupMin = 12
+        c.fixedCycle = 700
+        let plan = try Planner.plan(c)
+        XCTAssertEqual(Set(plan.runs.map(\.schedule)), Set(ScheduleKind.allCases))
+        for r in plan.runs {
+            let direct = LRSchedule(kind: r.schedule, peak: c.lr.peak(d: r.model.d, steps: r.steps, batch: c.batch),
+                                    totalSteps: r.steps, warmupSteps: min(r.steps, max(12, Int((0.07 * Double(r.steps)).rounded()))),
+                                    cycleSteps: r.schedule == .fixed ? 700 : nil, finalFraction: 0.1, cooldownFraction: 0.23)
+            let trained = try r.trainConfig().schedule
+            if r.schedule == .wsd { XCTAssertEqual(trained.cooldownSteps, direct.cooldownSteps, r.key) }
+            for step in 0..<r.steps {
+                XCTAssertEqual(trained.lr(at: step).bitPattern, direct.lr(at: step).bitPattern, "\(r.key) step \(step)")
+            }
+            XCTAssertEqual(r.cooldownSteps, r.schedule == .wsd ? Int((0.23 * Double(r.steps)).rounded()) : 0)
+        }
     }
 
     func testRepeatWarningAndClipping() throws {

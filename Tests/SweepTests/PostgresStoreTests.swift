@@ -13,6 +13,7 @@ final class PostgresStoreTests: XCTestCase {
     func testClaimLargestFirstAndLeaseTakeover() throws { try contract().claimLargestFirstAndLeaseTakeover() }
     func testMetricRowsAreReplacedNotDuplicated() throws { try contract().metricRowsAreReplacedNotDuplicated() }
     func testReleaseDeadRunsAndRetryFailed() throws { try contract().releaseDeadRunsAndRetryFailed() }
+    func testResultsReadOneSweepInOnePass() throws { try contract().resultsReadOneSweepInOnePass() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract().divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract().benchmarkHandsOutEveryRunOnce() }
 

@@ -96,6 +96,64 @@ struct StoreContract {
         XCTAssertEqual(rec.lastLoss, 2)
     }
 
+    /// Two sweeps in one store: each read returns its own sweep's runs and curves only, the
+    /// done ones by schedule, budgets from the budget column; without a name the read refuses.
+    func resultsReadOneSweepInOnePass() throws {
+        let store = try newStore()
+        let planA = try smallPlan(budgets: [1e10, 2e10], steps: 4)
+        let planB = try smallPlan(budgets: [3e10], schedules: [.matched], steps: 4)
+        let a = try store.createSweep(name: "a", configJSON: "{}", runs: planA)
+        let b = try store.createSweep(name: "b", configJSON: "{}", runs: planB)
+        XCTAssertThrowsError(try store.results(sweep: nil)) {
+            XCTAssertEqual($0 as? StoreError, .whichSweep(names: ["a", "b"]))
+        }
+        XCTAssertThrowsError(try store.results(sweep: "c")) { XCTAssertEqual($0 as? StoreError, .unknownSweep("c")) }
+        // Finish every run of b and all but the 2e10 fixed runs of a, each with rows of its own loss.
+        var finished: [Int64: Double] = [:]
+        var k = 0
+        while let r = try store.claimNextRun(sweep: nil, worker: "w", host: "h", pid: 1, lease: 60) {
+            k += 1
+            if r.sweep == a && r.plan.budget == 2e10 && r.plan.schedule == .fixed { continue }
+            let loss = 3 + Double(k) / 100
+            try store.appendMetrics((1...3).map { MetricRow(run: r.id, step: $0, tokens: 10 * $0, flops: 1e3 * Double($0),
+                                                             lr: 1e-3, trainLoss: loss + Double(3 - $0), evalLoss: $0 == 3 ? loss : nil) })
+            try store.finishRun(r.id, worker: "w", outcome: .done(finalTrainLoss: loss, finalEvalLoss: loss, tokensPerSecond: 1),
+                                wallSeconds: 1)
+            finished[r.id] = loss
+        }
+        let ra = try store.results(sweep: "a")
+        XCTAssertEqual(ra.name, "a")
+        XCTAssertEqual(ra.id, a)
+        XCTAssertEqual(Set(ra.runs.map(\.sweep)), [a])
+        XCTAssertEqual(ra.runs.count, planA.count)
+        XCTAssertEqual(ra.schedules, ["matched", "fixed"])
+        let doneA = ra.finishedRuns()
+        XCTAssertEqual(doneA.count, planA.filter { !($0.budget == 2e10 && $0.schedule == .fixed) }.count)
+        XCTAssertEqual(Set(ra.curves.keys), Set(doneA.map(\.id)), "curves of done runs only")
+        for r in doneA {
+            XCTAssertEqual(ra.curves[r.id]?.map(\.step), [1, 2, 3])
+            XCTAssertEqual(ra.curves[r.id]?.last?.evalLoss, finished[r.id])
+        }
+        XCTAssertEqual(Set(ra.unfinished.map(\.id)),
+                       Set(ra.runs.filter { $0.plan.budget == 2e10 && $0.plan.schedule == .fixed }.map(\.id)))
+        XCTAssertEqual(Set(ra.finishedRuns(schedule: "fixed").map(\.plan.budget)), [1e10])
+        // The store's own filtered read agrees with the in-memory one, ordered by budget then N.
+        let sqlFixed = try store.finishedRuns(sweep: a, schedule: "fixed")
+        XCTAssertEqual(Set(sqlFixed.map(\.id)), Set(ra.finishedRuns(schedule: "fixed").map(\.id)))
+        let sqlAll = try store.finishedRuns(sweep: a, schedule: nil)
+        XCTAssertEqual(Set(sqlAll.map(\.id)), Set(doneA.map(\.id)))
+        let order = sqlAll.map { ($0.plan.schedule.rawValue, $0.plan.budget, $0.plan.parameters) }
+        XCTAssertTrue(zip(order, order.dropFirst()).allSatisfy { $0 <= $1 }, "\(order)")
+        XCTAssertEqual(try store.curves(sweep: b).count, planB.count)
+        XCTAssertEqual(try store.results(sweep: "b").runs.count, planB.count)
+        // Budgets come from the budget column: a's 2e10 budget has its fixed runs outstanding.
+        let perBudget = try store.budgetProgress(sweep: a)
+        XCTAssertEqual(perBudget.map(\.budget), [1e10, 2e10])
+        XCTAssertEqual(perBudget.map(\.runs), [planA.filter { $0.budget == 1e10 }.count, planA.filter { $0.budget == 2e10 }.count])
+        XCTAssertEqual(perBudget.map(\.isComplete), [true, false])
+        XCTAssertEqual(perBudget[1].ended, planA.filter { $0.budget == 2e10 && $0.schedule == .matched }.count)
+    }
+
     func releaseDeadRunsAndRetryFailed() throws {
         let store = try newStore()
         let sweep = try store.createSweep(name: "a", configJSON: "{}", runs: try smallPlan(schedules: [.matched]))
@@ -170,6 +228,7 @@ final class StoreTests: XCTestCase {
     func testClaimLargestFirstAndLeaseTakeover() throws { try contract.claimLargestFirstAndLeaseTakeover() }
     func testMetricRowsAreReplacedNotDuplicated() throws { try contract.metricRowsAreReplacedNotDuplicated() }
     func testReleaseDeadRunsAndRetryFailed() throws { try contract.releaseDeadRunsAndRetryFailed() }
+    func testResultsReadOneSweepInOnePass() throws { try contract.resultsReadOneSweepInOnePass() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract.divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract.benchmarkHandsOutEveryRunOnce() }
 

@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Sweep
+import Training
 
 func temporaryDirectory(_ name: String = #function) -> String {
     let dir = (NSTemporaryDirectory() as NSString)
@@ -12,7 +13,7 @@ func temporaryDirectory(_ name: String = #function) -> String {
 }
 
 /// A sweep of tiny shapes whose runs are then shortened to `steps` each so the tests run fast.
-func smallPlan(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [Schedule] = [.matched, .fixed],
+func smallPlan(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind] = [.matched, .fixed],
                steps: Int = 60, checkpointEvery: Int = 20) throws -> [PlannedRun] {
     var config = SweepConfig(name: "t", corpus: "c", trainTokens: "train", evalTokens: "eval", tokenizer: "tok",
                              vocab: 512, budgets: budgets, family: FamilyConfig(widths: [32], shapes: [ShapeSpec(d: 16, L: 1, head: 16)]),

@@ -1,6 +1,8 @@
 // Encoding and decoding: exact round trips, the fast encoder against the textbook loop, parallel
 // and streaming encodes against the plain one, special tokens, decoding errors.
 import XCTest
+import Corpus
+import Tensor
 import Tokenizer
 
 final class EncoderTests: XCTestCase {
@@ -9,7 +11,7 @@ final class EncoderTests: XCTestCase {
     func testRoundTripOfRandomBytes() throws {
         let tok = Self.tok
         for seed in 0..<200 {
-            var g = SeededGenerator(seed: UInt64(seed))
+            var g = SplitMix64(seed: UInt64(seed))
             let n = Int(g.next() % 500)
             // Mix uniform bytes with runs from a small alphabet so merges fire too.
             let bytes = (0..<n).map { _ -> UInt8 in

@@ -1,6 +1,7 @@
 // tokenizer.json round trips and rejects, SHA-256 vectors, token files, and prepareCorpus on a
 // user corpus (what it builds, what it keeps, what it rebuilds or reports).
 import XCTest
+import Corpus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,22 @@ final class FileTests: XCTestCase {
         XCTAssertTrue(json.contains("\"Ġ\": 32,"))
         XCTAssertTrue(json.contains("\"Ċ\": 10,"))
         XCTAssertTrue(json.contains("\"type\": \"BPE\""))
+    }
+
+    /// The files `transformers`' AutoTokenizer reads beside tokenizer.json name the fast GPT-2
+    /// tokenizer and <|endoftext|> as its bos, eos and unk; without that token there are none.
+    func testHuggingFaceTokenizerFiles() throws {
+        let tok = try BPETokenizer.train(sampleText(bytes: 20_000, seed: 4), vocabSize: 300)
+        let files = try XCTUnwrap(tok.huggingFaceFiles(context: 128))
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(files.tokenizerConfig.utf8)) as? [String: Any])
+        XCTAssertEqual(config["tokenizer_class"] as? String, "GPT2TokenizerFast")
+        XCTAssertEqual(config["model_max_length"] as? Int, 128)
+        XCTAssertEqual(config["add_prefix_space"] as? Bool, false)
+        let map = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(files.specialTokensMap.utf8)) as? [String: String])
+        XCTAssertEqual(map, ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"])
+        for key in ["bos_token", "eos_token", "unk_token"] { XCTAssertEqual(config[key] as? String, "<|endoftext|>") }
+        let plain = try BPETokenizer(vocab: (0..<256).map { [UInt8($0)] }, merges: [], specialTokens: [])
+        XCTAssertNil(plain.huggingFaceFiles(context: 128))
     }
 
     func testLoadsMergesWrittenAsStrings() throws {
@@ -70,7 +87,7 @@ final class FileTests: XCTestCase {
         XCTAssertEqual(Array(raw.prefix(8)), [0, 0, 1, 0, 255, 0, 0, 1])  // little-endian
         _ = FileManager.default.createFile(atPath: dir + "/b.u16", contents: Data([1, 2, 3]))
         XCTAssertThrowsError(try TokenFile.read(dir + "/b.u16")) {
-            XCTAssertEqual($0 as? TokenizerError, .badTokenFile(path: dir + "/b.u16", reason: "odd size 3 bytes"))
+            XCTAssertEqual($0 as? TokenFileError, .oddSize(path: dir + "/b.u16", bytes: 3))
         }
     }
 
@@ -116,7 +133,7 @@ final class FileTests: XCTestCase {
         let whole = tok.encodeUInt16(partA + partB)
         let train = try TokenFile.read(p.train), validation = try TokenFile.read(p.validation)
         XCTAssertEqual(train + validation, whole)
-        let info = try TokenFile.readInfo(p.validation)
+        let info = try TokenFileInfo.read(for: p.validation)
         XCTAssertEqual(info.tokens, validation.count)
         XCTAssertEqual(info.split, .validation)
         XCTAssertEqual(info.byteEnd, 70_000)
@@ -135,10 +152,10 @@ final class FileTests: XCTestCase {
         // Changed text no longer matches its manifest: reported, not silently used.
         _ = FileManager.default.createFile(atPath: layout.corpusText("mine"), contents: Data(partB))
         XCTAssertThrowsError(try prepareCorpus("mine", vocabSize: 400, layout: layout)) {
-            guard case .checksumMismatch? = $0 as? TokenizerError else { return XCTFail("\($0)") }
+            guard case .checksumMismatch? = $0 as? CorpusError else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try prepareCorpus("nosuch", vocabSize: 400, layout: layout)) {
-            guard case .unknownCorpus(let name, let known)? = $0 as? TokenizerError else { return XCTFail("\($0)") }
+            guard case .unknownCorpus(let name, let known)? = $0 as? CorpusError else { return XCTFail("\($0)") }
             XCTAssertEqual(name, "nosuch")
             XCTAssertEqual(known, ["pydocs", "gcide", "mine"])
         }

@@ -2,6 +2,7 @@
 // crashing) for the tokenizer's targets: tokenizer.json files, token-file sidecars, and the
 // round trip decode(encode(x)) == x of the pre-tokenizer and encoder on any bytes.
 import Foundation
+import Corpus
 import Tokenizer
 import XCTest
 
@@ -30,7 +31,7 @@ final class FuzzReplayTests: XCTestCase {
 
     func testSidecarInputs() throws {
         var parsed = 0
-        for (name, data) in try inputs("fuzz-sidecar") where (try? TokenFile.parseInfo(data, sidecar: name)) != nil { parsed += 1 }
+        for (name, data) in try inputs("fuzz-sidecar") where (try? TokenFileInfo.parse(data, sidecar: name)) != nil { parsed += 1 }
         XCTAssertGreaterThan(parsed, 0)
     }
 
@@ -56,17 +57,17 @@ final class FuzzReplayTests: XCTestCase {
     /// A sidecar's fields are checked, each named in the message.
     func testSidecarFields() throws {
         let good = try XCTUnwrap(inputs("fuzz-sidecar").first?.1)
-        XCTAssertNoThrow(try TokenFile.parseInfo(good, sidecar: "s.json"))
+        XCTAssertNoThrow(try TokenFileInfo.parse(good, sidecar: "s.json"))
         for (key, value) in [("vocabSize", "0"), ("tokens", "-1"), ("format", "\"uint32\""), ("byteStart", "99999999999"),
                              ("tokenizerSHA256", "\"abc\"")] {
             var object = try XCTUnwrap(JSONSerialization.jsonObject(with: good) as? [String: Any])
             object[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
             let data = try JSONSerialization.data(withJSONObject: object)
-            XCTAssertThrowsError(try TokenFile.parseInfo(data, sidecar: "s.json")) {
+            XCTAssertThrowsError(try TokenFileInfo.parse(data, sidecar: "s.json")) {
                 XCTAssertTrue("\($0)".contains(key) && "\($0)".contains("s.json"), "\($0)")
             }
         }
-        XCTAssertThrowsError(try TokenFile.parseInfo(Data("{\"tokens\": 1}".utf8), sidecar: "s.json")) {
+        XCTAssertThrowsError(try TokenFileInfo.parse(Data("{\"tokens\": 1}".utf8), sidecar: "s.json")) {
             XCTAssertTrue("\($0)".contains("missing key"), "\($0)")
         }
     }

@@ -1,6 +1,7 @@
 // The hand-written pre-tokenizer against the GPT-2 pattern's splits (as Hugging Face's ByteLevel
 // pre-tokenizer gives them for the same strings), and the safe cuts used to split work.
 import XCTest
+import Tensor
 import Tokenizer
 
 final class PreTokenizerTests: XCTestCase {
@@ -31,7 +32,7 @@ final class PreTokenizerTests: XCTestCase {
 
     func testRandomBytesAreTiled() {
         for seed in 0..<50 {
-            var g = SeededGenerator(seed: UInt64(seed))
+            var g = SplitMix64(seed: UInt64(seed))
             let bytes = (0..<300).map { _ in UInt8(truncatingIfNeeded: g.next()) }
             let parts = preTokenize(bytes)
             XCTAssertEqual(parts.flatMap { $0 }, bytes)

@@ -1,24 +1,12 @@
-// Shared helpers for the tokenizer tests: a seeded generator, sample text, and slow reference
+// Shared helpers for the tokenizer tests: sample text from a seed, and slow reference
 // implementations (trainer and encoder by full recount) to check the fast ones against.
 import Foundation
+import Tensor
 import Tokenizer
-
-/// SplitMix64, so every test input is reproducible from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Pseudo-English with code-like lines, indentation, digits and a little UTF-8.
 func sampleText(bytes: Int, seed: UInt64) -> [UInt8] {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     let words = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on",
                  "function", "return", "value", "list", "dict", "import", "class", "self", "None",
                  "don't", "it's", "we'll", "naïve", "café", "日本", "x", "y", "42", "3.14", "(", ")", "==", "--"]

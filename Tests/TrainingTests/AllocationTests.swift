@@ -2,6 +2,7 @@
 
 import Foundation
 import Model
+import Tokenizer
 import Training
 import XCTest
 

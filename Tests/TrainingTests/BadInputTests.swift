@@ -2,6 +2,7 @@
 // and token files that are not regular files.
 import Foundation
 import Model
+import Tokenizer
 import Training
 import XCTest
 #if canImport(Glibc)

@@ -3,6 +3,7 @@
 
 import Foundation
 import Model
+import Tensor
 import Training
 import XCTest
 
@@ -29,8 +30,8 @@ final class BigramModel: LanguageModel {
         gradients = .allocate(capacity: parameterCount)
         probabilities = .allocate(capacity: V)
         gradients.initialize(repeating: 0, count: parameterCount)
-        var rng = Xoshiro256(seed: seed)
-        for i in 0..<parameterCount { parameters[i] = Float(rng.unit() - 0.5) * 0.2 }
+        var rng = RNG(seed: seed)
+        for i in 0..<parameterCount { parameters[i] = Float(rng.nextDouble() - 0.5) * 0.2 }
     }
 
     deinit {
@@ -104,12 +105,12 @@ func writeTokens(_ tokens: [UInt16], in dir: String, name: String) -> String {
 /// A noisy deterministic chain over `V` symbols: mostly x → (3x + 1) mod V, so a bigram
 /// model can learn it well below ln V.
 func chainTokens(count: Int, vocabSize V: Int, seed: UInt64) -> [UInt16] {
-    var rng = Xoshiro256(seed: seed)
+    var rng = RNG(seed: seed)
     var x = 0
     var out: [UInt16] = []
     for _ in 0..<count {
         out.append(UInt16(x))
-        x = rng.below(10) == 0 ? rng.below(V) : (3 * x + 1) % V
+        x = rng.nextInt(below: 10) == 0 ? rng.nextInt(below: V) : (3 * x + 1) % V
     }
     return out
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Model
+import Tensor
+import Tokenizer
 import Training
 import XCTest
 
@@ -158,7 +160,7 @@ final class TrainerTests: XCTestCase {
     }
 
     func testSampling() throws {
-        var rng = Xoshiro256(seed: 1)
+        var rng = RNG(seed: 1)
         let logits: [Float] = [0.5, 2, Float(log(3.0)) + 0.5, -1]
         XCTAssertEqual(Sampling.draw(logits, temperature: 0, topK: 0, rng: &rng), 1)
         XCTAssertEqual(Sampling.draw(logits, temperature: 1, topK: 1, rng: &rng), 1)

@@ -2,17 +2,7 @@
 // rule and cadences. Keys are snake_case in the file; every key is documented in configs/.
 import Foundation
 import Model
-
-/// The learning-rate schedule after linear warmup (DESIGN.md, Schedules).
-public enum Schedule: String, Codable, Hashable, Sendable, CaseIterable {
-    /// Cosine from peak to 0.1 × peak over exactly the run's steps (Chinchilla).
-    case matched
-    /// The same cosine over one cycle shared by the whole sweep, cut where the run ends.
-    case fixed
-    case constant
-    /// Warmup, stable, linear cooldown over the last `cooldown_fraction` of the steps.
-    case wsd
-}
+import Training
 
 /// One model shape as written in a config: `{ d = 48, L = 1, head = 48 }`.
 public struct ShapeSpec: Codable, Hashable, Sendable {
@@ -145,7 +135,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     public var budgetGrids: [BudgetGrid] = []
     public var batch: Int
     public var context: Int = 128
-    public var schedules: [Schedule] = [.matched]
+    public var schedules: [ScheduleKind] = [.matched]
     /// Cycle of the `fixed` schedule in steps; 0 = the longest run's steps.
     public var fixedCycle: Int = 0
     /// Fraction of steps spent in the linear cooldown of `wsd`.
@@ -200,7 +190,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         grid = try c.decodeIfPresent(GridConfig.self, forKey: .grid) ?? grid
         budgetGrids = try c.decodeIfPresent([BudgetGrid].self, forKey: .budgetGrids) ?? []
         context = try c.decodeIfPresent(Int.self, forKey: .context) ?? context
-        schedules = try c.decodeIfPresent([Schedule].self, forKey: .schedules) ?? schedules
+        schedules = try c.decodeIfPresent([ScheduleKind].self, forKey: .schedules) ?? schedules
         fixedCycle = try c.decodeIfPresent(Int.self, forKey: .fixedCycle) ?? fixedCycle
         cooldownFraction = try c.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? cooldownFraction
         lr = try c.decodeIfPresent(LRRule.self, forKey: .lr) ?? lr

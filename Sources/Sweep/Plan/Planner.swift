@@ -2,6 +2,7 @@
 // tokens, epochs, learning rate and schedule lengths, and estimates the sweep's wall time.
 import Foundation
 import Model
+import Training
 
 /// Everything a trainer needs to carry out one run of a sweep; stored as JSON with the run.
 public struct PlannedRun: Codable, Hashable, Sendable {
@@ -9,7 +10,7 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var key: String
     public var budget: Double
     public var model: GPTConfig
-    public var schedule: Schedule
+    public var schedule: ScheduleKind
     public var steps: Int
     public var batchSize: Int
     /// Tokens trained on: steps × batch × context.
@@ -21,12 +22,13 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var nonEmbeddingParameters: Int
     /// Passes over the unique training tokens; 0 when their count is unknown.
     public var epochs: Double
+    // The learning-rate schedule, as `LRSchedule` worked it out for this run (see `lrSchedule`).
     public var peakLR: Double
     public var minLRFraction: Double
     public var warmupSteps: Int
     /// Length of the cosine cycle: `steps` for matched, the sweep's cycle for fixed.
     public var cycleSteps: Int
-    /// Linear cooldown steps at the end (wsd only, else 0).
+    /// Linear cooldown steps at the end (wsd only, else 0): `LRSchedule.cooldownSteps(fraction:steps:)`.
     public var cooldownSteps: Int
     public var evalEvery: Int
     public var evalBatches: Int
@@ -36,6 +38,28 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var evalTokens: String
     public var tokenizer: String
     public var corpus: String
+}
+
+extension PlannedRun {
+    /// The run's learning-rate schedule. The record keeps the cooldown in steps; as the fraction
+    /// `cooldownSteps / steps` it rounds back to exactly those steps.
+    public var lrSchedule: LRSchedule {
+        LRSchedule(kind: schedule, peak: peakLR, totalSteps: steps, warmupSteps: warmupSteps,
+                   cycleSteps: schedule == .fixed ? cycleSteps : nil, finalFraction: minLRFraction,
+                   cooldownFraction: steps > 0 ? Double(cooldownSteps) / Double(steps) : 0.2)
+    }
+
+    /// The trainer's config for this run, validated.
+    public func trainConfig() throws -> TrainConfig {
+        var c = TrainConfig(model: model, batchSize: batchSize, steps: steps, schedule: lrSchedule, seed: UInt64(seed))
+        c.evalEvery = evalEvery
+        c.evalBatches = evalBatches
+        c.checkpointEvery = checkpointEvery
+        c.trainTokens = trainTokens
+        c.validationTokens = evalTokens
+        try c.validate()
+        return c
+    }
 }
 
 /// The plan of a whole sweep.
@@ -119,21 +143,23 @@ public enum Planner {
                     warnings.append(String(format: "budget %@, d=%d L=%d: %.1f epochs over the training tokens (> 4 repeats)",
                                            formatFLOPs(c), m.d, m.layers, epochs))
                 }
-                for schedule in config.schedules {
-                    if schedule == .fixed && cycle < steps {
+                for kind in config.schedules {
+                    if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
                     }
-                    let warmup = max(config.warmupMin, Int((config.warmupFraction * Double(steps)).rounded()))
+                    let schedule = LRSchedule(
+                        kind: kind, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
+                        warmupSteps: LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin),
+                        cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
                     runs.append(PlannedRun(
-                        key: runKey(budget: c, model: m, schedule: schedule),
-                        budget: c, model: m, schedule: schedule, steps: steps, batchSize: config.batch,
+                        key: runKey(budget: c, model: m, schedule: kind),
+                        budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
                         tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
                         flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
                         nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
-                        peakLR: config.lr.peak(d: m.d, steps: steps, batch: config.batch), minLRFraction: 0.1,
-                        warmupSteps: min(warmup, steps),
-                        cycleSteps: schedule == .fixed ? cycle : steps,
-                        cooldownSteps: schedule == .wsd ? Int((config.cooldownFraction * Double(steps)).rounded()) : 0,
+                        peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
+                        cycleSteps: schedule.cycleSteps ?? steps,
+                        cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
                         evalEvery: config.evalEvery, evalBatches: config.evalBatches,
                         checkpointEvery: config.checkpointEvery, seed: config.seed,
                         trainTokens: config.trainTokens, evalTokens: config.evalTokens,
@@ -162,7 +188,7 @@ public enum Planner {
         return near.sorted { $0.parameters < $1.parameters }
     }
 
-    static func runKey(budget: Double, model: GPTConfig, schedule: Schedule) -> String {
+    static func runKey(budget: Double, model: GPTConfig, schedule: ScheduleKind) -> String {
         "C=\(formatFLOPs(budget)) d=\(model.d) L=\(model.layers) h=\(model.headSize) \(schedule.rawValue)"
     }
 }

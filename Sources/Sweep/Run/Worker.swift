@@ -9,11 +9,12 @@ public protocol MetricSink: AnyObject {
     func flush() throws
 }
 
-/// Carries out one planned run. The lead's implementation drives the real Trainer; tests use
-/// doubles. Contract: resume from the newest checkpoint in `checkpointDirectory` if there is
-/// one; log every step (or every few) to `log`, calling `log.flush()` after each checkpoint;
-/// poll `shouldStop` and, when it turns true, checkpoint and return `.stopped`. Errors thrown
-/// by `log` (e.g. `StoreError.notOwner` when the lease was lost) must be rethrown, not swallowed.
+/// Carries out one planned run: the tool's TrainerExecutor drives the real Trainer, the dry run
+/// and the tests use stand-ins. Contract: resume from the newest checkpoint in
+/// `checkpointDirectory` if there is one; log every step (or every few) to `log`, calling
+/// `log.flush()` after each checkpoint; poll `shouldStop` and, when it turns true, checkpoint
+/// and return `.stopped`. Errors thrown by `log` (e.g. `StoreError.notOwner` when the lease
+/// was lost) must be rethrown, not swallowed.
 public protocol RunExecutor {
     func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
                  shouldStop: () -> Bool) throws -> RunOutcome

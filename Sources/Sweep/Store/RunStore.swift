@@ -67,6 +67,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notADatabase(path: String, message: String)
     case sweepConflict(name: String, message: String)
     case unknownSweep(String)
+    /// A command that reads one sweep's results was not told which, and the store holds several.
+    case whichSweep(names: [String])
+    case noSweep
     case unsupportedURL(String)
     case notOwner(run: Int64, worker: String)
     /// The database server could not be reached or refused the connection.
@@ -84,6 +87,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "run store '\(url)': unknown kind of store; supported: sqlite:PATH (or a plain path), postgresql://user@host:port/db (or postgres://)"
         case let .unknownSweep(name):
             return "no sweep named '\(name)' in the store"
+        case let .whichSweep(names):
+            return "the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep"
+        case .noSweep:
+            return "the store holds no sweep yet; plan one with `isoflop sweep plan` or `sweep run`"
         case let .notOwner(run, worker):
             return "run \(run) is no longer leased to worker \(worker) (its lease expired and another worker took it)"
         case let .cannotConnect(url, host, port, message):
@@ -154,6 +161,81 @@ public protocol RunStore: AnyObject {
     /// folders record it, so that two stores never resume each other's checkpoints. Nil for
     /// a store no command has written to since ids were introduced.
     func storeID() throws -> String?
+    /// The sweep's done runs (of one schedule, or all when nil), ordered by schedule, budget and N.
+    func finishedRuns(sweep: Int64, schedule: String?) throws -> [RunRecord]
+    /// The metric rows of every done run of the sweep, by run, in step order: one query.
+    func curves(sweep: Int64) throws -> [Int64: [MetricRow]]
+    /// Per budget C (read from the runs' `budget` column), how many runs there are and how many
+    /// have ended (done, diverged or failed), in increasing C.
+    func budgetProgress(sweep: Int64) throws -> [BudgetProgress]
+}
+
+/// How far one budget of a sweep has come.
+public struct BudgetProgress: Equatable, Sendable {
+    public var budget: Double
+    public var runs: Int
+    public var ended: Int
+    public var isComplete: Bool { ended == runs }
+
+    public init(budget: Double, runs: Int, ended: Int) {
+        self.budget = budget
+        self.runs = runs
+        self.ended = ended
+    }
+}
+
+/// What the commands that read results (fit, report, export, compare) take from one sweep,
+/// read in one pass: every run, and the metric rows of the done ones.
+public struct SweepResults: Sendable {
+    public var name: String
+    public var id: Int64
+    /// Every run of the sweep, in id order, whatever its state.
+    public var runs: [RunRecord]
+    /// The metric rows of each done run, by run id, in step order.
+    public var curves: [Int64: [MetricRow]]
+
+    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]]) {
+        self.name = name
+        self.id = id
+        self.runs = runs
+        self.curves = curves
+    }
+
+    /// The done runs, of one schedule or of all, in id order.
+    public func finishedRuns(schedule: String? = nil) -> [RunRecord] {
+        runs.filter { $0.status == .done && (schedule == nil || $0.plan.schedule.rawValue == schedule) }
+    }
+
+    /// The schedules of the sweep's runs, in order of first appearance.
+    public var schedules: [String] {
+        var seen: [String] = []
+        for r in runs where !seen.contains(r.plan.schedule.rawValue) { seen.append(r.plan.schedule.rawValue) }
+        return seen
+    }
+
+    /// Runs not yet done (planned, running, diverged or failed), in id order.
+    public var unfinished: [RunRecord] { runs.filter { $0.status != .done } }
+}
+
+extension RunStore {
+    /// The sweep a results command reads: the one named, or else the only one in the store.
+    /// Several sweeps and no name is an error listing them; results of two sweeps never mix.
+    public func selectSweep(named name: String?) throws -> (name: String, id: Int64) {
+        if let name {
+            guard let id = try sweepID(named: name) else { throw StoreError.unknownSweep(name) }
+            return (name, id)
+        }
+        let names = try sweepNames()
+        guard names.count <= 1 else { throw StoreError.whichSweep(names: names) }
+        guard let only = names.first, let id = try sweepID(named: only) else { throw StoreError.noSweep }
+        return (only, id)
+    }
+
+    /// Every run of the sweep and the curves of the done ones: two queries.
+    public func results(sweep name: String?) throws -> SweepResults {
+        let (name, id) = try selectSweep(named: name)
+        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: try curves(sweep: id))
+    }
 }
 
 /// Opens a run store by URL: `sqlite:PATH` or a plain path (SQLite), `postgresql://…` or
@@ -397,6 +479,38 @@ extension SQLRunStore {
 
     public func summary(sweep: Int64) throws -> SweepSummary {
         SweepSummary(runs: try runs(sweep: sweep))
+    }
+
+    public func finishedRuns(sweep: Int64, schedule: String?) throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        let filter = schedule == nil ? "" : " AND schedule = ?"
+        try database.perform("""
+            SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = ? AND status = 'done'\(filter)
+            ORDER BY schedule, budget, n, id
+            """, [.int(Int(sweep))] + (schedule.map { [.text($0)] } ?? [])) { out.append(try RunRecord(row: $0)) }
+        return out
+    }
+
+    public func curves(sweep: Int64) throws -> [Int64: [MetricRow]] {
+        var out: [Int64: [MetricRow]] = [:]
+        let columns = StoreSchema.metricColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }
+        try database.perform("""
+            SELECT \(columns.joined(separator: ", ")) FROM metrics m JOIN runs r ON r.id = m.run
+            WHERE r.sweep = ? AND r.status = 'done' ORDER BY m.run, m.step
+            """, [.int(Int(sweep))]) {
+            let row = MetricRow(row: $0)
+            out[row.run, default: []].append(row)
+        }
+        return out
+    }
+
+    public func budgetProgress(sweep: Int64) throws -> [BudgetProgress] {
+        var out: [BudgetProgress] = []
+        try database.perform("""
+            SELECT budget, count(*), sum(CASE WHEN status IN ('done', 'diverged', 'failed') THEN 1 ELSE 0 END)
+            FROM runs WHERE sweep = ? GROUP BY budget ORDER BY budget
+            """, [.int(Int(sweep))]) { out.append(BudgetProgress(budget: $0.double(0), runs: $0.int(1), ended: $0.int(2))) }
+        return out
     }
 }
 

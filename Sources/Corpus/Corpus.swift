@@ -1,6 +1,8 @@
 // Corpora and the data folder: where built text, tokenizers and token files live, the built-in
-// corpus recipes, user corpora, and `prepareCorpus`, which builds whatever is missing or stale.
+// corpus recipes (Debian packages, gzip), user corpora, and `prepareCorpus`, which builds
+// whatever is missing or stale.
 import Foundation
+import Tokenizer
 
 /// Paths under the data folder (a contract other targets code against):
 ///     <root>/corpora/<name>.txt                      corpus text (+ <name>.json for user corpora)
@@ -87,7 +89,7 @@ func validName(_ name: String) -> Bool {
 }
 
 func readBytes(_ path: String) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw TokenizerError.io(path: path, reason: "cannot read") }
+    guard let d = FileManager.default.contents(atPath: path) else { throw CorpusError.io(path: path, reason: "cannot read") }
     return [UInt8](d)
 }
 
@@ -97,7 +99,7 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(bytes).write(to: url, options: .atomic)
     } catch {
-        throw TokenizerError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
+        throw CorpusError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
     }
 }
 
@@ -108,13 +110,13 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
 func filesUnder(_ path: String, suffix: String = "", confined: Bool = false) throws -> [String] {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        throw TokenizerError.io(path: path, reason: "no such file or folder")
+        throw CorpusError.io(path: path, reason: "no such file or folder")
     }
     if !isDir.boolValue {
         if confined { try checkRegularFile(path) }
         return [path]
     }
-    guard let e = FileManager.default.enumerator(atPath: path) else { throw TokenizerError.io(path: path, reason: "cannot list") }
+    guard let e = FileManager.default.enumerator(atPath: path) else { throw CorpusError.io(path: path, reason: "cannot list") }
     let root = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     var rel = [String]()
     var refused = [String]()
@@ -133,7 +135,7 @@ func filesUnder(_ path: String, suffix: String = "", confined: Bool = false) thr
         if r.hasSuffix(suffix), FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue { rel.append(r) }
     }
     if !refused.isEmpty {
-        throw TokenizerError.io(path: path, reason: "refusing \(refused.count) entr\(refused.count == 1 ? "y" : "ies") that lead outside the folder or are not files: "
+        throw CorpusError.io(path: path, reason: "refusing \(refused.count) entr\(refused.count == 1 ? "y" : "ies") that lead outside the folder or are not files: "
             + refused.prefix(5).joined(separator: ", ") + (refused.count > 5 ? ", …" : ""))
     }
     rel.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
@@ -143,8 +145,8 @@ func filesUnder(_ path: String, suffix: String = "", confined: Bool = false) thr
 /// Throws unless `path` is a regular file (after links): reading a FIFO or a device blocks.
 func checkRegularFile(_ path: String) throws {
     var st = stat()
-    guard stat(path, &st) == 0 else { throw TokenizerError.io(path: path, reason: String(cString: strerror(errno))) }
-    guard st.st_mode & S_IFMT == S_IFREG else { throw TokenizerError.io(path: path, reason: "not a regular file") }
+    guard stat(path, &st) == 0 else { throw CorpusError.io(path: path, reason: String(cString: strerror(errno))) }
+    guard st.st_mode & S_IFMT == S_IFREG else { throw CorpusError.io(path: path, reason: "not a regular file") }
 }
 
 /// Builds a built-in corpus's text into the layout and checks its size and sha256.
@@ -157,23 +159,23 @@ public func buildCorpus(_ recipe: CorpusRecipe, layout: DataLayout) throws -> St
         for f in try filesUnder(dir, suffix: suffix) { text += try readBytes(f) }
     case .gunzip(let path):
         guard FileManager.default.fileExists(atPath: path) else {
-            throw TokenizerError.io(path: path, reason: "missing; install the Debian package \(recipe.debianPackage)")
+            throw CorpusError.io(path: path, reason: "missing; install the Debian package \(recipe.debianPackage)")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["gzip", "-dc", path]
         let pipe = Pipe()
         p.standardOutput = pipe
-        do { try p.run() } catch { throw TokenizerError.io(path: path, reason: "cannot run gzip: \(error)") }
+        do { try p.run() } catch { throw CorpusError.io(path: path, reason: "cannot run gzip: \(error)") }
         text = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TokenizerError.io(path: path, reason: "gzip -dc failed (\(p.terminationStatus))") }
+        guard p.terminationStatus == 0 else { throw CorpusError.io(path: path, reason: "gzip -dc failed (\(p.terminationStatus))") }
     }
     if text.isEmpty {
-        throw TokenizerError.emptyInput(source: "corpus \(recipe.name) (install the Debian package \(recipe.debianPackage))")
+        throw CorpusError.emptyInput(source: "corpus \(recipe.name) (install the Debian package \(recipe.debianPackage))")
     }
     let sum = SHA256.hex(text)
-    guard sum == recipe.sha256 else { throw TokenizerError.checksumMismatch(path: out, expected: recipe.sha256, found: sum) }
+    guard sum == recipe.sha256 else { throw CorpusError.checksumMismatch(path: out, expected: recipe.sha256, found: sum) }
     try writeBytes(text, to: out)
     return out
 }
@@ -182,14 +184,14 @@ public func buildCorpus(_ recipe: CorpusRecipe, layout: DataLayout) throws -> St
 /// concatenated into the layout's text for `name`, with a manifest of sources and checksum.
 @discardableResult
 public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throws -> CorpusManifest {
-    guard validName(name) else { throw TokenizerError.badCorpusName(name: name) }
-    if CorpusRecipe.named(name) != nil { throw TokenizerError.builtInCorpus(name: name) }
+    guard validName(name) else { throw CorpusError.badCorpusName(name: name) }
+    if CorpusRecipe.named(name) != nil { throw CorpusError.builtInCorpus(name: name) }
     var text = [UInt8]()
     var sources = [String]()
     for p in paths {
         for f in try filesUnder(p, confined: true) { text += try readBytes(f); sources.append(f) }
     }
-    guard !text.isEmpty else { throw TokenizerError.emptyInput(source: paths.joined(separator: " ")) }
+    guard !text.isEmpty else { throw CorpusError.emptyInput(source: paths.joined(separator: " ")) }
     let manifest = CorpusManifest(name: name, sources: sources, bytes: text.count, sha256: SHA256.hex(text))
     try writeBytes(text, to: layout.corpusText(name))
     let enc = JSONEncoder()
@@ -241,14 +243,14 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
     } else {
         guard validName(name), let m = fm.contents(atPath: layout.corpusManifest(name)),
               let manifest = try? JSONDecoder().decode(CorpusManifest.self, from: m) else {
-            throw TokenizerError.unknownCorpus(name: name, known: knownCorpora(layout: layout))
+            throw CorpusError.unknownCorpus(name: name, known: knownCorpora(layout: layout))
         }
         text = try readBytes(textPath)
         let sum = SHA256.hex(text)
-        guard sum == manifest.sha256 else { throw TokenizerError.checksumMismatch(path: textPath, expected: manifest.sha256, found: sum) }
+        guard sum == manifest.sha256 else { throw CorpusError.checksumMismatch(path: textPath, expected: manifest.sha256, found: sum) }
         corpusSum = sum
     }
-    guard !text.isEmpty else { throw TokenizerError.emptyInput(source: textPath) }
+    guard !text.isEmpty else { throw CorpusError.emptyInput(source: textPath) }
     let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
 
     // Tokenizer, trained on the train split.
@@ -280,7 +282,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
         let range = split == .train ? 0..<cut : cut..<text.count
         let expected = TokenFileInfo(tokens: 0, vocabSize: tok.vocabSize, tokenizerSHA256: tokSum, corpus: name,
                                      corpusSHA256: corpusSum, split: split, byteStart: range.lowerBound, byteEnd: range.upperBound)
-        if var info = try? TokenFile.readInfo(path), let attrs = try? fm.attributesOfItem(atPath: path),
+        if var info = try? TokenFileInfo.read(for: path), let attrs = try? fm.attributesOfItem(atPath: path),
            (attrs[.size] as? NSNumber)?.intValue == info.tokens * 2 {
             let n = info.tokens
             info.tokens = 0
@@ -292,7 +294,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
         try TokenFile.write(tokens, to: path)
         var info = expected
         info.tokens = tokens.count
-        try TokenFile.writeInfo(info, for: path)
+        try info.write(for: path)
         counts[split] = tokens.count
     }
     return PreparedCorpus(name: name, vocabSize: vocabSize, text: textPath, tokenizer: tokPath,

@@ -1,0 +1,116 @@
+// Approach 3's part of a FitReport: the headline solver's fit with the other solver's beside it,
+// bootstrap intervals for the law, a, b and the optimum at each budget, and the α–β correlation.
+import Foundation
+
+/// A point fit of approach 3, and how to refit a resample the same way.
+struct Approach3Run {
+    var law: ParametricLaw
+    var objective: Double
+    var seconds: Double
+    var detail: String
+    var refit: @Sendable (Approach3Objective) throws -> ParametricLaw
+}
+
+func runApproach3(_ objective: Approach3Objective, solver: Approach3Solver, options: FitOptions) throws -> Approach3Run {
+    let start = Date()
+    if solver == .lbfgs {
+        var a3 = options.approach3
+        a3.threads = options.threads
+        let fit = try fitApproach3(objective, options: a3)
+        // Refits start from the full fit's best distinct endpoints rather than the whole grid:
+        // a resample moves the optimum only a little.
+        let starts = fit.bestEndpoints, lbfgs = a3.lbfgs
+        return Approach3Run(law: fit.law, objective: fit.objective, seconds: Date().timeIntervalSince(start),
+                            detail: "L-BFGS from \(fit.starts) starts, \(fit.convergedStarts) converged, \(fit.evaluations) evaluations") { o in
+            guard let best = minimizeFromStarts(o, starts: starts, options: lbfgs, threads: 1).first else {
+                throw FitError.noConvergence(approach: 3)
+            }
+            return ParametricLaw(theta: best.theta)
+        }
+    }
+    var vp = options.varpro
+    vp.threads = options.threads
+    let fit = try fitApproach3VarPro(objective, options: vp)
+    let starts = fit.endpoints, refitOptions = vp
+    return Approach3Run(law: fit.law, objective: fit.objective, seconds: Date().timeIntervalSince(start),
+                        detail: "variable projection: \(fit.gridPoints) (α, β) grid points, \(fit.refined) refined, "
+                            + "\(fit.profileEvaluations) profile evaluations") { o in
+        try refitVarPro(o, starts: starts, options: refitOptions)
+    }
+}
+
+func summarizeApproach3(_ context: FitContext, into report: inout FitReport) throws {
+    let points = context.points, options = context.options
+    let n = points.map { $0.parameters(for: options.convention)! }, d = points.map(\.tokens), l = points.map(\.finalLoss)
+    let delta = options.approach3.delta
+    let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: delta)
+    let fit = try runApproach3(base, solver: options.solver == .lbfgs ? .lbfgs : .varpro, options: options)
+    var comparison: Approach3Comparison? = nil
+    if options.solver == .both {
+        let other = try runApproach3(base, solver: .lbfgs, options: options)
+        comparison = Approach3Comparison(solver: .lbfgs, law: other.law, objective: other.objective, seconds: other.seconds,
+                                         detail: other.detail)
+    }
+    var k = 6.0
+    if points.allSatisfy({ $0.flops > 0 }) {
+        k = exp(points.indices.reduce(0) { $0 + log(points[$1].flops / (n[$1] * d[$1])) } / Double(points.count))
+    } else {
+        report.notes.append("approach 3: C is not known for every run, so the optimum takes C = 6 N D")
+    }
+    let budgets = options.allocationBudgets ?? report.budgets
+    func values(_ law: ParametricLaw) -> [Double] {
+        let optima = budgets.map { law.optimalAllocation(flops: $0, flopsPerParameterToken: k) }
+        return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta] + optima.map(\.parameters) + optima.map(\.tokens)
+    }
+    let width = 7 + 2 * budgets.count
+    let samples: [[Double]]
+    switch options.bootstrapMethod {
+    case .runs:
+        samples = context.bootstrap(width: width) { r in
+            let (w, losses) = context.runResample(r, groups: context.strata)
+            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: losses, weights: w, delta: delta)))
+        }
+    case .residuals:
+        // Residuals in log loss, inflated by √(n / (n − 5)) for the five fitted parameters.
+        let fittedLog = points.indices.map { log(fit.law.loss(parameters: n[$0], tokens: d[$0])) }
+        let residuals = points.indices.map { log(l[$0]) - fittedLog[$0] }
+        let dof = Double(max(points.count - 5, 1))
+        let pool = residualPool(residuals, leverages: [Double](repeating: 0, count: points.count),
+                                inflation: (Double(points.count) / dof).squareRoot())
+        samples = context.bootstrap(width: width) { r in
+            let logLosses = residualResample(fitted: fittedLog, pool: pool, seed: options.seed, index: r)
+            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) }, delta: delta)))
+        }
+    }
+    let law = fit.law
+    let allocations = budgets.enumerated().map { j, c -> Allocation in
+        let opt = law.optimalAllocation(flops: c, flopsPerParameterToken: k)
+        return Allocation(budget: c, parameters: opt.parameters, tokens: opt.tokens, tokensPerParameter: opt.tokens / opt.parameters,
+                          parametersInterval95: Estimate(value: opt.parameters, samples: samples[7 + j]).interval95,
+                          tokensInterval95: Estimate(value: opt.tokens, samples: samples[7 + budgets.count + j]).interval95)
+    }
+    let correlation = pearsonCorrelation(samples[5], samples[6])
+    report.approach3 = Approach3Summary(
+        E: Estimate(value: law.E, samples: samples[2]), A: Estimate(value: law.A, samples: samples[3]),
+        B: Estimate(value: law.B, samples: samples[4]), alpha: Estimate(value: law.alpha, samples: samples[5]),
+        beta: Estimate(value: law.beta, samples: samples[6]), law: law, solver: options.solver == .lbfgs ? .lbfgs : .varpro,
+        objective: fit.objective, seconds: fit.seconds, detail: fit.detail, comparison: comparison,
+        alphaBetaCorrelation: correlation, flopsPerParameterToken: k, allocations: allocations)
+    report.exponents.append(context.summary(3, a: law.a, b: law.b, samples: samples))
+    if let correlation, abs(correlation) > 0.95 {
+        report.notes.append(String(format: "approach 3: α and β are correlated (r = %.3f over the resamples): the data "
+            + "barely separate them, so their intervals are wide while a = β/(α+β) may still be tight; more spread in N "
+            + "and D helps", correlation))
+    }
+}
+
+/// Pearson correlation over the pairs where both are finite; nil with fewer than 3 pairs or no spread.
+public func pearsonCorrelation(_ x: [Double], _ y: [Double]) -> Double? {
+    let pairs = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
+    guard pairs.count >= 3 else { return nil }
+    let mx = pairs.reduce(0) { $0 + $1.0 } / Double(pairs.count), my = pairs.reduce(0) { $0 + $1.1 } / Double(pairs.count)
+    var sxy = 0.0, sxx = 0.0, syy = 0.0
+    for (a, b) in pairs { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx); syy += (b - my) * (b - my) }
+    guard sxx > 0, syy > 0 else { return nil }
+    return sxy / (sxx * syy).squareRoot()
+}

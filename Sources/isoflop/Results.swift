@@ -1,0 +1,66 @@
+// The one read path of the commands that read results (fit, report, export, compare): the
+// `--sweep` choice, one read of a sweep's runs and curves, and its translation into what the
+// fitter and the report take.
+import ArgumentParser
+import Fit
+import Foundation
+import Report
+import Sweep
+
+/// `--sweep NAME`: which sweep of the store to read. Without it the store must hold exactly one.
+struct SweepChoice: ParsableArguments {
+    @Option(help: "The sweep to read (default: the only one in the store; with several, name one).")
+    var sweep: String?
+}
+
+/// Opens the store once and reads the chosen sweep's runs and the curves of its done runs.
+func readResults(_ url: String, sweep: String?) throws -> SweepResults {
+    try openExistingStore(url).results(sweep: sweep)
+}
+
+/// The done runs of one schedule, as the fitter takes them (with eval-loss curves for approach 1).
+func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -> [FitRun] {
+    var runs: [FitRun] = []
+    for r in results.finishedRuns(schedule: schedule) {
+        guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
+        let curve = (results.curves[r.id] ?? []).compactMap { m -> CurvePoint? in
+            m.evalLoss.map { CurvePoint(flops: m.flops, tokens: Double(m.tokens), loss: $0) }
+        }
+        runs.append(FitRun(id: "\(results.name)/\(r.plan.key)", budget: r.plan.budget,
+                           parameters: Double(r.plan.parameters),
+                           nonEmbeddingParameters: Double(r.plan.nonEmbeddingParameters),
+                           tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
+                           schedule: schedule, curve: curve))
+    }
+    guard !runs.isEmpty else {
+        throw CLIError("\(source) (sweep \(results.name)): no finished runs with schedule '\(schedule)'")
+    }
+    return runs
+}
+
+/// Every done run's metric rows, as the report and the curve export take them.
+func reportCurves(_ results: SweepResults) -> [RunCurve] {
+    results.finishedRuns().map { r in
+        let rows = (results.curves[r.id] ?? []).map {
+            Report.MetricRow(step: $0.step, tokens: Double($0.tokens), flops: $0.flops, lr: $0.lr,
+                             trainLoss: $0.trainLoss, evalLoss: $0.evalLoss)
+        }
+        return RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
+                        budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: rows)
+    }
+}
+
+/// Every run of the sweep, whatever its state, as the runs table lists it.
+func runsTable(_ results: SweepResults) -> [RunsTableRow] {
+    results.runs.map { r in
+        let p = r.plan
+        return RunsTableRow(
+            id: Int(r.id), sweep: results.name, key: p.key, schedule: p.schedule.rawValue, budget: p.budget,
+            d: p.model.d, layers: p.model.layers, headSize: p.model.headSize, parameters: p.parameters,
+            nonEmbeddingParameters: p.nonEmbeddingParameters, flopsPerToken: p.flopsPerToken,
+            flopsPerToken6N: 6 * Double(p.parameters), steps: p.steps, tokens: p.tokens, flops: p.flops,
+            epochs: p.epochs, peakLR: p.peakLR, seed: p.seed, status: r.status.rawValue,
+            finalTrainLoss: r.finalTrainLoss, finalEvalLoss: r.finalEvalLoss,
+            tokensPerSecond: r.tokensPerSecond, wallSeconds: r.wallSeconds)
+    }
+}
