@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "Tokenizer", swiftSettings: checked),
         .target(name: "Corpus", dependencies: ["Tokenizer"], swiftSettings: checked),
         .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: checked),
-        .target(name: "Sweep", dependencies: ["Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
+        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
         .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: checked),
-        .target(name: "Report", swiftSettings: checked),
+        .target(name: "Report", dependencies: ["Tensor"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
@@ -52,9 +52,9 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Corpus", "Tensor"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor", "Tokenizer"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "PostgresFixture"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "Tensor", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 // Approaches 1 and 2 of Hoffmann et al. 2022 (sections 3.1 and 3.2): the lower envelope of the
 // training curves, and a parabola per isoFLOP profile; each gives N_opt ∝ C^a and D_opt ∝ C^b.
 import Foundation
+import Tensor
 
 /// y = coefficient · C^exponent, fitted as a line in log-log.
 public struct PowerLaw: Codable, Equatable, Sendable {

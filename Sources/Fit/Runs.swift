@@ -1,6 +1,7 @@
 // Inputs of the fitter: the runs of a sweep (final values, optional training curves), the two
 // conventions for counting parameters, the errors, and the grouping of runs into budgets.
 import Foundation
+import Tensor
 
 /// One point along a run's training curve: FLOPs and tokens spent so far, and the loss there.
 public struct CurvePoint: Codable, Equatable, Sendable {
@@ -111,11 +112,6 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
             return "approach \(approach): no starting point led to a finite fit"
         }
     }
-}
-
-/// `1e13`-style text for a FLOP count.
-public func formatFLOPs(_ c: Double) -> String {
-    String(format: "%.3g", c)
 }
 
 /// Runs of one budget: the budget and the indices of its runs in the input array.

@@ -1,6 +1,7 @@
 // The fitter's front door: approaches 1, 2 and 3 on a set of runs under one parameter convention,
 // with bootstrap intervals, collected in a Codable report.
 import Foundation
+import Tensor
 
 /// Published values of a (N_opt ∝ C^a) to print beside ours.
 public enum PublishedExponents {

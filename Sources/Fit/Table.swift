@@ -1,5 +1,6 @@
 // The terminal table of a fit: our exponents with their intervals beside Chinchilla's and Kaplan's.
 import Foundation
+import Tensor
 
 /// Renders reports (one per parameter convention) as plain text for a terminal.
 public func renderTable(_ reports: [FitReport]) -> String {

@@ -1,5 +1,6 @@
 // The report's figures, each built from the ReportModel as a Figure that renders to SVG.
 import Foundation
+import Tensor
 
 /// Reference exponents drawn beside ours: Chinchilla (Hoffmann et al. 2022) N_opt ∝ C^0.50 and
 /// D_opt ∝ C^0.50; Kaplan et al. 2020 N_opt ∝ C^0.73 (their compute-efficient frontier) and
@@ -61,7 +62,7 @@ extension ReportModel {
             for c in Array(Set(s.points.map(\.budget))).sorted() {
                 let pts = s.points.filter { $0.budget == c }.sorted { $0.parameters < $1.parameters }
                 let color = budgetColor(c)
-                series.append(.scatter("C = \(scientific(c))", xs: pts.map(\.parameters), ys: pts.map(\.loss), color: color))
+                series.append(.scatter("C = \(formatFLOPs(c))", xs: pts.map(\.parameters), ys: pts.map(\.loss), color: color))
                 if let p = s.parabolas.first(where: { $0.budget == c }), let lo = pts.first?.parameters,
                    let hi = pts.last?.parameters {
                     let grid = logSpace(lo / 1.25, hi * 1.25, count: 60)
@@ -145,7 +146,7 @@ extension ReportModel {
                 let ys = try debiasedEMA(run.rows.map(\.trainLoss), weight: curveSmoothing)
                 cloudX += xs
                 cloudY += ys
-                let label = labelled.insert(run.budget).inserted ? "C = \(scientific(run.budget))" : nil
+                let label = labelled.insert(run.budget).inserted ? "C = \(formatFLOPs(run.budget))" : nil
                 series.append(Series(name: label, xs: xs, ys: ys, color: budgetColor(run.budget), lineWidth: 1.1, opacity: 0.85))
             }
             let env = lowerEnvelope(xs: cloudX, ys: cloudY)

@@ -1,6 +1,7 @@
 // The HTML report: one self-contained page (inline CSS, figures inlined as SVG and also written
 // beside it as files) with the fitted exponents, the figures and the table of runs.
 import Foundation
+import Tensor
 
 /// The figure files `writeReport` writes next to index.html, in page order.
 public let reportFigureFiles = ["fig1-isoflop.svg", "fig2-optima.svg", "fig3-curves.svg", "fig4-schedules.svg"]
@@ -107,7 +108,7 @@ extension ReportModel {
 
         out += "<h2 id=\"runs\">Every run</h2>\n<div class=\"runs\">\n"
         let runRows = runs.sorted { ($0.schedule, $0.budget, $0.parameters) < ($1.schedule, $1.budget, $1.parameters) }.map {
-            [String($0.runID), $0.schedule, scientific($0.budget), $0.shape, grouped($0.parameters), grouped($0.tokens),
+            [String($0.runID), $0.schedule, formatFLOPs($0.budget), $0.shape, grouped($0.parameters), grouped($0.tokens),
              fixed($0.epochs, 2), scientific($0.lr), fixed($0.finalLoss, 4), fixed($0.seconds, 1), $0.status]
         }
         out += tableHTML(header: ["run", "schedule", "budget C", "shape", "N", "tokens", "epochs", "lr", "final loss",
@@ -134,7 +135,7 @@ extension ReportModel {
             let left = pending.filter { $0.budget == c }.sorted { ($0.schedule, $0.parameters) < ($1.schedule, $1.parameters) }
             let total = runs.filter { $0.budget == c }.count
             let names = left.map { "\($0.shape) \($0.schedule)" + ($0.status == "running" ? " (running)" : "") }
-            out += "<li>C = \(scientific(c)): \(total - left.count) of \(total) ended; missing \(xmlEscape(names.joined(separator: ", ")))</li>\n"
+            out += "<li>C = \(formatFLOPs(c)): \(total - left.count) of \(total) ended; missing \(xmlEscape(names.joined(separator: ", ")))</li>\n"
         }
         return out + "</ul>\n</div>\n"
     }
@@ -147,7 +148,7 @@ extension ReportModel {
         var header = ["budget C"]
         for (name, _) in reps { header += ["\(name) N_opt", "\(name) loss"] }
         var rows: [[String]] = budgets.map { c in
-            var row = [scientific(c)]
+            var row = [formatFLOPs(c)]
             for (_, ap) in reps {
                 let o = ap.optima.first { $0.budget == c }
                 row += [o.map { grouped($0.parameters) } ?? "–", o.map { fixed($0.loss, 4) } ?? "–"]

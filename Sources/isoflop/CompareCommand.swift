@@ -20,7 +20,10 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let url = try storeOptions.required(positional: storeArgument)
-        let results = try readResults(url, sweep: sweepChoice.sweep)
+        let store = try openExistingStore(url)
+        let (name, id) = try store.selectSweep(named: sweepChoice.sweep)
+        // Approach 2 needs final losses only: no metric rows are read.
+        let results = SweepResults(name: name, id: id, runs: try store.finishedRuns(sweep: id, schedule: nil), curves: [:])
         var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
         for r in results.finishedRuns() {
             guard let loss = r.finalEvalLoss else { continue }

@@ -5,6 +5,7 @@ import Fit
 import Foundation
 import Report
 import Sweep
+import Tensor
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,7 +82,7 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
     let pending = Set(results.runs.filter { $0.status == .planned || $0.status == .running }.map(\.plan.budget))
     if !pending.isEmpty {
         notes.append("Budgets with runs still to come are left out of the fits: "
-                     + pending.sorted().map { scientific($0) }.joined(separator: ", ") + ".")
+                     + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
     }
     var complete = results
     complete.runs = results.runs.filter { !pending.contains($0.plan.budget) }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Sweep
+import Tensor
 
 struct SweepSlurmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,13 +48,13 @@ struct SweepSlurmCommand: ParsableCommand {
 
         try prepareSweepData(cfg)
         let (store, sweep) = try planIntoStore(cfg, url: url)
-        let summary = try store.summary(sweep: sweep)
+        let summary = SweepProgress(try store.runs(sweep: sweep))
         for dir in [(script as NSString).deletingLastPathComponent, logs] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         try job.script().write(toFile: script, atomically: true, encoding: .utf8)
-        print(String(format: "sweep %@: %d runs planned in the store (%d done), %.3g FLOPs", cfg.name, summary.total,
-                     summary.byStatus[.done] ?? 0, summary.totalFLOPs))
+        print(String(format: "sweep %@: %d runs planned in the store (%d done), %@ FLOPs", cfg.name, summary.total,
+                     summary.byStatus[.done] ?? 0, formatFLOPs(summary.totalFLOPs)))
         print("wrote \(script): \(nodes) task(s) × \(processesPerNode) worker process(es), time limit \(job.time)")
         let exe = shellQuote(job.executable), quotedStore = shellQuote(job.store)
         print("next:")

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Sweep
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +63,7 @@ struct SweepStatusCommand: ParsableCommand {
             let p = SweepProgress(records.map(RunProgress.init), now: now, window: minutes * 60)
             let states = RunStatus.allCases.map { "\($0.rawValue) \(p.byStatus[$0] ?? 0)" }.joined(separator: ", ")
             lines.append("sweep \(name): \(p.total) runs (\(states))")
-            lines.append(String(format: "  FLOPs %.3g of %.3g (%.1f%%)", p.doneFLOPs, p.totalFLOPs,
+            lines.append(String(format: "  FLOPs %@ of %@ (%.1f%%)", formatFLOPs(p.doneFLOPs), formatFLOPs(p.totalFLOPs),
                                 100 * p.doneFLOPs / max(p.totalFLOPs, 1)))
             let rate = p.recentFLOPsPerSecond.map { String(format: "%.3g FLOP/s over the last %@", $0, formatDuration(p.windowSeconds)) }
                 ?? "no work in the last \(formatDuration(minutes * 60))"

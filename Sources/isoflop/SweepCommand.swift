@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Sweep
+import Tensor
 import Corpus
 #if canImport(Glibc)
 import Glibc
@@ -96,8 +97,8 @@ struct SweepPlanCommand: ParsableCommand {
                   + pad(r.schedule.rawValue, -8) + " " + pad(formatDuration(s), 8))
         }
         let w = workers ?? cfg.workers
-        print(String(format: "total %.3g FLOPs, %.3g tokens; estimated %@ on %d workers (%@ of single-worker time)",
-                     plan.totalFLOPs, Double(plan.runs.reduce(0) { $0 + $1.tokens }),
+        print(String(format: "total %@ FLOPs, %.3g tokens; estimated %@ on %d workers (%@ of single-worker time)",
+                     formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens }),
                      formatDuration(estimateWallSeconds(seconds, workers: w)), w,
                      formatDuration(seconds.reduce(0, +))))
         for warning in plan.warnings { print("warning: \(warning)") }
@@ -256,15 +257,16 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
 
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
     let began = Date()
-    let startFLOPs = try store.summary(sweep: sweep).doneFLOPs
+    let startFLOPs = SweepProgress(try store.runs(sweep: sweep)).doneFLOPs
     let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
     let failedWorkers = try superviseWorkers(children) {
-        view.draw(try store.summary(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        view.draw(try store.runs(sweep: sweep), began: began, startFLOPs: startFLOPs)
         try live?.update(store.budgetProgress(sweep: sweep))
     }
-    let summary = try store.summary(sweep: sweep)
+    let runs = try store.runs(sweep: sweep)
+    let summary = SweepProgress(runs)
     try live?.finish(othersRunning: stopSignals == 0 && summary.byStatus[.running, default: 0] > 0)
-    view.draw(summary, began: began, startFLOPs: startFLOPs, final: true)
+    view.draw(runs, began: began, startFLOPs: startFLOPs, final: true)
     if stopSignals > 0 {
         print("stopped; rerun the same command to resume")
         throw ExitCode(130)
@@ -288,16 +290,17 @@ final class ProgressView {
 
     init(live: Bool) { self.live = live }
 
-    func draw(_ s: SweepSummary, began: Date, startFLOPs: Double, final: Bool = false) {
+    func draw(_ runs: [RunRecord], began: Date, startFLOPs: Double, final: Bool = false) {
+        let s = SweepProgress(runs)
         let finished = (s.byStatus[.done] ?? 0) + (s.byStatus[.diverged] ?? 0) + (s.byStatus[.failed] ?? 0)
         let elapsed = Date().timeIntervalSince(began)
         let rate = (s.doneFLOPs - startFLOPs) / max(elapsed, 1e-9)
         let eta = rate > 0 ? (s.totalFLOPs - s.doneFLOPs) / rate : .infinity
-        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %.3g/%.3g (%.1f%%)  elapsed %@  ETA %@",
-                            finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, s.doneFLOPs,
-                            s.totalFLOPs, 100 * s.doneFLOPs / max(s.totalFLOPs, 1), formatDuration(elapsed),
+        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %@/%@ (%.1f%%)  elapsed %@  ETA %@",
+                            finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, formatFLOPs(s.doneFLOPs),
+                            formatFLOPs(s.totalFLOPs), 100 * s.doneFLOPs / max(s.totalFLOPs, 1), formatDuration(elapsed),
                             final ? "-" : formatDuration(eta))]
-        for r in s.running.sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
+        for r in runs.filter({ $0.status == .running }).sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
             lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,
                                 r.lastLoss.map { String(format: "%.4f", $0) } ?? "-"))
         }

@@ -88,13 +88,13 @@ final class InputTests: XCTestCase {
         options.approaches = [2, 3]
         let report = try fitScalingLaws(runs, options: options)
         XCTAssertEqual(report.budgets, [1e18, 1e20, 1e21, 1e22])
-        XCTAssertTrue(report.notes.contains { $0.contains("fewer than 3 sizes left out: 1e+19") }, "\(report.notes)")
+        XCTAssertTrue(report.notes.contains { $0.contains("fewer than 3 sizes left out: 1e19") }, "\(report.notes)")
         // With only two budgets of three sizes, approach 2 alone names the first short budget.
         runs.removeAll { $0.id == "b2s2" || $0.id == "b3s2" }
         options.approaches = [2]
         XCTAssertThrowsError(try fitScalingLaws(runs, options: options)) { error in
             XCTAssertEqual(error as? FitError, .tooFewSizes(budget: 1e19, found: 2))
-            XCTAssertTrue("\(error)".contains("1e+19"), "\(error)")
+            XCTAssertTrue("\(error)".contains("1e19"), "\(error)")
         }
     }
 

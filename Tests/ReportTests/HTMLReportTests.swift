@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 import Report
+import Tensor
 
 final class HTMLReportTests: XCTestCase {
     /// Where the report is written: a temporary folder, or ISOFLOP_REPORT_DIR to keep it for a look.
@@ -59,7 +60,7 @@ final class HTMLReportTests: XCTestCase {
         let progress = html.components(separatedBy: "id=\"progress\"")[1].components(separatedBy: "</div>")[0]
         for budget in ["1e13", "3e13"] {
             let line = try XCTUnwrap(progress.components(separatedBy: "<li>C = \(budget): ").dropFirst().first)
-            let missing = pending.filter { scientific($0.budget) == budget }
+            let missing = pending.filter { formatFLOPs($0.budget) == budget }
             XCTAssertTrue(line.hasPrefix("0 of \(missing.count) ended; missing "), line)
             for r in missing { XCTAssertTrue(line.contains(r.shape + " " + r.schedule), "\(budget): \(r.shape) \(r.schedule)") }
         }

@@ -2,6 +2,7 @@
 import Foundation
 import Model
 import Sweep
+import Tensor
 import Training
 import XCTest
 
@@ -111,5 +112,9 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(formatFLOPs(1e12), "1e12")
         XCTAssertEqual(formatFLOPs(3e11), "3e11")
         XCTAssertEqual(formatFLOPs(2.5e10), "2.5e10")
+        XCTAssertEqual(formatFLOPs(1.234e12), "1.23e12")
+        XCTAssertEqual(formatFLOPs(9.996e12), "1e13")
+        XCTAssertEqual(formatFLOPs(3.6e12 * (1 + 1e-12)), "3.6e12")
+        XCTAssertEqual(formatFLOPs(0), "0")
     }
 }

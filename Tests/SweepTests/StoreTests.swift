@@ -196,7 +196,7 @@ struct StoreContract {
         let started = try XCTUnwrap(byID[good.id]?.started), ended = try XCTUnwrap(byID[good.id]?.ended)
         XCTAssertLessThanOrEqual(started, ended)
         XCTAssertEqual(ended, Date().timeIntervalSince1970, accuracy: 60, "times are Unix seconds")
-        let summary = try store.summary(sweep: sweep)
+        let summary = SweepProgress(try store.runs(sweep: sweep))
         XCTAssertEqual(summary.byStatus[.done], 1)
         XCTAssertEqual(summary.byStatus[.diverged], 1)
         XCTAssertEqual(summary.byStatus[.planned], summary.total - 2)

@@ -72,7 +72,7 @@ struct WorkerContract {
             XCTAssertEqual(rows.map(\.trainLoss), CounterExecutor.expectedLosses(run.plan))
             XCTAssertEqual(run.finalTrainLoss, rows.last?.trainLoss)
         }
-        let summary = try setup.summary(sweep: sweep)
+        let summary = SweepProgress(try setup.runs(sweep: sweep))
         XCTAssertEqual(summary.doneFLOPs, summary.totalFLOPs, accuracy: 1)
     }
 

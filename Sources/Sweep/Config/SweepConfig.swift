@@ -2,6 +2,7 @@
 // rule and cadences. Keys are snake_case in the file; every key is documented in configs/.
 import Foundation
 import Model
+import Tensor
 import Training
 
 /// One model shape as written in a config: `{ d = 48, L = 1, head = 48 }`.

@@ -2,6 +2,7 @@
 // tokens, epochs, learning rate and schedule lengths, and estimates the sweep's wall time.
 import Foundation
 import Model
+import Tensor
 import Training
 
 /// Everything a trainer needs to carry out one run of a sweep; stored as JSON with the run.
@@ -217,13 +218,4 @@ public func estimateWallSeconds(_ runSeconds: [Double], workers: Int) -> Double 
         free[i] += s
     }
     return free.max() ?? 0
-}
-
-/// 1e12 → "1e12", 3e11 → "3e11", 2.5e10 → "2.5e10".
-public func formatFLOPs(_ c: Double) -> String {
-    guard c > 0, c.isFinite else { return "\(c)" }
-    let e = Int(log10(c).rounded(.down))
-    let m = c / pow(10, Double(e))
-    let ms = abs(m - m.rounded()) < 1e-9 ? "\(Int(m.rounded()))" : String(format: "%.3g", m)
-    return "\(ms)e\(e)"
 }

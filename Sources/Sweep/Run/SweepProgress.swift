@@ -78,6 +78,11 @@ public struct SweepProgress: Sendable {
 
     public init() {}
 
+    /// Progress of a sweep's stored runs, now.
+    public init(_ runs: [RunRecord]) {
+        self.init(runs.map(RunProgress.init), now: Date().timeIntervalSince1970)
+    }
+
     /// Progress at time `now` (seconds since 1970). The recent rate assumes each run advanced
     /// evenly from its first claim to its end (or to `now` for one still running) and counts the
     /// part of that work inside the last `window` seconds, divided by the part of the window

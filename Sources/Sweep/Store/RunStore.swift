@@ -99,35 +99,6 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Runs by state and FLOPs, for progress and status.
-public struct SweepSummary: Sendable {
-    public var total = 0
-    public var byStatus: [RunStatus: Int] = [:]
-    public var totalFLOPs = 0.0
-    /// FLOPs of finished (done or diverged) runs plus the completed part of running ones.
-    public var doneFLOPs = 0.0
-    public var running: [RunRecord] = []
-
-    public init() {}
-
-    /// Counts the runs of a sweep by state and FLOPs.
-    public init(runs: [RunRecord]) {
-        for r in runs {
-            total += 1
-            byStatus[r.status, default: 0] += 1
-            totalFLOPs += r.plan.flops
-            switch r.status {
-            case .done, .diverged, .failed: doneFLOPs += r.plan.flops
-            case .running:
-                doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-                running.append(r)
-            case .planned:
-                doneFLOPs += r.plan.flops * Double(r.step) / Double(max(r.plan.steps, 1))
-            }
-        }
-    }
-}
-
 /// The run store of a sweep. Claims are atomic: two workers never hold the same run. One store
 /// object per thread (the SQLite one wraps a single connection); open one per worker.
 public protocol RunStore: AnyObject {
@@ -156,7 +127,6 @@ public protocol RunStore: AnyObject {
     func failRun(_ run: Int64, worker: String, message: String) throws
     func runs(sweep: Int64) throws -> [RunRecord]
     func metrics(run: Int64) throws -> [MetricRow]
-    func summary(sweep: Int64) throws -> SweepSummary
     /// A random id written once into the store when a command first writes to it; checkpoint
     /// folders record it, so that two stores never resume each other's checkpoints. Nil for
     /// a store no command has written to since ids were introduced.
@@ -475,10 +445,6 @@ extension SQLRunStore {
         try database.perform("SELECT \(StoreSchema.metricColumns) FROM metrics WHERE run = ? ORDER BY step",
                              [.int(Int(run))]) { out.append(MetricRow(row: $0)) }
         return out
-    }
-
-    public func summary(sweep: Int64) throws -> SweepSummary {
-        SweepSummary(runs: try runs(sweep: sweep))
     }
 
     public func finishedRuns(sweep: Int64, schedule: String?) throws -> [RunRecord] {
