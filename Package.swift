@@ -2,9 +2,14 @@
 // isoflop: a miniature transformer training lab for Chinchilla-style IsoFLOP sweeps.
 import PackageDescription
 
-// Hot loops are written with explicit bounds; release builds drop the redundant checks.
-let fast: [SwiftSetting] = [
+// The kernels (Tensor, Autograd) loop over buffers whose sizes the model planned from a
+// validated shape; their release builds drop bounds and overflow checks. Everything that reads
+// input from files, flags or the network keeps Swift's checks (-O).
+let kernels: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+let checked: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-wmo"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -26,15 +31,15 @@ let package = Package(
         // Each target declares exactly what it imports; the edges run one way, in this order.
         // AVX2 twins of the elementwise kernels, chosen at run time (the binary runs on any x86-64).
         .target(name: "CKernels", path: "Sources/CKernels"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
-        .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: fast),
-        .target(name: "Tokenizer", swiftSettings: fast),
-        .target(name: "Corpus", dependencies: ["Tokenizer"], swiftSettings: fast),
-        .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: fast),
-        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: fast),
-        .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Report", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: kernels),
+        .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: kernels),
+        .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: checked),
+        .target(name: "Tokenizer", swiftSettings: checked),
+        .target(name: "Corpus", dependencies: ["Tokenizer"], swiftSettings: checked),
+        .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: checked),
+        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
+        .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: checked),
+        .target(name: "Report", dependencies: ["Tensor"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
@@ -43,7 +48,7 @@ let package = Package(
                 "CBLAS", "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: fast),
+            swiftSettings: checked),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
@@ -56,3 +61,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzz targets (libFuzzer), only when ISOFLOP_FUZZ is set, so that ordinary builds and tests
+// never need the fuzzer runtime: `scripts/fuzz.sh TARGET SECONDS` builds and runs one.
+if Context.environment["ISOFLOP_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-config", ["Sweep", "Training"]),
+        ("fuzz-tokenizer-json", ["Tokenizer"]),
+        ("fuzz-safetensors", ["Model"]),
+        ("fuzz-sidecar", ["Corpus"]),
+        ("fuzz-fit-csv", ["Fit"]),
+        ("fuzz-roundtrip", ["Tokenizer"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

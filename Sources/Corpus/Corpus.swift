@@ -104,20 +104,49 @@ func writeBytes(_ bytes: [UInt8], to path: String) throws {
 }
 
 /// Regular files under `path` (itself if a file), sorted by relative path in byte order.
-func filesUnder(_ path: String, suffix: String = "") throws -> [String] {
+/// `confined` (for folders a user names): a symbolic link whose target lies outside `path`,
+/// or an entry that is neither a file nor a folder (a FIFO would block the read), is refused
+/// with its name, never followed.
+func filesUnder(_ path: String, suffix: String = "", confined: Bool = false) throws -> [String] {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
         throw CorpusError.io(path: path, reason: "no such file or folder")
     }
-    if !isDir.boolValue { return [path] }
+    if !isDir.boolValue {
+        if confined { try checkRegularFile(path) }
+        return [path]
+    }
     guard let e = FileManager.default.enumerator(atPath: path) else { throw CorpusError.io(path: path, reason: "cannot list") }
+    let root = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     var rel = [String]()
+    var refused = [String]()
     while let r = e.nextObject() as? String {
+        let full = path + "/" + r
+        if confined {
+            let target = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+            guard target == root || target.hasPrefix(root + "/") else { refused.append("\(full) -> \(target)"); continue }
+            var st = stat()
+            guard stat(full, &st) == 0 else { refused.append("\(full) (unreadable)"); continue }
+            let kind = st.st_mode & S_IFMT
+            if kind == S_IFDIR { continue }
+            guard kind == S_IFREG else { refused.append("\(full) (not a regular file)"); continue }
+        }
         var d: ObjCBool = false
-        if r.hasSuffix(suffix), FileManager.default.fileExists(atPath: path + "/" + r, isDirectory: &d), !d.boolValue { rel.append(r) }
+        if r.hasSuffix(suffix), FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue { rel.append(r) }
+    }
+    if !refused.isEmpty {
+        throw CorpusError.io(path: path, reason: "refusing \(refused.count) entr\(refused.count == 1 ? "y" : "ies") that lead outside the folder or are not files: "
+            + refused.prefix(5).joined(separator: ", ") + (refused.count > 5 ? ", …" : ""))
     }
     rel.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     return rel.map { path + "/" + $0 }
+}
+
+/// Throws unless `path` is a regular file (after links): reading a FIFO or a device blocks.
+func checkRegularFile(_ path: String) throws {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw CorpusError.io(path: path, reason: String(cString: strerror(errno))) }
+    guard st.st_mode & S_IFMT == S_IFREG else { throw CorpusError.io(path: path, reason: "not a regular file") }
 }
 
 /// Builds a built-in corpus's text into the layout and checks its size and sha256.
@@ -160,7 +189,7 @@ public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throw
     var text = [UInt8]()
     var sources = [String]()
     for p in paths {
-        for f in try filesUnder(p) { text += try readBytes(f); sources.append(f) }
+        for f in try filesUnder(p, confined: true) { text += try readBytes(f); sources.append(f) }
     }
     guard !text.isEmpty else { throw CorpusError.emptyInput(source: paths.joined(separator: " ")) }
     let manifest = CorpusManifest(name: name, sources: sources, bytes: text.count, sha256: SHA256.hex(text))

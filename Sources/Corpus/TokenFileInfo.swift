@@ -38,10 +38,68 @@ extension TokenFileInfo {
         guard let data = FileManager.default.contents(atPath: side) else {
             throw CorpusError.badSidecar(path: path, reason: "no sidecar \(side)")
         }
-        do { return try JSONDecoder().decode(TokenFileInfo.self, from: data) } catch {
-            throw CorpusError.badSidecar(path: path, reason: "sidecar is not valid: \(error)")
+        return try parse(data, sidecar: side)
+    }
+
+    /// Decodes and checks the bytes of a sidecar; `sidecar` (its path) goes into messages.
+    public static func parse(_ data: Data, sidecar: String) throws -> TokenFileInfo {
+        let info: TokenFileInfo
+        do { info = try JSONDecoder().decode(TokenFileInfo.self, from: data) } catch let e as DecodingError {
+            throw CorpusError.badSidecar(path: sidecar, reason: describeDecodingError(e))
+        } catch {
+            throw CorpusError.badSidecar(path: sidecar, reason: "not valid JSON")
+        }
+        try info.validate(sidecar: sidecar)
+        return info
+    }
+
+    /// Every field in its range; `sidecar` (the file's path) goes into the message.
+    public func validate(sidecar: String) throws {
+        func bad(_ key: String, _ value: Any, _ why: String) -> CorpusError {
+            .badSidecar(path: sidecar, reason: "'\(key)' \(value) \(why)")
+        }
+        guard format == "uint16-le" else { throw bad("format", format, "is not uint16-le") }
+        guard tokens >= 0 else { throw bad("tokens", tokens, "must not be negative") }
+        guard (2...65_536).contains(vocabSize) else { throw bad("vocabSize", vocabSize, "must be in 2...65536") }
+        let isDigest = { (s: String) in s.count == 64 && s.allSatisfy(\.isHexDigit) }
+        guard isDigest(tokenizerSHA256) else { throw bad("tokenizerSHA256", tokenizerSHA256, "is not a sha256 digest") }
+        guard isDigest(corpusSHA256) else { throw bad("corpusSHA256", corpusSHA256, "is not a sha256 digest") }
+        guard byteStart >= 0, byteStart <= byteEnd else { throw bad("byteStart", byteStart, "must be in 0...byteEnd \(byteEnd)") }
+    }
+
+    /// Checks a token file against what reads it: its sidecar (when there is one) must say
+    /// uint16 tokens of a `vocabSize` vocabulary made by the tokenizer at `tokenizerPath`
+    /// (compared by sha256), and count the file's tokens.
+    public static func checkSidecar(_ path: String, vocabSize: Int, tokenizerPath: String?) throws {
+        guard FileManager.default.fileExists(atPath: TokenFileInfo.path(for: path)) else { return }
+        let info = try read(for: path)
+        guard info.vocabSize == vocabSize else {
+            throw CorpusError.badSidecar(path: path, reason: "its sidecar says vocabulary \(info.vocabSize), the run needs \(vocabSize)")
+        }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size / 2 != info.tokens {
+            throw CorpusError.badSidecar(path: path, reason: "holds \(size / 2) tokens, its sidecar says \(info.tokens)")
+        }
+        if let tokenizerPath, let bytes = FileManager.default.contents(atPath: tokenizerPath) {
+            let digest = SHA256.hex(Array(bytes))
+            guard digest == info.tokenizerSHA256 else {
+                throw CorpusError.badSidecar(path: path, reason: "was made by another tokenizer than \(tokenizerPath) (sha256 \(info.tokenizerSHA256.prefix(12))…, not \(digest.prefix(12))…)")
+            }
         }
     }
+}
+
+/// One line for a decoding error: the missing key, or the key whose value is wrong.
+func describeDecodingError(_ e: DecodingError) -> String {
+    func path(_ p: [CodingKey]) -> String { p.isEmpty ? "top level" : p.map(\.stringValue).joined(separator: ".") }
+    switch e {
+    case .keyNotFound(let key, let ctx): return "missing key '\(path(ctx.codingPath + [key]))'"
+    case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at '\(path(ctx.codingPath))'"
+    case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(path(ctx.codingPath))'"
+    @unknown default: return "not valid"
+    }
+}
+
+extension TokenFileInfo {
 
     /// Writes this sidecar beside the token file at `path`.
     public func write(for path: String) throws {

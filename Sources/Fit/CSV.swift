@@ -8,7 +8,10 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
     do {
         text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-        throw FitError.unreadableFile(path: path, reason: error.localizedDescription)
+        // Foundation's text ("The operation could not be completed") hides the system's reason.
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+        throw FitError.unreadableFile(path: path, reason: reason)
     }
     return try parseRunsCSV(text, source: path)
 }
@@ -54,7 +57,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
             throw FitError.wrongFieldCount(file: source, line: lineNumber, expected: names.count, found: fields.count)
         }
         func number(_ col: Int) throws -> Double {
-            guard let v = Double(fields[col]) else {
+            guard let v = Double(fields[col]), v.isFinite else {
                 throw FitError.malformedNumber(file: source, line: lineNumber, column: header.fields[col], text: fields[col])
             }
             return v

@@ -25,6 +25,7 @@ public final class GPT: LanguageModel {
     public init(config: GPTConfig, batchSize: Int, seed: UInt64) throws {
         try config.validate()
         guard batchSize >= 1 else { throw ModelError.invalidConfig("batch size \(batchSize) must be at least 1") }
+        try config.checkMemory(batch: batchSize)
         self.config = config
         self.batchSize = batchSize
         parameterTable = GPT.table(config)

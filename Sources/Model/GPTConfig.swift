@@ -1,3 +1,5 @@
+import Foundation
+
 /// The shape of one gpt-mini model: a pre-LN decoder-only transformer with tied token
 /// embeddings, learned positions, no biases in linear layers and a 4·d GELU MLP.
 ///
@@ -30,13 +32,42 @@ public struct GPTConfig: Codable, Hashable, Sendable, CustomStringConvertible {
     public func validate() throws {
         func fail(_ s: String) -> ModelError { .invalidConfig(s) }
         guard vocabSize >= 2, vocabSize <= 65_536 else { throw fail("vocab size \(vocabSize) must be in 2...65536 (tokens are stored as uint16)") }
-        guard context >= 1 else { throw fail("context \(context) must be at least 1") }
-        guard layers >= 1 else { throw fail("layers \(layers) must be at least 1") }
+        guard context >= 1, context <= Self.maxContext else { throw fail("context \(context) must be in 1...\(Self.maxContext)") }
+        guard layers >= 1, layers <= Self.maxLayers else { throw fail("layers \(layers) must be in 1...\(Self.maxLayers)") }
         guard headSize >= 1, d >= 1 else { throw fail("d \(d) and head size \(headSize) must be positive") }
+        guard d <= Self.maxWidth else { throw fail("d \(d) must be at most \(Self.maxWidth)") }
         if headSize == 32 {
             guard d % 32 == 0 else { throw fail("d = \(d) is not a multiple of 32 (the head size)") }
         } else {
             guard d % headSize == 0 else { throw fail("d = \(d) is not a multiple of the head size \(headSize)") }
+        }
+    }
+
+    /// Bounds far above anything a CPU trains, which keep every count below in Int range and
+    /// turn a typo (d = 2^40) into an error instead of an allocation of terabytes.
+    public static let maxContext = 16_384
+    public static let maxWidth = 16_384
+    public static let maxLayers = 1_024
+
+    /// Bytes a model of this shape needs to train on `batch` sequences, from below: the
+    /// parameters with their gradients and AdamW moments (4 floats each), and per token the
+    /// activations the tape keeps and their gradients (embedding, per block ~17·d plus the
+    /// attention row of `heads × context`, the final LayerNorm and two V-wide logit rows).
+    /// Computed in Double so that absurd shapes cannot overflow.
+    public func trainingBytes(batch: Int) -> Double {
+        let D = Double(d), T = Double(context), V = Double(vocabSize), L = Double(layers), H = Double(heads)
+        let parameterFloats = 4 * (V * D + T * D + L * (12 * D * D + 4 * D) + 2 * D)
+        let floatsPerToken = 2 * (2 * D + L * (17 * D + 4 + H * T) + 2 + 2 * V)
+        return 4 * (parameterFloats + Double(batch) * T * floatsPerToken)
+    }
+
+    /// Throws when training on `batch` sequences would need more than `availableBytes`
+    /// (default: this machine's physical memory), naming the shape and both sizes.
+    public func checkMemory(batch: Int, availableBytes: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
+        let need = trainingBytes(batch: batch)
+        guard need <= availableBytes else {
+            throw ModelError.invalidConfig(String(format: "%@ with batch %d needs at least %.3g GB; this machine has %.3g GB",
+                                                  description, batch, need / 1e9, availableBytes / 1e9))
         }
     }
 

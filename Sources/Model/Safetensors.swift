@@ -57,8 +57,16 @@ public enum Safetensors {
 
     /// Reads every F32 tensor, in file order, and the metadata.
     public static func read(from path: String) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.checkpoint("\(path): cannot read the file") }
+        return try parse(data, source: path)
+    }
+
+    /// Parses the bytes of a safetensors file (F32 tensors only); `source` names it in errors.
+    /// Every header field is checked before it is used: shapes of non-negative dimensions whose
+    /// product fits, and offsets inside the data that match the shape.
+    public static func parse(_ bytes: Data, source path: String) throws -> (tensors: [NamedTensor], metadata: [String: String]) {
         func fail(_ s: String) -> ModelError { .checkpoint("\(path): \(s)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read the file") }
+        let data = bytes.startIndex == 0 ? bytes : Data(bytes)
         guard data.count >= 8 else { throw fail("\(data.count) bytes is too short for a safetensors file") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else { throw fail("header length \(headerLength) runs past the end") }
@@ -77,8 +85,17 @@ public enum Safetensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
             else { throw fail("tensor \(name) has a malformed header entry") }
             guard dtype == "F32" else { throw fail("tensor \(name) has dtype \(dtype); only F32 is supported") }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == 4 * count, offsets[0] >= 0, start + offsets[1] <= data.count else {
+            // Checked arithmetic: a hostile header must not overflow into a small allocation.
+            var count = 1
+            for n in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: n)
+                guard n >= 0, !overflow, product <= data.count / 4 else {
+                    throw fail("tensor \(name) has shape \(shape), larger than the file")
+                }
+                count = product
+            }
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= data.count - start,
+                  offsets[1] - offsets[0] == 4 * count else {
                 throw fail("tensor \(name) has data offsets \(offsets) that do not fit shape \(shape) and the file size")
             }
             var values = [Float](repeating: 0, count: count)

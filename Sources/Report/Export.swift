@@ -212,6 +212,18 @@ public func exportCurves(_ runs: [RunCurve], options: ExportOptions, to dir: Str
         }
         files = order.map { (exportFileName(sweep: $0, runID: nil, format: options.format), bySweep[$0]!) }
     }
+    // Sweeps whose names differ only in characters replaced by "_" (a/b and a_b) would share
+    // one file: the later ones get -2, -3, … before the extension.
+    var used = Set<String>()
+    for i in files.indices {
+        let base = (files[i].name as NSString).deletingPathExtension, ext = (files[i].name as NSString).pathExtension
+        var name = files[i].name, k = 2
+        while !used.insert(name).inserted {
+            name = "\(base)-\(k).\(ext)"
+            k += 1
+        }
+        files[i].name = name
+    }
     var written: [String] = []
     for file in files {
         let text = options.format == .csv ? try curvesCSV(file.runs, options: options)

@@ -17,7 +17,12 @@ public final class TokenFile {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // Checked before opening: opening a FIFO for reading waits for a writer, forever.
+        var pre = stat()
+        if stat(path, &pre) == 0, (pre.st_mode & S_IFMT) != S_IFREG {
+            throw TokenFileError.unreadable(path: path, reason: "not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { throw TokenFileError.missing(path: path) }
             throw TokenFileError.unreadable(path: path, reason: String(cString: strerror(errno)))

@@ -61,17 +61,25 @@ public struct TrainConfig: Codable, Hashable, Sendable {
         try schedule.validate()
         func fail(_ s: String) -> TrainingError { .invalidConfig(s) }
         guard batchSize >= 1 else { throw fail("batchSize \(batchSize) must be at least 1") }
+        // Token ids are Int32 buffers of batch × context; far beyond any CPU run.
+        guard batchSize <= (1 << 28) / model.context else {
+            throw fail("batchSize \(batchSize) × context \(model.context) is more than \(1 << 28) tokens per step")
+        }
+        do { try model.checkMemory(batch: batchSize) } catch let e as ModelError { throw TrainingError.invalidConfig("\(e)") }
         guard steps >= 1 else { throw fail("steps \(steps) must be at least 1") }
         guard schedule.totalSteps == steps else {
             throw fail("schedule.totalSteps \(schedule.totalSteps) differs from steps \(steps)")
         }
-        guard weightDecay >= 0 else { throw fail("weightDecay \(weightDecay) must not be negative") }
-        guard gradClip >= 0 else { throw fail("gradClip \(gradClip) must not be negative") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("weightDecay \(weightDecay) must be finite and not negative") }
+        guard gradClip.isFinite, gradClip >= 0 else { throw fail("gradClip \(gradClip) must be finite and not negative") }
         guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw fail("beta1 \(beta1) and beta2 \(beta2) must be in [0, 1)") }
-        guard eps > 0 else { throw fail("eps \(eps) must be positive") }
+        guard eps.isFinite, eps > 0 else { throw fail("eps \(eps) must be positive and finite") }
         guard evalEvery >= 0, checkpointEvery >= 0 else { throw fail("evalEvery and checkpointEvery must not be negative") }
         guard evalBatches >= 1 else { throw fail("evalBatches \(evalBatches) must be at least 1") }
-        guard divergenceFactor > 0 else { throw fail("divergenceFactor \(divergenceFactor) must be positive") }
+        guard evalBatches <= (1 << 24) / batchSize else {
+            throw fail("evalBatches \(evalBatches) × batchSize \(batchSize) is more than \(1 << 24) evaluation windows")
+        }
+        guard divergenceFactor.isFinite, divergenceFactor > 0 else { throw fail("divergenceFactor \(divergenceFactor) must be positive and finite") }
     }
 
     // MARK: Strict JSON
@@ -139,7 +147,7 @@ public struct TrainConfig: Codable, Hashable, Sendable {
         } catch let e as DecodingError {
             throw TrainingError.invalidConfig("\(source): \(describe(e))")
         }
-        try config.validate()
+        do { try config.validate() } catch TrainingError.invalidConfig(let s) { throw TrainingError.invalidConfig("\(source): \(s)") }
         return config
     }
 
@@ -181,7 +189,11 @@ func describe(_ e: DecodingError) -> String {
     switch e {
     case .keyNotFound(let key, let ctx): return "missing key '\(path(ctx.codingPath + [key]))'"
     case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at '\(path(ctx.codingPath))': \(ctx.debugDescription)"
-    case .dataCorrupted(let ctx): return "bad value at '\(path(ctx.codingPath))': \(ctx.debugDescription)"
+    case .dataCorrupted(let ctx):
+        // JSONDecoder reports a number it cannot represent as "not valid JSON"; its underlying
+        // error names the value.
+        let detail = (ctx.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
+        return "bad value at '\(path(ctx.codingPath))': \(detail ?? ctx.debugDescription)"
     @unknown default: return "\(e)"
     }
 }

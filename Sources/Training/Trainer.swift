@@ -176,11 +176,28 @@ public final class Trainer: TrainingRun {
             throw TrainingError.checkpoint(path: statePath, reason: "missing (the checkpoint is incomplete)")
         }
         let state: State
-        do { state = try JSONDecoder().decode(State.self, from: data) } catch {
-            throw TrainingError.checkpoint(path: statePath, reason: "unreadable: \(error)")
+        do { state = try JSONDecoder().decode(State.self, from: data) } catch let e as DecodingError {
+            throw TrainingError.checkpoint(path: statePath, reason: describe(e))
+        } catch {
+            throw TrainingError.checkpoint(path: statePath, reason: "not valid JSON")
         }
-        guard state.step <= config.steps else {
-            throw TrainingError.checkpoint(path: statePath, reason: "step \(state.step) beyond the run's \(config.steps)")
+        // Every field is checked: a hand-edited or damaged state must not train on (a negative
+        // step would mean a negative learning rate, a zero generator state a constant batch).
+        guard state.format == 1 else {
+            throw TrainingError.checkpoint(path: statePath, reason: "format \(state.format) is not 1")
+        }
+        guard state.step >= 0, state.step <= config.steps else {
+            throw TrainingError.checkpoint(path: statePath, reason: "step \(state.step) is outside the run's 0...\(config.steps)")
+        }
+        let expected = state.step.multipliedReportingOverflow(by: config.tokensPerStep)
+        guard !expected.overflow, state.tokens == expected.partialValue else {
+            throw TrainingError.checkpoint(path: statePath, reason: "tokens \(state.tokens) is not step \(state.step) × \(config.tokensPerStep) tokens per step")
+        }
+        guard state.optimizerStep == state.step else {
+            throw TrainingError.checkpoint(path: statePath, reason: "optimizerStep \(state.optimizerStep) differs from step \(state.step)")
+        }
+        guard state.sampler.state.contains(where: { $0 != 0 }) else {
+            throw TrainingError.checkpoint(path: statePath, reason: "the sampler's generator state is all zeros")
         }
         trainer.step = state.step
         trainer.tokens = state.tokens

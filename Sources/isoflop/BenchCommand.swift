@@ -32,7 +32,8 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1...256") }
+        guard batch >= 1, context >= 1, vocab >= 2 else { throw ValidationError("--batch, --context and --vocab must be positive") }
         _ = try parsedShapes()
     }
 
@@ -96,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
             guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("tokens/s ") }),
-                  let v = Double(line.dropFirst(9)) else { throw ValidationError("worker printed no rate: \(out)") }
+                  let v = Double(line.dropFirst(9)) else { throw CLIError("worker printed no rate: \(out)") }
             return v
         }
     }

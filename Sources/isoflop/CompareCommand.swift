@@ -32,7 +32,7 @@ struct CompareCommand: ParsableCommand {
             best[s, default: [:]][r.plan.budget] = r
         }
         let schedules = best.keys.sorted()
-        guard !schedules.isEmpty else { throw ValidationError("\(url) (sweep \(results.name)): no finished runs") }
+        guard !schedules.isEmpty else { throw CLIError("\(url) (sweep \(results.name)): no finished runs") }
         let budgets = Set(best.values.flatMap(\.keys)).sorted()
         var header = "budget  "
         for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }

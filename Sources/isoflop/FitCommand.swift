@@ -70,7 +70,7 @@ struct FitCommand: ParsableCommand {
     var benchmark = false
 
     func validate() throws {
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 or more, not \(bootstrap)") }
+        guard bootstrap >= 0, bootstrap <= 1_000_000 else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
         }

@@ -26,10 +26,19 @@ struct HorizonCommand: ParsableCommand {
     @Option(help: "CSV of the curves (cycle, step, lr, eval loss).") var out: String = "out/horizon.csv"
     @Option(help: "Seed (the same initialisation and data order for every cycle).") var seed: UInt64 = 1
 
+    func validate() throws {
+        for (flag, value) in [("--vocab", vocab), ("--d", d), ("--layers", layers), ("--head", head), ("--batch", batch),
+                              ("--steps", steps), ("--eval-every", evalEvery)] where value < 1 {
+            throw ValidationError("\(flag) \(value) must be at least 1")
+        }
+        if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("--lr \(lr) must be positive and finite") }
+    }
+
     func run() throws {
-        let multiples = cycles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !multiples.isEmpty, multiples.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--cycles must be numbers ≥ 1 separated by commas, not '\(cycles)'")
+        let parsed = cycles.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let multiples = parsed.compactMap { $0 }
+        guard !multiples.isEmpty, multiples.count == parsed.count, multiples.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else {
+            throw ValidationError("--cycles must be numbers in 1...1000 separated by commas, not '\(cycles)'")
         }
         let model = GPTConfig(vocabSize: vocab, context: 128, d: d, layers: layers, headSize: head)
         try model.validate()

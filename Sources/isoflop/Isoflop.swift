@@ -27,6 +27,6 @@ extension Isoflop {
         BLAS.setThreads(BLAS.defaultThreads)
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
-        do { try command.run() } catch { exit(withError: error) }
+        do { try command.run() } catch { exit(withError: commandLineError(error)) }
     }
 }

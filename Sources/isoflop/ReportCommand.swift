@@ -34,16 +34,23 @@ struct ReportCommand: ParsableCommand {
     var refresh: Int?
 
     func validate() throws {
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 or more, not \(bootstrap)") }
+        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let refresh, refresh < 1 { throw ValidationError("--refresh must be at least 1 second, not \(refresh)") }
     }
 
     func run() throws {
         let url = try storeOptions.required(positional: storeArgument)
-        var model = buildReportModel(try readResults(url, sweep: sweepChoice.sweep), bootstrap: bootstrap, seed: seed)
+        // Every input is read before the fits, which take a while.
+        let horizonCurves = try horizon.map(readHorizonCSV)
+        let results = try readResults(url, sweep: sweepChoice.sweep)
+        // A live report (--refresh) may wait for its first runs; otherwise no data is an error.
+        guard refresh != nil || !results.finishedRuns().isEmpty else {
+            throw CLIError("\(url) (sweep \(results.name)): no finished runs to report")
+        }
+        var model = buildReportModel(results, bootstrap: bootstrap, seed: seed)
         model.written = Date()
         model.refreshSeconds = refresh
-        if let horizon { model.horizon = try readHorizonCSV(horizon) }
+        if let horizonCurves { model.horizon = horizonCurves }
         let files = try writeReport(model, to: out)
         for note in model.notes { print("note: \(note)") }
         print("wrote \(files.count) files to \(out) (open \(out)/index.html)")
@@ -104,18 +111,22 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
 func readHorizonCSV(_ path: String) throws -> [HorizonCurve] {
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw ValidationError("\(path): cannot read the horizon curves (\(error.localizedDescription))")
+        throw CLIError("\(path): cannot read the horizon curves (\(describeFileError(error)))")
     }
     var curves: [Double: HorizonCurve] = [:]
     for (k, line) in text.split(separator: "\n").enumerated().dropFirst() {
         let f = line.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard f.count == 4, let cycle = f[0], let step = f[1], let loss = f[3] else {
-            throw ValidationError("\(path):\(k + 1): expected cycle,step,lr,eval_loss, found '\(line)'")
+            throw CLIError("\(path):\(k + 1): expected cycle,step,lr,eval_loss, found '\(line.prefix(80))'")
+        }
+        // A NaN cycle would be a dictionary key that never finds itself again.
+        guard cycle.isFinite, cycle > 0, step.isFinite, step >= 0, loss.isFinite else {
+            throw CLIError("\(path):\(k + 1): cycle, step and eval_loss must be finite numbers (cycle and step positive), found '\(line.prefix(80))'")
         }
         curves[cycle, default: HorizonCurve(cycle: cycle, steps: [], loss: [])].steps.append(step)
         curves[cycle]!.loss.append(loss)
     }
-    guard !curves.isEmpty else { throw ValidationError("\(path): no horizon curves") }
+    guard !curves.isEmpty else { throw CLIError("\(path): no horizon curves") }
     return curves.keys.sorted().map { curves[$0]! }
 }
 

@@ -33,7 +33,7 @@ func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -
                            schedule: schedule, curve: curve))
     }
     guard !runs.isEmpty else {
-        throw ValidationError("\(source) (sweep \(results.name)): no finished runs with schedule '\(schedule)'")
+        throw CLIError("\(source) (sweep \(results.name)): no finished runs with schedule '\(schedule)'")
     }
     return runs
 }

@@ -35,13 +35,15 @@ struct SampleCommand: ParsableCommand {
     func validate() throws {
         guard (ids == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --ids and --prompt") }
         guard prompt == nil || tokenizer != nil else { throw ValidationError("--prompt needs --tokenizer") }
-        guard count >= 0 else { throw ValidationError("--count \(count) must not be negative") }
-        guard temperature >= 0 else { throw ValidationError("--temperature \(temperature) must not be negative") }
+        guard count >= 0, count <= 1_000_000 else { throw ValidationError("--count \(count) must be in 0...1000000") }
+        guard temperature.isFinite, temperature >= 0 else {
+            throw ValidationError("--temperature \(temperature) must be a finite number, 0 or more")
+        }
         guard topK >= 0 else { throw ValidationError("--top-k \(topK) must not be negative") }
     }
 
     func run() throws {
-        do { try sample() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        do { try sample() } catch let e as CLIError { throw e } catch { throw CLIError(describing: error) }
     }
 
     func sample() throws {
@@ -56,6 +58,16 @@ struct SampleCommand: ParsableCommand {
             }
         } else {
             start = try encodePrompt(prompt!, tokenizer: tokenizer!)
+        }
+        if let tokenizer {
+            // Ids of another tokenizer would index past the model's embedding table.
+            let size = try BPETokenizer.load(from: tokenizer).vocabSize
+            guard size == V else {
+                throw CLIError("--tokenizer \(tokenizer) has \(size) tokens, the checkpoint's model has a vocabulary of \(V)")
+            }
+        }
+        if let bad = start.first(where: { $0 < 0 || Int($0) >= V }) {
+            throw CLIError("prompt token id \(bad) is outside the model's vocabulary of \(V)")
         }
         guard !start.isEmpty else { throw CLIError("the prompt is empty; give at least one token") }
         let model = try makeModel(config: config.model, batchSize: 1, seed: config.seed)

@@ -68,9 +68,15 @@ struct SweepStatusCommand: ParsableCommand {
             let rate = p.recentFLOPsPerSecond.map { String(format: "%.3g FLOP/s over the last %@", $0, formatDuration(p.windowSeconds)) }
                 ?? "no work in the last \(formatDuration(minutes * 60))"
             lines.append("  throughput \(rate); ETA \(p.etaSeconds.map(formatDuration) ?? "unknown")")
-            lines.append("  workers alive: \(p.workers.count)")
+            // A live lease is not a live worker: one killed with SIGKILL keeps its lease until it
+            // runs out. On this machine the pid tells.
+            let here = ProcessInfo.processInfo.hostName
+            let alive = p.workers.filter { $0.host != here || processIsAlive($0.pid) }
+            let gone = p.workers.filter { $0.host == here && !processIsAlive($0.pid) }
+            lines.append("  workers alive: \(alive.count)" + (gone.isEmpty ? "" : "; gone from this machine: "
+                + gone.map { "pid \($0.pid)" }.joined(separator: ", ") + " (their runs resume at the next sweep run)"))
             let held = records.filter { $0.status == .running && ($0.leaseExpiry ?? 0) > now }
-            for w in p.workers {
+            for w in alive {
                 for r in held where r.worker == w.name {
                     lines.append("    \(w.host) pid \(w.pid): \(r.plan.key) step \(r.step)/\(r.plan.steps)"
                                  + (r.attempts > 1 ? " (attempt \(r.attempts))" : ""))

@@ -41,10 +41,19 @@ func looksLikeStore(_ input: String) -> Bool {
     input.hasPrefix("sqlite:") || input.hasSuffix(".sqlite") || input.contains("://")
 }
 
-/// Opens a store that must already exist: a missing SQLite file is an error, not a new store.
+/// Opens a store that must already exist, for reading only: a missing SQLite file is an
+/// error, not a new store, and nothing in the database is created or changed.
 func openExistingStore(_ url: String) throws -> RunStore {
     if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {
-        throw SweepCommandError("no run store at \(storePath(url))")
+        throw CLIError("no run store at \(storePath(url))")
+    }
+    return try openRunStore(url, readOnly: true)
+}
+
+/// Opens a store that must already exist, to train its runs (workers, `sweep resume`).
+func openExistingStoreForWriting(_ url: String) throws -> RunStore {
+    if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {
+        throw CLIError("no run store at \(storePath(url))")
     }
     return try openRunStore(url)
 }
@@ -54,15 +63,42 @@ func openExistingStore(_ url: String) throws -> RunStore {
 /// anything is claimed, so a bad folder fails once, here, with its name. Returned absolute.
 func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
     let dir: String
+    if let explicit, explicit.isEmpty { throw CLIError("--checkpoints must name a folder, not an empty string") }
     if let explicit {
         dir = explicit
     } else if isSQLiteStore(url) {
         dir = checkpointRoot(storePath: storePath(url))
     } else {
-        throw SweepCommandError("--checkpoints DIR is required with a \(url.prefix { $0 != ":" }) store: a folder every worker's machine sees")
+        throw CLIError("--checkpoints DIR is required with a \(url.prefix { $0 != ":" }) store: a folder every worker's machine sees")
     }
     try ensureWritableDirectory(dir)
     return URL(fileURLWithPath: dir).standardizedFileURL.path
+}
+
+/// The file in a checkpoint folder that names the store whose checkpoints it holds.
+func checkpointOwnerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(".isoflop-store") }
+
+/// Refuses, before anything is written to the store, a checkpoint folder that holds another
+/// store's checkpoints (`--store a.sqlite` and `--store b.sqlite` in one folder share
+/// `checkpoints/` beside them, and run ids repeat from store to store).
+func checkCheckpointOwner(_ dir: String, store url: String) throws {
+    guard let data = FileManager.default.contents(atPath: checkpointOwnerFile(dir)) else { return }
+    let owner = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let exists = !isSQLiteStore(url) || FileManager.default.fileExists(atPath: storePath(url))
+    let id = exists ? try openRunStore(url, readOnly: true).storeID() : nil
+    guard id == owner else {
+        throw CLIError("checkpoint folder \(dir) holds the checkpoints of another run store (id \(owner)), not of \(url); "
+            + "give this store its own --checkpoints folder")
+    }
+}
+
+/// Marks a checkpoint folder as the store's (once the store exists and has its id).
+func markCheckpointOwner(_ dir: String, store: RunStore) throws {
+    let path = checkpointOwnerFile(dir)
+    guard !FileManager.default.fileExists(atPath: path), let id = try store.storeID() else { return }
+    guard FileManager.default.createFile(atPath: path, contents: Data((id + "\n").utf8)) else {
+        throw CLIError("cannot write \(path)")
+    }
 }
 
 /// Creates `dir` when missing and proves it writable by creating and removing a file in it.
@@ -70,13 +106,13 @@ func ensureWritableDirectory(_ dir: String) throws {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     if fm.fileExists(atPath: dir, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw SweepCommandError("checkpoint directory \(dir) is a file, not a folder") }
+        guard isDirectory.boolValue else { throw CLIError("checkpoint directory \(dir) is a file, not a folder") }
     } else if mkdirParents(dir) != 0 {
-        throw SweepCommandError("checkpoint directory \(dir) cannot be created (\(String(cString: strerror(errno))))")
+        throw CLIError("checkpoint directory \(dir) cannot be created (\(String(cString: strerror(errno))))")
     }
     let probe = (dir as NSString).appendingPathComponent(".isoflop-write-test-\(getpid())")
     let fd = open(probe, O_CREAT | O_WRONLY | O_EXCL, 0o600)
-    guard fd >= 0 else { throw SweepCommandError("checkpoint directory \(dir) is not writable (\(String(cString: strerror(errno))))") }
+    guard fd >= 0 else { throw CLIError("checkpoint directory \(dir) is not writable (\(String(cString: strerror(errno))))") }
     close(fd)
     unlink(probe)
 }
@@ -89,6 +125,23 @@ private func mkdirParents(_ dir: String) -> Int32 {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { return -1 }
     }
     return 0
+}
+
+/// Worker processes one machine may start: enough to oversubscribe its cores, never enough
+/// to exhaust its process table.
+var maxLocalWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+
+func checkWorkerCount(_ n: Int, flag: String) throws {
+    guard n >= 1, n <= maxLocalWorkers else {
+        throw ValidationError("\(flag) \(n) must be in 1...\(maxLocalWorkers) (4 × this machine's \(ProcessInfo.processInfo.activeProcessorCount) CPUs)")
+    }
+}
+
+/// A lease must be positive and finite: a worker renews it every third of its length.
+func checkLease(_ lease: Double) throws {
+    guard lease.isFinite, lease >= 1, lease <= 86_400 else {
+        throw ValidationError("--lease \(lease) must be a number of seconds in 1...86400")
+    }
 }
 
 /// How to start the hidden per-process `sweep worker` entry point.
@@ -105,7 +158,8 @@ struct WorkerLaunch {
     var dryRun: (speedup: Double, flopsPerSecond: Double, overheadPerToken: Double)?
 
     var arguments: [String] {
-        var args = ["sweep", "worker", "--store", store, "--checkpoints", checkpoints, "--lease", "\(lease)"]
+        var args = ["sweep", "worker", "--store", store, "--checkpoints", checkpoints, "--lease", "\(lease)",
+                    "--parent", "\(getpid())"]
         if let sweep { args += ["--sweep", sweep] }
         if waitForLeases { args.append("--wait") }
         if report { args.append("--report") }
@@ -124,6 +178,8 @@ func spawnWorkers(_ count: Int, _ launch: WorkerLaunch) throws -> [Process] {
     env["OPENBLAS_NUM_THREADS"] = "1"
     var children: [Process] = []
     for _ in 0..<count {
+        // A stop request while starting many workers stops the starting too.
+        if stopRequested { break }
         let p = Process()
         p.executableURL = exe
         p.arguments = launch.arguments

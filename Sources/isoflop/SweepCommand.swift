@@ -9,12 +9,6 @@ import Corpus
 import Glibc
 #endif
 
-/// A failure to report in one line (no usage text, unlike ValidationError).
-struct SweepCommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Set by SIGINT/SIGTERM; polled by workers and the monitor.
 private var stopSignals: sig_atomic_t = 0
 
@@ -49,7 +43,9 @@ func checkpointRoot(storePath: String) -> String {
 }
 
 func formatDuration(_ s: Double) -> String {
-    guard s.isFinite else { return "?" }
+    // Beyond a century an estimate says nothing (and would not fit an Int).
+    guard s.isFinite, s >= 0 else { return "?" }
+    guard s < 3.2e9 else { return "> 100 years" }
     let t = Int(s.rounded())
     if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
     if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
@@ -77,6 +73,11 @@ struct SweepPlanCommand: ParsableCommand {
     var uniqueTokens: Int?
     @Option(help: ArgumentHelp("Also plan the runs into this store (for workers started elsewhere).", valueName: "url"))
     var store: String?
+
+    func validate() throws {
+        if let workers, !(1...1_000_000).contains(workers) { throw ValidationError("--workers \(workers) must be in 1...1000000") }
+        if let uniqueTokens, uniqueTokens < 0 { throw ValidationError("--unique-tokens \(uniqueTokens) must not be negative") }
+    }
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
@@ -120,9 +121,23 @@ struct SweepRunCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        let url = try store.resolved() ?? defaultStorePath(cfg)
+        var url = try store.resolved() ?? defaultStorePath(cfg)
+        if options.dryRun != nil, try store.resolved() == nil {
+            // Pretend results must never land in the sweep's real store: a scratch one instead.
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-dry-run-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            url = scratch.appendingPathComponent("sweep.sqlite").path
+            print("dry run: pretend results go to the scratch store \(url), not \(defaultStorePath(cfg))")
+        }
         let checkpoints = try checkpointFolder(options.checkpoints, store: url)
+        try checkCheckpointOwner(checkpoints, store: url)
+        if options.dryRun == nil {
+            // Before the plan is written: a sweep none of whose runs could train stays out of the store.
+            try prepareSweepData(cfg)
+            try checkSweepInputs(cfg, runs: try Planner.plan(cfg).runs)
+        }
         let (store, sweep) = try planIntoStore(cfg, url: url)
+        try markCheckpointOwner(checkpoints, store: store)
         try runSweep(cfg, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
     }
 }
@@ -138,20 +153,31 @@ struct SweepResumeCommand: ParsableCommand {
     func run() throws {
         let url = try self.store.required()
         let checkpoints = try checkpointFolder(options.checkpoints, store: url)
-        let store = try openExistingStore(url)
+        try checkCheckpointOwner(checkpoints, store: url)
+        let store = try openExistingStoreForWriting(url)
+        try markCheckpointOwner(checkpoints, store: store)
         let names = try store.sweepNames()
         guard let name = sweep ?? (names.count == 1 ? names[0] : nil) else {
-            throw ValidationError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
+            throw CLIError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
         }
         guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
         let json = try store.sweepConfigJSON(sweep: id)
         let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(url) (sweep \(name))")
+        try cfg.validate(file: "\(url) (sweep \(name))")
         try runSweep(cfg, sweep: id, store: store, url: url, checkpoints: checkpoints, options: options)
     }
 }
 
 /// Options shared by `sweep run` and `sweep resume`.
 struct SweepRunOptions: ParsableArguments {
+    func validate() throws {
+        if let workers { try checkWorkerCount(workers, flag: "--workers") }
+        try checkLease(lease)
+        if let dryRun, !(dryRun.isFinite && dryRun > 0) {
+            throw ValidationError("--dry-run \(dryRun) must be a positive, finite speed-up")
+        }
+    }
+
     @Option(help: "Worker processes (default: the config's).") var workers: Int?
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
     @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
@@ -176,7 +202,7 @@ func prepareSweepData(_ cfg: SweepConfig) throws {
                                      progress: { print("  " + $0) })
     for (want, got) in [(cfg.trainTokens, prepared.train), (cfg.evalTokens, prepared.validation)]
     where !fm.fileExists(atPath: want) {
-        throw SweepCommandError("\(want) is missing and the corpus build wrote \(got) instead; point the config at it")
+        throw CLIError("\(want) is missing and the corpus build wrote \(got) instead; point the config at it")
     }
 }
 
@@ -200,8 +226,12 @@ func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) 
 func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, checkpoints: String,
               options: SweepRunOptions) throws {
     let n = options.workers ?? cfg.workers
-    guard n >= 1 else { throw ValidationError("--workers must be at least 1") }
-    if options.dryRun == nil { try prepareSweepData(cfg) }
+    do { try checkWorkerCount(n, flag: "workers") } catch let e as ValidationError { throw CLIError(e.message) }
+    // Fail here, once and clearly, rather than in every worker when no trainer is connected.
+    if options.dryRun == nil {
+        try prepareSweepData(cfg)
+        try checkSweepInputs(cfg, runs: try store.runs(sweep: sweep).map(\.plan))
+    }
     // Runs left "running" by killed workers of this machine resume now, not after their lease.
     let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
     if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
@@ -213,6 +243,14 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     var launch = WorkerLaunch(store: url, checkpoints: checkpoints, sweep: cfg.name, lease: options.lease)
     // A live view owns the terminal; workers report their logging share only in plain mode.
     launch.report = isatty(STDOUT_FILENO) == 0
+    // Runs still held by live workers (e.g. of a sweep killed a moment ago, which hand their
+    // runs back within a step): wait for them rather than leave them unfinished.
+    let held = try store.runs(sweep: sweep).filter { $0.status == .running }
+    if !held.isEmpty {
+        launch.waitForLeases = true
+        print("\(held.count) run(s) held by other workers (\(held.compactMap(\.worker).joined(separator: ", "))); "
+              + "waiting to take them over when they are handed back or their lease runs out")
+    }
     if let dryRun = options.dryRun {
         launch.dryRun = (dryRun, cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond, cfg.overheadPerToken)
     }
@@ -234,9 +272,13 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
         print("stopped; rerun the same command to resume")
         throw ExitCode(130)
     }
-    if failedWorkers > 0 { throw SweepCommandError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
+    if failedWorkers > 0 { throw CLIError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
     if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
         print("some runs are still leased by other workers; rerun later to finish them")
+    }
+    if let failed = try failedRunsReport(store, sweep: sweep) {
+        print(failed)
+        throw CLIError("\(summary.byStatus[.failed] ?? 0) run(s) failed; fix the cause and rerun with --retry-failed")
     }
 }
 

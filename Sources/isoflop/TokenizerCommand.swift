@@ -21,7 +21,7 @@ struct TokenizerCommand: ParsableCommand {
         func validate() throws {
             if (corpus == nil) == (input == nil) { throw ValidationError("give exactly one of --corpus and --input") }
             if input != nil && output == nil { throw ValidationError("--input needs --output") }
-            if threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if !(1...256).contains(threads) { throw ValidationError("--threads \(threads) must be in 1...256") }
         }
 
         func run() throws {
@@ -43,6 +43,7 @@ struct TokenizerCommand: ParsableCommand {
                 return
             }
             let t0 = Date()
+            try checkDistinct(input: input!, output: output!)
             let text = try readFile(input!)
             let tok = try BPETokenizer.train(text, vocabSize: vocab, threads: threads, source: input!)
             try tok.save(to: output!)
@@ -57,9 +58,14 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "Token file to write (little-endian uint16).") var output: String
         @Option(help: "Threads.") var threads = 1
 
+        func validate() throws {
+            guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1...256") }
+        }
+
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
             let t0 = Date()
+            try checkDistinct(input: input, output: output)
             let n = try tok.encodeFile(input: input, output: output, threads: threads)
             let bytes = (try FileManager.default.attributesOfItem(atPath: input)[.size] as? NSNumber)?.intValue ?? 0
             let dt = Date().timeIntervalSince(t0)
@@ -75,10 +81,11 @@ struct TokenizerCommand: ParsableCommand {
 
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
+            if let output { try checkDistinct(input: input, output: output) }
             let bytes = try tok.decode(try TokenFile.read(input).map(Int.init))
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
-                    throw ValidationError("cannot write \(output)")
+                    throw CLIError("cannot write \(output)")
                 }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
@@ -151,7 +158,10 @@ struct TokenizerCommand: ParsableCommand {
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    // Reading a FIFO or a device would block or never end.
+    var st = stat()
+    if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG { throw CLIError("\(path): not a regular file") }
+    guard let d = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the file") }
     return [UInt8](d)
 }
 

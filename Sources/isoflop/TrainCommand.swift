@@ -13,21 +13,16 @@ func makeModel(config: GPTConfig, batchSize: Int, seed: UInt64) throws -> Langua
     try GPT(config: config, batchSize: batchSize, seed: seed)
 }
 
-/// Reads a run config file: TOML through the sweep's strict decoder, JSON through the
-/// trainer's; unknown keys are errors either way.
+/// Reads a run config file, TOML or JSON (by extension), through the sweep's strict
+/// decoder: unknown keys, wrong types and out-of-range values are errors naming the file, the
+/// key, its line and the value.
 func loadRunConfig(path: String) throws -> TrainConfig {
-    if path.hasSuffix(".toml") {
-        let c = try ConfigDecoder.decode(TrainConfig.self, contentsOf: path)
-        try c.validate()
-        return c
+    let c: TrainConfig
+    do { c = try ConfigDecoder.decode(TrainConfig.self, contentsOf: path) } catch TrainingError.unknownKeys(let keys, let place) {
+        throw TrainingError.unknownKeys(keys, in: "\(place) of \(path)")
     }
-    return try TrainConfig.load(path: path)
-}
-
-/// An error shown to people as one line.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    do { try c.validate() } catch let e as TrainingError { throw CLIError("\(path): \(e)") }
+    return c
 }
 
 struct TrainCommand: ParsableCommand {
@@ -66,6 +61,10 @@ struct TrainCommand: ParsableCommand {
                                            ("--vocab", vocab != nil), ("--context", context != nil), ("--steps", steps != nil),
                                            ("--lr", lr != nil), ("--schedule", schedule != nil), ("--batch", batch != nil),
                                            ("--seed", seed != nil)]
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) must be in 1...256") }
+        guard logEvery >= 1 else { throw ValidationError("--log-every \(logEvery) must be at least 1") }
+        if let stopAfter, stopAfter < 0 { throw ValidationError("--stop-after \(stopAfter) must not be negative") }
+        if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("--lr \(lr) must be positive and finite") }
         let given = shapeFlags.filter(\.1).map(\.0)
         if resume, !given.isEmpty {
             throw ValidationError("--resume takes the run from the checkpoint in --out; drop \(given.joined(separator: ", "))")
@@ -73,7 +72,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do { try train() } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        do { try train() } catch let e as CLIError { throw e } catch { throw CLIError(describing: error) }
     }
 
     /// The file config with the flags applied on top.
@@ -104,12 +103,16 @@ struct TrainCommand: ParsableCommand {
     }
 
     func train() throws {
-        if let threads {
-            guard threads >= 1 else { throw CLIError("--threads \(threads) must be at least 1") }
-            BLAS.setThreads(threads)
-        }
+        if let threads { BLAS.setThreads(threads) }
         let folder = CheckpointFolder(out + "/checkpoint")
-        if resume { try folder.recover() }
+        if resume {
+            try folder.recover()
+        } else {
+            // Another run's checkpoint and metrics are never overwritten by a fresh start.
+            for existing in [folder.path, out + "/metrics.csv"] where FileManager.default.fileExists(atPath: existing) {
+                throw CLIError("--out \(out) already holds a run (\(existing)): continue it with --resume, or give another --out")
+            }
+        }
         let c = resume ? try Checkpoint.config(in: folder.path) : try runConfig()
         guard let trainPath = tokens ?? c.trainTokens else {
             throw CLIError("no training tokens: give --tokens or trainTokens in the config")

@@ -26,14 +26,16 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
 
     func validate() throws {
-        if let processes, processes < 1 { throw ValidationError("--processes must be at least 1, not \(processes)") }
-        guard lease > 0 else { throw ValidationError("--lease must be positive, not \(lease)") }
+        if let processes { try checkWorkerCount(processes, flag: "--processes") }
+        try checkLease(lease)
     }
 
     func run() throws {
         let url = try self.store.required()
         let checkpoints = try checkpointFolder(checkpoints, store: url)
-        let store = try openExistingStore(url)
+        try checkCheckpointOwner(checkpoints, store: url)
+        let store = try openExistingStoreForWriting(url)
+        try markCheckpointOwner(checkpoints, store: store)
         if let sweep, try store.sweepID(named: sweep) == nil { throw StoreError.unknownSweep(sweep) }
         let host = ProcessInfo.processInfo.hostName
         let released = try store.releaseDeadRuns(host: host, isAlive: processIsAlive)
@@ -44,11 +46,11 @@ struct WorkerCommand: ParsableCommand {
         launch.waitForLeases = true
         launch.report = true
         let began = Date()
-        let processes = self.processes ?? ProcessInfo.processInfo.activeProcessorCount
+        let processes = min(self.processes ?? ProcessInfo.processInfo.activeProcessorCount, maxLocalWorkers)
         let failed = superviseWorkers(try spawnWorkers(processes, launch)) {}
         print("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
         if stopRequested { throw ExitCode(130) }
-        if failed > 0 { throw SweepCommandError("\(failed) worker process(es) on \(host) exited with an error") }
+        if failed > 0 { throw CLIError("\(failed) worker process(es) on \(host) exited with an error") }
     }
 }
 
@@ -68,13 +70,29 @@ struct SweepWorkerCommand: ParsableCommand {
     var dryRun: Double?
     @Option(name: .customLong("flops-per-second"), help: "Throughput model of the dry run.") var flopsPerSecond: Double = 5.7e10
     @Option(name: .customLong("overhead-per-token"), help: "Throughput model of the dry run.") var overheadPerToken: Double = 4.4e-6
+    @Option(help: "Pid of the process that started this worker: when it is gone, checkpoint and stop.") var parent: Int32?
+
+    func validate() throws {
+        try checkLease(lease)
+        if let dryRun, !(dryRun.isFinite && dryRun > 0) { throw ValidationError("--dry-run \(dryRun) must be a positive, finite speed-up") }
+        guard flopsPerSecond.isFinite, flopsPerSecond > 0, overheadPerToken.isFinite, overheadPerToken >= 0 else {
+            throw ValidationError("--flops-per-second \(flopsPerSecond) must be positive and --overhead-per-token \(overheadPerToken) not negative")
+        }
+    }
 
     func run() throws {
+        // Started by `sweep run` or `worker`: die with it. A worker whose parent was killed
+        // (kill -9 leaves no chance to pass a signal on) sees its parent pid change, and then
+        // checkpoints, hands its run back and exits like on Ctrl-C.
+        let orphaned: () -> Bool = { [parent] in parent.map { getppid() != $0 } ?? false }
+        if orphaned() { throw ExitCode(130) }
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
         installStopHandler()
         let url = try self.store.required()
         let checkpoints = try checkpointFolder(checkpoints, store: url)
-        let store = try openExistingStore(url)
+        try checkCheckpointOwner(checkpoints, store: url)
+        let store = try openExistingStoreForWriting(url)
+        try markCheckpointOwner(checkpoints, store: store)
         var sweepID: Int64?
         if let sweep {
             guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
@@ -95,11 +113,11 @@ struct SweepWorkerCommand: ParsableCommand {
         worker.maxSeconds = min(worker.maxSeconds, lease / 3)
         worker.waitForLeases = wait
         worker.pollSeconds = min(5, max(0.2, lease / 4))
-        let report = try worker.runUntilDone(shouldStop: { stopRequested })
+        let report = try worker.runUntilDone(shouldStop: { stopRequested || orphaned() })
         if self.report { FileHandle.standardError.write(Data(String(
             format: "%@: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
             worker.name, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
             100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
-        if report.stopped > 0 || stopRequested { throw ExitCode(130) }
+        if report.stopped > 0 || stopRequested || orphaned() { throw ExitCode(130) }
     }
 }

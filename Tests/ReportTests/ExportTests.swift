@@ -58,4 +58,21 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual((json["runs"] as! [Any]).count, 2)
         XCTAssertThrowsError(try exportCurves([run], options: ExportOptions(emaWeight: 2), to: dir))
     }
+
+    /// Sweeps `a/b` and `a_b` map to the same safe name; each still gets its own file.
+    func testSweepsWhoseSafeNamesCollideGetFilesOfTheirOwn() throws {
+        let dir = NSTemporaryDirectory() + "isoflop-export-collide-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var a = run, b = run
+        a.sweep = "a/b"
+        b.sweep = "a_b"
+        b.runID = 8
+        for grouping in [ExportGrouping.sweep, .run] {
+            var other = b
+            if grouping == .run { other.runID = a.runID }
+            let files = try exportCurves([a, other], options: ExportOptions(grouping: grouping), to: dir)
+            XCTAssertEqual(Set(files).count, 2, "\(files)")
+            XCTAssertTrue(files.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        }
+    }
 }

@@ -2,6 +2,9 @@
 // user corpus (what it builds, what it keeps, what it rebuilds or reports).
 import XCTest
 import Corpus
+#if canImport(Glibc)
+import Glibc
+#endif
 import Tokenizer
 
 final class FileTests: XCTestCase {
@@ -85,6 +88,28 @@ final class FileTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: dir + "/b.u16", contents: Data([1, 2, 3]))
         XCTAssertThrowsError(try TokenFile.read(dir + "/b.u16")) {
             XCTAssertEqual($0 as? TokenFileError, .oddSize(path: dir + "/b.u16", bytes: 3))
+        }
+    }
+
+    /// Item 11: a link that leaves the folder (or a FIFO inside it) is refused by name, never read.
+    func testUserCorpusRefusesLinksOutOfItsFolder() throws {
+        let dir = temporaryDirectory()
+        let layout = DataLayout(root: dir + "/data")
+        try FileManager.default.createDirectory(atPath: dir + "/src/sub", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dir + "/src/a.txt", contents: Data("inside".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/secret.txt", contents: Data("outside".utf8))
+        // A link to a file inside the folder is fine.
+        try FileManager.default.createSymbolicLink(atPath: dir + "/src/sub/again.txt", withDestinationPath: dir + "/src/a.txt")
+        XCTAssertEqual(try addCorpus("inside", paths: [dir + "/src"], layout: layout).bytes, 12)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/src/leak.txt", withDestinationPath: dir + "/secret.txt")
+        XCTAssertThrowsError(try addCorpus("leak", paths: [dir + "/src"], layout: layout)) {
+            XCTAssertTrue("\($0)".contains("leak.txt") && "\($0)".contains("secret.txt"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.corpusText("leak")))
+        try FileManager.default.removeItem(atPath: dir + "/src/leak.txt")
+        XCTAssertEqual(mkfifo(dir + "/src/pipe", 0o600), 0)
+        XCTAssertThrowsError(try addCorpus("pipe", paths: [dir + "/src"], layout: layout)) {
+            XCTAssertTrue("\($0)".contains("pipe"), "\($0)")
         }
     }
 

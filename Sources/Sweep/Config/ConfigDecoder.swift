@@ -56,6 +56,9 @@ struct NodeDecoder: Decoder {
     let node: ConfigNode
     let file: String
     let codingPath: [CodingKey]
+    /// The type whose `init(from:)` this decoder was handed by `decodeScalar`'s fallback: if
+    /// that type asks for itself again it is a scalar this decoder does not know.
+    var fallback: ObjectIdentifier? = nil
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ expected: String) -> ConfigError {
@@ -86,24 +89,51 @@ struct NodeDecoder: Decoder {
     }
 
     func decodeScalar<T: Decodable>(_ type: T.Type) throws -> T {
+        // Every integer type (Int, UInt64 seeds, ...) goes through one range-checked path: the
+        // fallback below would call back into this function for a type it does not list.
+        if let integerType = type as? any FixedWidthInteger.Type { return try integer(integerType) as! T }
         switch (type, node.value) {
         case (is String.Type, .string(let s)): return s as! T
         case (is Bool.Type, .bool(let b)): return b as! T
         case (is Double.Type, .float(let x)): return x as! T
         case (is Double.Type, .integer(let i)): return Double(i) as! T
-        case (is Float.Type, .float(let x)): return Float(x) as! T
+        case (is Float.Type, .float(let x)):
+            guard Float(x).isFinite || !x.isFinite else { throw outOfRange("\(x)", "a 32-bit float") }
+            return Float(x) as! T
         case (is Float.Type, .integer(let i)): return Float(i) as! T
-        case (is Int.Type, .integer(let i)): return i as! T
-        case (is Int.Type, .float(let x)):
-            // 1e6 is a float in TOML; accept it for an integer field when it is whole.
-            guard x == x.rounded(), abs(x) < 9.0e18 else { throw mismatch("an integer") }
-            return Int(x) as! T
         case (is String.Type, _): throw mismatch("a string")
         case (is Bool.Type, _): throw mismatch("a boolean")
         case (is Double.Type, _), (is Float.Type, _): throw mismatch("a number")
-        case (is Int.Type, _): throw mismatch("an integer")
-        default: return try T(from: self)
+        default:
+            // Structs, arrays and string enums decode through their containers; a scalar type
+            // this decoder does not know would ask for itself again, forever.
+            guard fallback != ObjectIdentifier(type) else {
+                throw ConfigError.invalidValue(file: file, key: dotted(codingPath), line: node.line,
+                                               message: "values of type \(T.self) cannot be read from a config")
+            }
+            var inner = self
+            inner.fallback = ObjectIdentifier(type)
+            return try T(from: inner)
         }
+    }
+
+    /// An integer of type `I` from an integer or a whole float (1e6 is a float in TOML),
+    /// refused with the key and value when it does not fit.
+    func integer<I: FixedWidthInteger>(_: I.Type) throws -> I {
+        switch node.value {
+        case .integer(let i):
+            guard let v = I(exactly: i) else { throw outOfRange("\(i)", "\(I.self)") }
+            return v
+        case .float(let x):
+            guard x.isFinite, x == x.rounded() else { throw mismatch("an integer") }
+            guard let v = I(exactly: x) else { throw outOfRange("\(x)", "\(I.self)") }
+            return v
+        default: throw mismatch("an integer")
+        }
+    }
+
+    func outOfRange(_ value: String, _ kind: String) -> ConfigError {
+        .invalidValue(file: file, key: dotted(codingPath), line: node.line, message: "\(value) is out of range for \(kind)")
     }
 }
 
@@ -199,6 +229,21 @@ private func jsonValue(_ r: inout TOMLReader) throws -> ConfigNode {
     let (line, column) = (r.line, r.column)
     guard let c = r.peek else { throw r.fail("expected a JSON value, found the end of the file") }
     switch c {
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+        try r.enter()
+        defer { r.depth -= 1 }
+        return try jsonContainer(&r, line: line, column: column)
+    case UInt8(ascii: "\""):
+        return ConfigNode(.string(try r.basicString()), line: line, column: column)
+    default:
+        if r.bytes[r.pos...].starts(with: Array("null".utf8)) { throw r.fail("null is not allowed in a config") }
+        return try r.value()
+    }
+}
+
+/// An object or array; the reader stands on its opening bracket.
+private func jsonContainer(_ r: inout TOMLReader, line: Int, column: Int) throws -> ConfigNode {
+    switch r.peek {
     case UInt8(ascii: "{"):
         r.pos += 1
         var table = ConfigTable()
@@ -235,10 +280,7 @@ private func jsonValue(_ r: inout TOMLReader) throws -> ConfigNode {
             r.pos += 1
             return ConfigNode(.array(items), line: line, column: column)
         }
-    case UInt8(ascii: "\""):
-        return ConfigNode(.string(try r.basicString()), line: line, column: column)
     default:
-        if r.bytes[r.pos...].starts(with: Array("null".utf8)) { throw r.fail("null is not allowed in a config") }
-        return try r.value()
+        throw r.fail("expected '{' or '['")
     }
 }

@@ -77,6 +77,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case missingKey(file: String, key: String, line: Int)
     case invalidValue(file: String, key: String, line: Int, message: String)
     case unreadable(file: String, message: String)
+    /// A value that decoded but is out of its range, found when the whole config is checked.
+    case badValue(file: String, key: String, message: String)
 
     public var description: String {
         switch self {
@@ -92,6 +94,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "\(file):\(line): '\(key)': \(message)"
         case let .unreadable(file, message):
             return "\(file): \(message)"
+        case let .badValue(file, key, message):
+            return "\(file): '\(key)' \(message)"
         }
     }
 }

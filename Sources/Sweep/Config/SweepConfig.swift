@@ -2,6 +2,7 @@
 // rule and cadences. Keys are snake_case in the file; every key is documented in configs/.
 import Foundation
 import Model
+import Tensor
 import Training
 
 /// One model shape as written in a config: `{ d = 48, L = 1, head = 48 }`.
@@ -206,9 +207,86 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
     }
 
-    /// Reads and strictly decodes a sweep config file (TOML, or JSON by extension).
+    /// Reads and strictly decodes a sweep config file (TOML, or JSON by extension), then
+    /// checks every value (`validate`).
     public static func load(path: String) throws -> SweepConfig {
-        try ConfigDecoder.decode(SweepConfig.self, contentsOf: path)
+        let config = try ConfigDecoder.decode(SweepConfig.self, contentsOf: path)
+        try config.validate(file: path)
+        return config
+    }
+
+    /// Checks that a sweep name is safe as a folder name and in job scripts: letters, digits
+    /// and `. _ -`, not starting with a dot (so never `.`, `..` or a hidden folder), at most
+    /// 100 characters.
+    public static func checkName(_ name: String) throws {
+        let safe = !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard safe else {
+            throw ConfigError.badValue(file: "sweep config", key: "name",
+                                       message: "\(String(reflecting: name)) must be 1-100 letters, digits, '.', '_' or '-', not starting with '.'")
+        }
+    }
+
+    /// Checks every value against its range before anything is planned or written; the error
+    /// names `file`, the key and the value.
+    public func validate(file: String) throws {
+        func bad(_ key: String, _ message: String) -> ConfigError { .badValue(file: file, key: key, message: message) }
+        do { try Self.checkName(name) } catch ConfigError.badValue(_, let key, let message) { throw bad(key, message) }
+        for (key, path) in [("train_tokens", trainTokens), ("eval_tokens", evalTokens), ("tokenizer", tokenizer)]
+        where path.isEmpty || path.contains("\0") {
+            throw bad(key, "must name a file")
+        }
+        guard (2...65_536).contains(vocab) else { throw bad("vocab", "\(vocab) must be in 2...65536 (tokens are uint16)") }
+        guard uniqueTokens >= 0 else { throw bad("unique_tokens", "\(uniqueTokens) must not be negative") }
+        guard !budgets.isEmpty || !budgetGrids.isEmpty else { throw bad("budgets", "is empty: give at least one budget") }
+        for (i, c) in budgets.enumerated() where !(c.isFinite && c > 0) {
+            throw bad("budgets[\(i)]", "\(c) must be a positive number of FLOPs")
+        }
+        guard Set(budgets.map(formatFLOPs)).count == budgets.count else {
+            throw bad("budgets", "\(budgets.map(formatFLOPs)) holds the same budget twice")
+        }
+        for (i, w) in family.widths.enumerated() where w < 1 { throw bad("family.widths[\(i)]", "\(w) must be positive") }
+        guard family.depthStep >= 1 else { throw bad("family.depth_step", "\(family.depthStep) must be at least 1") }
+        guard grid.sizes >= 1 else { throw bad("grid.sizes", "\(grid.sizes) must be at least 1") }
+        guard grid.width.isFinite, grid.width >= 1 else { throw bad("grid.width", "\(grid.width) must be a finite factor ≥ 1") }
+        guard grid.coefficient.isFinite, grid.coefficient > 0 else {
+            throw bad("grid.coefficient", "\(grid.coefficient) must be positive and finite")
+        }
+        guard grid.exponent.isFinite else { throw bad("grid.exponent", "\(grid.exponent) must be finite") }
+        for (i, g) in budgetGrids.enumerated() {
+            guard g.flops.isFinite, g.flops > 0 else { throw bad("budget_grid[\(i)].flops", "\(g.flops) must be a positive number of FLOPs") }
+            guard !g.shapes.isEmpty else { throw bad("budget_grid[\(i)].shapes", "is empty") }
+        }
+        guard context >= 1, context <= GPTConfig.maxContext else { throw bad("context", "\(context) must be in 1...\(GPTConfig.maxContext)") }
+        guard batch >= 1, batch <= (1 << 28) / context else {
+            throw bad("batch", "\(batch) must be in 1...\((1 << 28) / context) (at most \(1 << 28) tokens per step)")
+        }
+        guard !schedules.isEmpty else { throw bad("schedules", "is empty: give at least one schedule") }
+        guard Set(schedules).count == schedules.count else { throw bad("schedules", "\(schedules.map(\.rawValue)) names a schedule twice") }
+        guard fixedCycle >= 0 else { throw bad("fixed_cycle", "\(fixedCycle) must not be negative (0: the longest run's steps)") }
+        guard evalEvery <= Int(Int32.max), checkpointEvery <= Int(Int32.max), fixedCycle <= Int(Int32.max) else {
+            throw bad("eval_every", "eval_every, checkpoint_every and fixed_cycle must be below 2^31")
+        }
+        guard (0...1).contains(cooldownFraction) else { throw bad("cooldown_fraction", "\(cooldownFraction) must be in 0...1") }
+        for (key, v) in [("intercept", lr.intercept), ("width", lr.width), ("steps", lr.steps), ("batch8", lr.batch8)] where !v.isFinite {
+            throw bad("lr.\(key)", "\(v) must be finite")
+        }
+        guard lr.min.isFinite, lr.max.isFinite, lr.min > 0, lr.min <= lr.max else {
+            throw bad("lr.min", "\(lr.min) and lr.max \(lr.max) must be positive and finite with min ≤ max")
+        }
+        guard warmupMin >= 0 else { throw bad("warmup_min", "\(warmupMin) must not be negative") }
+        guard (0...1).contains(warmupFraction) else { throw bad("warmup_fraction", "\(warmupFraction) must be in 0...1") }
+        guard evalEvery >= 0 else { throw bad("eval_every", "\(evalEvery) must not be negative") }
+        guard evalBatches >= 1 else { throw bad("eval_batches", "\(evalBatches) must be at least 1") }
+        guard checkpointEvery >= 0 else { throw bad("checkpoint_every", "\(checkpointEvery) must not be negative") }
+        guard seed >= 0 else { throw bad("seed", "\(seed) must not be negative") }
+        guard workers >= 1, workers <= 100_000 else { throw bad("workers", "\(workers) must be in 1...100000") }
+        guard flopsPerSecond.isFinite, flopsPerSecond > 0 else {
+            throw bad("flops_per_second", "\(flopsPerSecond) must be positive and finite")
+        }
+        guard overheadPerToken.isFinite, overheadPerToken >= 0 else {
+            throw bad("overhead_per_token", "\(overheadPerToken) must be finite and not negative")
+        }
     }
 
     /// Every shape of the family as a model config of this sweep's vocabulary and context.

@@ -17,6 +17,10 @@ struct TOMLReader {
     var pos = 0
     var line = 1
     var lineStart = 0
+    /// Arrays and tables open around the current position; capped so that a hostile file
+    /// cannot overflow the stack of this recursive reader (or of the decoder after it).
+    var depth = 0
+    static let maxDepth = 64
 
     init(bytes: [UInt8], file: String) {
         self.bytes = bytes
@@ -29,6 +33,12 @@ struct TOMLReader {
 
     func fail(_ message: String) -> ConfigError {
         .syntax(file: file, line: line, column: column, message: message)
+    }
+
+    /// Enters one more level of nesting, or fails when there are already `maxDepth`.
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("values nested more than \(Self.maxDepth) deep") }
     }
 
     mutating func advance() {
@@ -176,6 +186,7 @@ struct TOMLReader {
         while true {
             skipSpaces()
             parts.append(try key())
+            guard parts.count <= Self.maxDepth else { throw fail("a key of more than \(Self.maxDepth) dotted parts") }
             skipSpaces()
             if peek == UInt8(ascii: ".") { pos += 1 } else { return parts }
         }
@@ -287,6 +298,8 @@ struct TOMLReader {
     }
 
     mutating func array() throws -> ConfigValue {
+        try enter()
+        defer { depth -= 1 }
         pos += 1
         var items: [ConfigNode] = []
         while true {
@@ -300,6 +313,8 @@ struct TOMLReader {
     }
 
     mutating func inlineTable() throws -> ConfigValue {
+        try enter()
+        defer { depth -= 1 }
         pos += 1
         var table = ConfigTable()
         skipSpaces()

@@ -93,6 +93,7 @@ public enum Planner {
     /// Plans every budget × shape × schedule. `uniqueTrainingTokens` overrides the config's
     /// `unique_tokens` (e.g. from the token file's sidecar) for the epochs column.
     public static func plan(_ config: SweepConfig, uniqueTrainingTokens: Int? = nil) throws -> SweepPlan {
+        try config.validate(file: "the sweep config")
         guard config.batch > 0, config.context > 0 else { throw PlanError.invalid("batch and context must be positive") }
         guard !config.budgets.isEmpty || !config.budgetGrids.isEmpty else { throw PlanError.invalid("no budgets") }
         guard !config.schedules.isEmpty else { throw PlanError.invalid("no schedules") }
@@ -118,7 +119,14 @@ public enum Planner {
 
         var longest = 0
         for (c, shapes) in grids {
-            for m in shapes { longest = max(longest, stepsForBudget(c, model: m, batch: config.batch)) }
+            for m in shapes {
+                // Counts past these would overflow Int on the way (tokens = steps × batch × T).
+                let tokens = c / m.trainingFLOPsPerToken
+                guard tokens <= 1e15 else {
+                    throw PlanError.invalid("budget \(formatFLOPs(c)) means \(String(format: "%.3g", tokens)) tokens for \(m.description); at most 1e15")
+                }
+                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch))
+            }
         }
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
 
@@ -159,6 +167,10 @@ public enum Planner {
                         tokenizer: config.tokenizer, corpus: config.corpus))
                 }
             }
+        }
+        var keys = Set<String>()
+        for r in runs where !keys.insert(r.key).inserted {
+            throw PlanError.invalid("two runs have the key '\(r.key)': give each budget and shape once")
         }
         return SweepPlan(config: config, runs: runs, fixedCycle: cycle, warnings: warnings)
     }

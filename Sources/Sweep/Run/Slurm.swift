@@ -62,7 +62,7 @@ public struct SlurmJob: Equatable, Sendable {
         guard processesPerNode >= 1 else { throw SlurmError.badCount(name: "processes per node", value: processesPerNode) }
         guard Self.isTime(time) else { throw SlurmError.badTime(time) }
         let safe = { (s: String) in !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) } }
-        guard safe(sweep) else { throw SlurmError.badName(name: "sweep name", value: sweep) }
+        guard safe(sweep), (try? SweepConfig.checkName(sweep)) != nil else { throw SlurmError.badName(name: "sweep name", value: sweep) }
         if let partition, !safe(partition) { throw SlurmError.badName(name: "partition", value: partition) }
         for (name, path) in [("working directory", workingDirectory), ("log directory", logDirectory)]
         where !path.hasPrefix("/") || path.contains(where: \.isWhitespace) {

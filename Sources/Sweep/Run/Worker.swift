@@ -65,6 +65,33 @@ public final class BufferedMetricSink: MetricSink {
     }
 }
 
+public enum WorkerError: Error, CustomStringConvertible, Equatable {
+    /// A run's checkpoint folder was written for another store (two stores share one folder).
+    case foreignCheckpoint(path: String, owner: String, wanted: String)
+
+    public var description: String {
+        switch self {
+        case let .foreignCheckpoint(path, owner, wanted):
+            return owner == "unwritable" ? "cannot write \(path) (for \(wanted))"
+                : "checkpoint \(path) belongs to \(owner), not \(wanted): give each store its own --checkpoints folder"
+        }
+    }
+}
+
+/// One line for a run's failure as stored: our typed errors by their description, Foundation's
+/// file errors (whose default text is `Error Domain=NSCocoaErrorDomain Code=…`) by path and reason.
+func describeRunError(_ error: Error) -> String {
+    let ns = error as NSError
+    let text: String
+    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+        let path = ns.userInfo[NSFilePathErrorKey] as? String
+        text = (path.map { "\($0): " } ?? "") + ns.localizedDescription
+    } else {
+        text = "\(error)"
+    }
+    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+}
+
 /// What one worker did.
 public struct WorkerReport: Sendable {
     public var done = 0
@@ -111,12 +138,32 @@ public struct Worker {
         (checkpointRoot as NSString).appendingPathComponent("run-\(run)")
     }
 
+    /// Checkpoint folders are named by run id, which another store reuses: a file beside each
+    /// (`run-<id>.owner`, outside the folder, which checkpoints replace as a whole) records the
+    /// store and run it belongs to, and a folder written for another store is refused rather
+    /// than resumed or overwritten.
+    func claimCheckpointDirectory(run: Int64, storeID: String?) throws {
+        guard let storeID else { return }
+        let path = checkpointDirectory(run: run) + ".owner"
+        let owner = "store \(storeID) run \(run)"
+        if let data = FileManager.default.contents(atPath: path) {
+            let found = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard found == owner else {
+                throw WorkerError.foreignCheckpoint(path: checkpointDirectory(run: run), owner: found, wanted: owner)
+            }
+        } else if (try? FileManager.default.createDirectory(atPath: checkpointRoot, withIntermediateDirectories: true)) == nil
+                    || !FileManager.default.createFile(atPath: path, contents: Data((owner + "\n").utf8)) {
+            throw WorkerError.foreignCheckpoint(path: path, owner: "unwritable", wanted: owner)
+        }
+    }
+
     /// Claims and executes runs until none is left or `shouldStop` turns true. A diverged or
     /// failed run is recorded and the worker goes on to the next.
     public func runUntilDone(shouldStop: @escaping () -> Bool = { false },
                              onClaim: (RunRecord) -> Void = { _ in }) throws -> WorkerReport {
         var report = WorkerReport()
         let began = Date()
+        let storeID = try store.storeID()
         while !shouldStop() {
             guard let run = try store.claimNextRun(sweep: sweep, worker: name, host: host, pid: pid, lease: lease) else {
                 guard waitForLeases, try runsHeldByOthers() else { break }
@@ -129,6 +176,7 @@ public struct Worker {
                                           maxRows: maxRows, maxSeconds: maxSeconds)
             let start = Date()
             do {
+                try claimCheckpointDirectory(run: run.id, storeID: storeID)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 let outcome = try executor.execute(run.plan, checkpointDirectory: dir, log: sink,
                                                    shouldStop: shouldStop)
@@ -144,7 +192,7 @@ public struct Worker {
                 if case .notOwner = e { continue }
                 throw e
             } catch {
-                try store.failRun(run.id, worker: name, message: "\(error)")
+                try store.failRun(run.id, worker: name, message: describeRunError(error))
                 report.failed += 1
             }
             report.secondsWriting += sink.secondsWriting

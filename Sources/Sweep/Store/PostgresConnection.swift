@@ -16,7 +16,7 @@ public struct PostgresError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         var s = "postgresql \(url): \(message)"
         if !sqlState.isEmpty { s += " (SQLSTATE \(sqlState))" }
-        if let sql { s += " in: \(sql.prefix(80))" }
+        if let sql { s += " in: \(oneLine(String(sql.prefix(80))))" }
         return s
     }
 }
@@ -67,7 +67,7 @@ public final class PostgresConnection {
     public init(url: String) throws {
         self.url = redactedStoreURL(url)
         let (host, port) = Self.endpoint(url)
-        guard let conn = PQconnectdb(url) else {
+        guard let conn = PQconnectdb(Self.withDefaultTimeouts(url)) else {
             throw StoreError.cannotConnect(url: self.url, host: host, port: port, message: "out of memory")
         }
         guard PQstatus(conn) == CONNECTION_OK else {
@@ -78,9 +78,25 @@ public final class PostgresConnection {
         handle = conn
         // libpq prints server notices ("relation already exists, skipping") on stderr by default.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        if !url.contains("statement_timeout") {
+            try execute("SET statement_timeout = '\(Self.defaultStatementTimeout)s'")
+        }
     }
 
     deinit { PQfinish(handle) }
+
+    /// Seconds to wait for a connection, and for one statement, unless the URL says otherwise
+    /// (`?connect_timeout=N`, `?options=-c%20statement_timeout=N`): a server that accepts and
+    /// never answers must not hang a worker forever.
+    public static let defaultConnectTimeout = 10
+    public static let defaultStatementTimeout = 600
+
+    /// The URL with `connect_timeout` added when it has none.
+    public static func withDefaultTimeouts(_ url: String) -> String {
+        guard !url.contains("connect_timeout") else { return url }
+        if url.contains("://") { return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(defaultConnectTimeout)" }
+        return url + " connect_timeout=\(defaultConnectTimeout)"
+    }
 
     /// Host and port a URL points at, as libpq would resolve them (its defaults: PGHOST/PGPORT,
     /// then the local socket and 5432).

@@ -28,13 +28,26 @@ public final class PostgresRunStore: SQLRunStore {
 
     /// Connects and migrates. A database whose schema is newer than this isoflop knows is
     /// refused before anything is written.
-    public init(url: String) throws {
+    public init(url: String, readOnly: Bool = false) throws {
         db = try PostgresConnection(url: url)
         let found = try schemaVersionFound()
         guard found <= Self.schemaVersion else {
             throw StoreError.newerSchema(path: db.url, found: found, known: Self.schemaVersion)
         }
+        if readOnly {
+            guard found == Self.schemaVersion else {
+                throw StoreError.notADatabase(path: db.url, message: found == 0 ? "the database holds no run store"
+                    : "schema version \(found) is older than \(Self.schemaVersion); a command that trains upgrades it")
+            }
+            return
+        }
         if found < Self.schemaVersion { try migrate() }
+        try db.transaction {
+            try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.migrationLock)])
+            try db.execute(StoreSchema.identityTable)
+            try db.query("INSERT INTO store_identity(id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM store_identity)",
+                         [.text(StoreSchema.newIdentity())])
+        }
     }
 
     /// The version recorded in the database, 0 when it has no schema_version table.
@@ -88,6 +101,15 @@ public final class PostgresRunStore: SQLRunStore {
             rec = try RunRecord(row: $0)
         }
         return rec
+    }
+
+    public func storeID() throws -> String? {
+        var exists = false
+        try db.query("SELECT to_regclass('store_identity') IS NOT NULL") { exists = $0.text(0) == "t" }
+        guard exists else { return nil }
+        var id: String?
+        try db.query("SELECT id FROM store_identity LIMIT 1") { id = $0.text(0) }
+        return id
     }
 
     public func renewLease(run: Int64, worker: String, lease: Double) throws {

@@ -127,6 +127,10 @@ public protocol RunStore: AnyObject {
     func failRun(_ run: Int64, worker: String, message: String) throws
     func runs(sweep: Int64) throws -> [RunRecord]
     func metrics(run: Int64) throws -> [MetricRow]
+    /// A random id written once into the store when a command first writes to it; checkpoint
+    /// folders record it, so that two stores never resume each other's checkpoints. Nil for
+    /// a store no command has written to since ids were introduced.
+    func storeID() throws -> String?
     /// The sweep's done runs (of one schedule, or all when nil), ordered by schedule, budget and N.
     func finishedRuns(sweep: Int64, schedule: String?) throws -> [RunRecord]
     /// The metric rows of every done run of the sweep, by run, in step order: one query.
@@ -206,13 +210,20 @@ extension RunStore {
 
 /// Opens a run store by URL: `sqlite:PATH` or a plain path (SQLite), `postgresql://…` or
 /// `postgres://…` (PostgreSQL; any libpq URL parameters). Other schemes are rejected with a
-/// clear error, nothing created.
-public func openRunStore(_ url: String) throws -> RunStore {
-    if url.hasPrefix("sqlite:") { return try SQLiteRunStore(path: String(url.dropFirst("sqlite:".count))) }
+/// clear error, nothing created. `readOnly` (for commands that only read results) never
+/// creates, migrates or changes the database.
+public func openRunStore(_ url: String, readOnly: Bool = false) throws -> RunStore {
+    // SQLite opens "" and ":memory:" as private databases that vanish on close: runs trained
+    // into them would be lost.
+    let sqlitePath = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
+    if !url.contains("://"), sqlitePath.isEmpty || sqlitePath == ":memory:" || sqlitePath.hasPrefix("file:") {
+        throw StoreError.unsupportedURL(url)
+    }
+    if url.hasPrefix("sqlite:") { return try SQLiteRunStore(path: String(url.dropFirst("sqlite:".count)), readOnly: readOnly) }
     let lower = url.lowercased()
-    if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") { return try PostgresRunStore(url: url) }
+    if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") { return try PostgresRunStore(url: url, readOnly: readOnly) }
     if url.contains("://") { throw StoreError.unsupportedURL(url) }
-    return try SQLiteRunStore(path: url)
+    return try SQLiteRunStore(path: url, readOnly: readOnly)
 }
 
 /// The shared schema: one list of migrations, written for SQLite and mapped for PostgreSQL.
@@ -283,7 +294,7 @@ public enum StoreSchema {
     static func checkSamePlan(name: String, storedConfigs: Set<String>, runs: [PlannedRun]) throws {
         let wanted = Set(try runs.map { try json($0) })
         guard storedConfigs == wanted else {
-            throw StoreError.sweepConflict(name: name, message: "the store already holds this sweep with a different plan (\(storedConfigs.count) runs stored, \(wanted.count) planned); use another --db or sweep name")
+            throw StoreError.sweepConflict(name: name, message: "the store already holds this sweep with a different plan (\(storedConfigs.count) runs stored, \(wanted.count) planned); use another --store or sweep name")
         }
     }
 
@@ -467,6 +478,13 @@ extension SQLRunStore {
             """, [.int(Int(sweep))]) { out.append(BudgetProgress(budget: $0.double(0), runs: $0.int(1), ended: $0.int(2))) }
         return out
     }
+}
+
+extension StoreSchema {
+    /// Not a versioned migration: every writer makes sure the table and its one row exist, so
+    /// stores written before it get an id the first time a command writes to them.
+    static let identityTable = "CREATE TABLE IF NOT EXISTS store_identity(id TEXT NOT NULL)"
+    static func newIdentity() -> String { UUID().uuidString.lowercased() }
 }
 
 /// A result row as both backends hand it out.

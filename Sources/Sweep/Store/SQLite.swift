@@ -11,7 +11,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         var s = "sqlite \(path): \(message) (code \(code))"
-        if let sql { s += " in: \(sql.prefix(80))" }
+        if let sql {
+            s += " in: " + sql.prefix(80).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
         return s
     }
 }
@@ -31,11 +33,12 @@ public final class SQLiteConnection {
     let handle: OpaquePointer
     public let path: String
 
-    /// Opens (creating when `create`) the database; waits up to `busyTimeout` seconds for
-    /// other writers' locks.
-    public init(path: String, create: Bool = true, busyTimeout: Double = 30) throws {
+    /// Opens (creating when `create`; read-only when `readOnly`) the database; waits up to
+    /// `busyTimeout` seconds for other writers' locks.
+    public init(path: String, create: Bool = true, readOnly: Bool = false, busyTimeout: Double = 30) throws {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+            | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"

@@ -17,23 +17,39 @@ public final class SQLiteRunStore: SQLRunStore {
 
     public static var schemaVersion: Int { migrations.count }
 
-    /// Opens or creates the store. A file that is not an SQLite database, or one written by a
-    /// newer isoflop, is an error and is left exactly as it was.
-    public init(path: String, busyTimeout: Double = 30) throws {
-        db = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+    /// Opens or creates the store; `readOnly` opens an existing store for reading only (no
+    /// migration, no change of journal mode). A file that is not an SQLite database, a
+    /// database that holds other tables than ours, or one written by a newer isoflop, is an
+    /// error and is left exactly as it was.
+    public init(path: String, busyTimeout: Double = 30, readOnly: Bool = false) throws {
+        do {
+            db = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly, busyTimeout: busyTimeout)
+        } catch let e as SQLiteError {
+            throw StoreError.notADatabase(path: path, message: e.message)
+        }
         // Read before writing anything: a corrupt file fails here, untouched.
         var version = 0
+        var tables: [String] = []
         do {
-            var hasTable = false
-            try db.query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") {
-                hasTable = $0.int(0) > 0
+            try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { tables.append($0.text(0)) }
+            if tables.contains("schema_version") {
+                try db.query("SELECT coalesce(max(version), 0) FROM schema_version") { version = $0.int(0) }
             }
-            if hasTable { try db.query("SELECT max(version) FROM schema_version") { version = $0.int(0) } }
         } catch let e as SQLiteError {
             throw StoreError.notADatabase(path: path, message: e.message)
         }
         guard version <= Self.schemaVersion else {
             throw StoreError.newerSchema(path: path, found: version, known: Self.schemaVersion)
+        }
+        if !tables.contains("schema_version"), !tables.isEmpty {
+            throw StoreError.notADatabase(path: path, message: "it holds other tables (\(tables.prefix(5).joined(separator: ", ")))")
+        }
+        if readOnly {
+            guard version == Self.schemaVersion else {
+                throw StoreError.notADatabase(path: path, message: version == 0 ? "it is empty"
+                    : "schema version \(version) is older than \(Self.schemaVersion); a command that trains upgrades it")
+            }
+            return
         }
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = NORMAL")
@@ -54,6 +70,9 @@ public final class SQLiteRunStore: SQLRunStore {
                 try db.execute(Self.migrations[v])
                 try db.query("INSERT INTO schema_version(version) VALUES (?)", [.int(v + 1)])
             }
+            try db.execute(StoreSchema.identityTable)
+            try db.query("INSERT INTO store_identity(id) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM store_identity)",
+                         [.text(StoreSchema.newIdentity())])
         }
     }
 
@@ -76,6 +95,15 @@ public final class SQLiteRunStore: SQLRunStore {
             try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try RunRecord(row: $0) }
             return rec
         }
+    }
+
+    public func storeID() throws -> String? {
+        var exists = false
+        try db.query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'store_identity'") { exists = $0.int(0) > 0 }
+        guard exists else { return nil }
+        var id: String?
+        try db.query("SELECT id FROM store_identity LIMIT 1") { id = $0.text(0) }
+        return id
     }
 
     public func renewLease(run: Int64, worker: String, lease: Double) throws {

@@ -1,0 +1,79 @@
+// How the tool shows a failure: one line naming the file, key or flag and the value, then a
+// non-zero exit. `ValidationError` is kept for bad combinations of flags (it adds the usage).
+import ArgumentParser
+import Foundation
+
+/// An error shown to people as one line, without usage text.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = oneLineMessage(description) }
+    /// The one-line description of any error, Foundation's file errors included.
+    init(describing error: Error) { self.init(describeError(error)) }
+}
+
+/// One line for any error: our typed errors by their description; Foundation's file errors
+/// (whose default text is `Error Domain=NSCocoaErrorDomain Code=4 ...`) as "PATH: reason".
+func describeError(_ error: Error) -> String {
+    if let e = error as? CLIError { return e.description }
+    let ns = error as NSError
+    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+        return describeFileError(error)
+    }
+    if let e = error as? CustomStringConvertible { return oneLineMessage(e.description) }
+    return oneLineMessage(ns.localizedDescription)
+}
+
+/// "PATH: reason" for an error of Foundation's file functions, the reason from the system
+/// (`No such file or directory`) where there is one.
+func describeFileError(_ error: Error) -> String {
+    let ns = error as NSError
+    let path = ns.userInfo[NSFilePathErrorKey] as? String
+        ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    var reason: String
+    if ns.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(ns.code)))
+    } else if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(underlying.code)))
+    } else {
+        switch ns.code {
+        case CocoaError.fileReadNoSuchFile.rawValue, CocoaError.fileNoSuchFile.rawValue: reason = "no such file"
+        case CocoaError.fileReadNoPermission.rawValue, CocoaError.fileWriteNoPermission.rawValue: reason = "permission denied"
+        case CocoaError.fileReadInapplicableStringEncoding.rawValue, CocoaError.fileReadCorruptFile.rawValue:
+            reason = "not UTF-8 text"
+        case CocoaError.fileWriteFileExists.rawValue: reason = "already exists"
+        case CocoaError.fileWriteOutOfSpace.rawValue: reason = "no space left on the device"
+        default: reason = ns.localizedDescription
+        }
+    }
+    reason = oneLineMessage(reason)
+    return path.map { "\($0): \(reason)" } ?? reason
+}
+
+/// Collapses a multi-line message into one line.
+func oneLineMessage(_ s: String) -> String {
+    guard s.contains(where: \.isNewline) else { return s }
+    return s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }.joined(separator: " ")
+}
+
+/// The error the tool exits with: argument-parser's own kinds (usage, help, exit codes) as
+/// they are, everything else as one line.
+func commandLineError(_ error: Error) -> Error {
+    switch error {
+    case is CLIError, is ValidationError, is ExitCode, is CleanExit: return error
+    default:
+        // Argument-parser's parsing errors are not public types; they carry the usage text.
+        if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { return error }
+        return CLIError(describing: error)
+    }
+}
+
+/// Refuses to write `output` when it is the file `input` (by device and inode, so links and
+/// other spellings of the path count too): the read would be overwritten before it is done.
+func checkDistinct(input: String, output: String, flags: (String, String) = ("--input", "--output")) throws {
+    var a = stat(), b = stat()
+    guard stat(input, &a) == 0, stat(output, &b) == 0 else { return }
+    if a.st_dev == b.st_dev && a.st_ino == b.st_ino {
+        throw CLIError("\(flags.1) \(output) is the same file as \(flags.0) \(input); writing it would destroy the input")
+    }
+}
