@@ -281,7 +281,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         guard checkpointEvery >= 0 else { throw bad("checkpoint_every", "\(checkpointEvery) must not be negative") }
         guard seed >= 0 else { throw bad("seed", "\(seed) must not be negative") }
         guard workers >= 1, workers <= 100_000 else { throw bad("workers", "\(workers) must be in 1...100000") }
-        guard flopsPerSecond.isFinite, flopsPerSecond > 0 else {
+        if let flopsPerSecond, !(flopsPerSecond.isFinite && flopsPerSecond > 0) {
             throw bad("flops_per_second", "\(flopsPerSecond) must be positive and finite")
         }
         guard overheadPerToken.isFinite, overheadPerToken >= 0 else {
