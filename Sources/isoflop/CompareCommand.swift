@@ -3,6 +3,7 @@ import ArgumentParser
 import Fit
 import Foundation
 import Sweep
+import Tensor
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +39,7 @@ struct CompareCommand: ParsableCommand {
         for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }
         print(header)
         for c in budgets {
-            var line = String(format: "%-8.0e", c)
+            var line = formatFLOPs(c).padding(toLength: 8, withPad: " ", startingAt: 0)
             for s in schedules {
                 if let r = best[s]?[c] {
                     let cell = String(format: "d=%d L=%d N=%d %.4f", r.plan.model.d, r.plan.model.layers,

@@ -213,9 +213,10 @@ func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.
 /// again the same sweep returns the stored one.
 func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) {
     let plan = try Planner.plan(cfg)
-    if isSQLiteStore(url) {
-        try FileManager.default.createDirectory(atPath: (storePath(url) as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+    // A store named without a folder (`--store plain.sqlite`) lives in the current one.
+    let folder = (storePath(url) as NSString).deletingLastPathComponent
+    if isSQLiteStore(url), !folder.isEmpty {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
     let store = try openRunStore(url)
     let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)

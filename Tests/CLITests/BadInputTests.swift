@@ -179,6 +179,22 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("scratch store"), r.stdout)
     }
 
+    /// A SQLite store named without a folder lives in the current one; it used to fail with
+    /// ": no such file" (creating the folder "" beside it).
+    func testStoreInTheCurrentFolder() throws {
+        let dir = try tempDir()
+        try FileManager.default.createSymbolicLink(atPath: dir + "/data", withDestinationPath: CLI.root.appendingPathComponent("data").path)
+        let config = try quick(dir, name: "here", [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
+        let err = Pipe()
+        let p = try CLI.process(["sweep", "run", config, "--store", "plain.sqlite", "--dry-run", "1000", "--workers", "1"], stderr: err)
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, message)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/plain.sqlite"), message)
+    }
+
     /// Item 8: a second store in the same folder shares `checkpoints/` and must not use the
     /// first one's checkpoints.
     func testTwoStoresRefuseToShareCheckpoints() throws {

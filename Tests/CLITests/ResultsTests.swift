@@ -44,6 +44,13 @@ final class ResultsTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("no sweep named 'nope'"), "\(args[0]): \(r.stderr)")
         }
 
+        // compare writes budgets as every other command does (it printed 1.2e12 as "1e+12").
+        r = try run(["compare", "--store", store, "--sweep", "other", "--bootstrap", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        XCTAssertTrue(rows.contains("1e11") && rows.contains("3e11"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("e+"), r.stdout)
+
         // The report of one sweep lists its runs only.
         r = try run(["report", "--store", store, "--sweep", "other", "--out", dir + "/r", "--bootstrap", "0"])
         XCTAssertEqual(r.status, 0, r.stderr)

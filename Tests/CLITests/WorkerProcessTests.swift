@@ -206,8 +206,9 @@ final class WorkerProcessTests: XCTestCase {
     }
 
     /// Two stores in one folder share its checkpoint folder, and run ids repeat between them: a
-    /// run of the second sweep finds the first sweep's checkpoint of the same id. Trained under
-    /// another seed, that checkpoint is refused (the run fails with the reason), never continued.
+    /// run of the second sweep would find the first sweep's checkpoint of the same id. The folder
+    /// records the store that owns it, so the second sweep (here trained under another seed) is
+    /// refused before it writes anything, and the first sweep's checkpoints are left as they were.
     func testACheckpointOfAnotherRunIsRefused() throws {
         let dir = try tempDir()
         let config = try quickConfig(in: dir)
@@ -218,13 +219,14 @@ final class WorkerProcessTests: XCTestCase {
         try other.write(toFile: otherConfig, atomically: true, encoding: .utf8)
         let first = try run(["sweep", "run", config, "--store", dir + "/a.sqlite", "--workers", "2"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        // The sweep itself ends normally, its runs marked failed with the reason.
-        _ = try run(["sweep", "run", otherConfig, "--store", dir + "/b.sqlite", "--workers", "2"])
-        let store = try SQLiteRunStore(path: dir + "/b.sqlite")
-        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
-        XCTAssertFalse(runs.contains { $0.status == .done }, "a run finished from another run's checkpoint")
-        XCTAssertTrue(runs.contains { $0.status == .failed && ($0.message ?? "").contains("belongs to another run") },
-                      runs.compactMap(\.message).joined(separator: "; "))
+        let checkpoints = dir + "/checkpoints"
+        let before = try FileManager.default.subpathsOfDirectory(atPath: checkpoints).sorted()
+        XCTAssertFalse(before.isEmpty)
+        let second = try run(["sweep", "run", otherConfig, "--store", dir + "/b.sqlite", "--workers", "2"])
+        XCTAssertNotEqual(second.status, 0, "a second store trained into the first one's checkpoint folder")
+        XCTAssertTrue(second.stderr.contains("b.sqlite") && second.stderr.contains("checkpoint"), second.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.sqlite"), "the refused store was created")
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: checkpoints).sorted(), before)
     }
 
     /// `sweep slurm` plans the sweep and writes a script that runs this binary's worker.
