@@ -97,6 +97,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 1: a `seed` in a TOML run config recursed forever in the decoder (signal 11).
     func testTrainTOMLWithSeed() throws {
+        try CLI.requirePydocs(vocab: 512)
         let dir = try tempDir()
         let config = try write(smallRun + "\n", dir + "/run.toml")
         try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "steps = 4", with: "steps = 4\nseed = 1")
@@ -245,6 +246,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 12: the input of `tokenizer encode` is not overwritten, nor another run's `--out`.
     func testOutputsNeverOverwriteInputs() throws {
+        try CLI.requirePydocs(vocab: 512)
         let dir = try tempDir()
         let text = try write("hello hello world\n", dir + "/in.txt")
         let r = try run(["tokenizer", "encode", "--tokenizer", "data/tokenizers/pydocs-v512/tokenizer.json",
@@ -261,6 +263,8 @@ final class BadInputTests: XCTestCase {
 
     /// Item 13: a prompt of another tokenizer would index past the embedding.
     func testSampleRefusesAnotherTokenizer() throws {
+        try CLI.requirePydocs(vocab: 512)
+        try CLI.requirePydocs(vocab: 2048)
         let dir = try tempDir()
         let config = try write(smallRun, dir + "/run.toml")
         XCTAssertEqual(try run(["train", config, "--out", dir + "/out"]).status, 0)

@@ -25,4 +25,25 @@ enum CLI {
         p.standardError = stderr ?? FileHandle.nullDevice
         return p
     }
+
+    /// Builds the pydocs corpus's tokenizer and token files at this vocab size when they are
+    /// missing (a fresh clone has none), so a test that names them does not depend on which
+    /// test happened to build them first.
+    static func requirePydocs(vocab: Int) throws {
+        let tokens = root.appendingPathComponent("data/tokens/pydocs-v\(vocab)/train.u16").path
+        let tokenizer = root.appendingPathComponent("data/tokenizers/pydocs-v\(vocab)/tokenizer.json").path
+        if FileManager.default.fileExists(atPath: tokens), FileManager.default.fileExists(atPath: tokenizer) { return }
+        let p = try process(["corpus", "build", "pydocs", "--vocab", String(vocab), "--threads", "2"])
+        p.standardError = FileHandle.standardError
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CorpusMissing(vocab: vocab, status: p.terminationStatus) }
+    }
+}
+
+/// The pydocs data a test needs could not be built: the test fails (it is not skipped).
+struct CorpusMissing: Error, CustomStringConvertible {
+    var vocab: Int
+    var status: Int32
+    var description: String { "isoflop corpus build pydocs --vocab \(vocab) exited \(status)" }
 }
