@@ -123,6 +123,8 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var seedSpreads: [SeedSpread]?
     /// Approaches skipped, budgets left out and warnings, for people.
     public var notes: [String]
+    /// Seeds stuck on the early plateau, left out of their shape's loss (nil when none).
+    public var plateauRuns: [PlateauRun]? = nil
 }
 
 /// Fits the requested approaches to `runs` under `options.convention`. Approaches 1 and 2 need
@@ -140,6 +142,10 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
         let shapes = context.seeds.members.filter { $0.count > 1 }.count
         report.notes.append("\(shapes) shapes have several seeds; each enters the fits as the \(options.seeds.rawValue) of its seeds"
             + (context.resamples > 0 && options.bootstrapMethod == .runs ? ", and the bootstrap redraws the seeds within each shape" : ""))
+    }
+    if !context.seeds.plateau.isEmpty {
+        report.plateauRuns = context.seeds.plateau
+        report.notes += context.seeds.plateau.map(\.description)
     }
     let alone = options.approaches.count == 1
     func attempt(_ approach: Int, _ body: () throws -> Void) throws {

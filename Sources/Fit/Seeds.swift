@@ -31,14 +31,39 @@ public struct SeedSpread: Codable, Equatable, Sendable {
     public var standardDeviation: Double
 }
 
+/// A seed of a shape that ended more than `threshold` above the median of its shape's seeds: the
+/// signature of a run stuck on the early loss plateau (short two-layer runs, measured up to 0.65
+/// nats). It is left out of its shape's combined loss and of the bootstrap's redraws, and reported.
+public struct PlateauRun: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// Loss above the median of the shape's seeds beyond which a seed is flagged.
+    public static let threshold = 0.15
+
+    public var id: String
+    public var budget: Double
+    public var parameters: Double
+    public var loss: Double
+    /// Median of all the shape's seeds, this one included.
+    public var shapeMedian: Double
+
+    /// One line for people, as the fit's notes and the report show it.
+    public var description: String {
+        String(format: "stuck on the early plateau: %@ ended at %.3f nats, %.2f above the median %.3f of its shape's seeds; "
+               + "left out of that shape's loss", id, loss, loss - shapeMedian, shapeMedian)
+    }
+}
+
 /// Runs grouped by shape: same budget, N and D (to 1e-9 relative).
 struct SeedGroups {
     /// One point per shape: the first seed's run with the combined loss.
     var points: [FitRun]
     /// Indices into the original runs, per point.
     var members: [[Int]]
+    /// The losses each point combines: its seeds' final losses less the plateau runs'.
     var losses: [[Double]]
     var how: SeedAggregate
+    var plateau: [PlateauRun] = []
+    /// Every seed's final loss per point, plateau runs included (for the spreads).
+    var allLosses: [[Double]]
 
     init(_ runs: [FitRun], how: SeedAggregate) {
         self.how = how
@@ -58,7 +83,17 @@ struct SeedGroups {
         // Keep the input order of each shape's first run, so single-seed data passes through unchanged.
         groups.sort { $0.min()! < $1.min()! }
         members = groups.map { $0.sorted() }
-        losses = members.map { $0.map { runs[$0].finalLoss } }
+        allLosses = members.map { $0.map { runs[$0].finalLoss } }
+        losses = []
+        for (m, all) in zip(members, allLosses) {
+            let median = SeedAggregate.median.combine(all)
+            let stuck = m.filter { runs[$0].finalLoss > median + PlateauRun.threshold }
+            plateau += stuck.map {
+                PlateauRun(id: runs[$0].id, budget: runs[$0].budget, parameters: runs[$0].parameters,
+                           loss: runs[$0].finalLoss, shapeMedian: median)
+            }
+            losses.append(all.filter { $0 <= median + PlateauRun.threshold })
+        }
         points = []
         for (k, m) in members.enumerated() {
             var p = runs[m[0]]
@@ -77,7 +112,7 @@ struct SeedGroups {
 
     var spreads: [SeedSpread] {
         members.indices.filter { members[$0].count > 1 }.map { k in
-            let l = losses[k], mean = l.reduce(0, +) / Double(l.count)
+            let l = allLosses[k], mean = l.reduce(0, +) / Double(l.count)
             let sd = (l.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(l.count - 1)).squareRoot()
             return SeedSpread(budget: points[k].budget, parameters: points[k].parameters, tokens: points[k].tokens,
                               seeds: l.count, lowest: l.min()!, highest: l.max()!, standardDeviation: sd)

@@ -98,11 +98,16 @@ extension ReportModel {
             "Figure 4. Left and centre: per-budget optimum of each schedule (approach 2 where available) and its "
                 + "exponent. Right: one model trained under cosine cycles of 1×, 1.5×, 2× and 5× its steps; a longer "
                 + "cycle than the run leaves the learning rate high and the final loss worse.",
+            "Figure 5. The learning-rate pilot (isoflop tune): final loss of each shape of the smallest budgets "
+                + "against its peak LR, one line per shape coloured by N; the diamond marks the best LR (the vertex "
+                + "of the parabola in ln lr through the best LR and its neighbours) from which the LR rule was fitted.",
         ]
-        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", "Matched against fixed schedules"]
-        for (i, svg) in figures.enumerated() where i < reportFigureFiles.count {
+        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", "Matched against fixed schedules",
+                        "Learning rate"]
+        let files = figureFiles
+        for (i, svg) in figures.enumerated() where i < files.count {
             out += "<h2 id=\"figure\(i + 1)\">\(headings[i])</h2>\n<figure>\n\(svg)"
-                + "<figcaption>\(xmlEscape(captions[i])) <a href=\"\(reportFigureFiles[i])\">SVG</a></figcaption>\n</figure>\n"
+                + "<figcaption>\(xmlEscape(captions[i])) <a href=\"\(files[i])\">SVG</a></figcaption>\n</figure>\n"
             if i == 3 { out += comparisonTable() }
         }
 
@@ -161,9 +166,9 @@ extension ReportModel {
         return tableHTML(header: header, textColumns: [0], rows: rows, id: "comparison-table")
     }
 
-    /// All four figures in page order.
+    /// All figures in page order: four, and the LR pilot's when there is one.
     public func figures() throws -> [Figure] {
-        [isoFLOPFigure(), optimaFigure(), try curvesFigure(), try scheduleFigure()]
+        [isoFLOPFigure(), optimaFigure(), try curvesFigure(), try scheduleFigure()] + (lrCurves.isEmpty ? [] : [lrFigure()])
     }
 }
 
@@ -189,7 +194,7 @@ public func writeReport(_ model: ReportModel, to dir: String) throws -> [String]
     }
     let svgs = try model.figures().enumerated().map { i, f in f.svg(id: "f\(i + 1)") }
     var written: [String] = []
-    for (name, svg) in zip(reportFigureFiles, svgs) {
+    for (name, svg) in zip(model.figureFiles, svgs) {
         let path = (dir as NSString).appendingPathComponent(name)
         try writeText(svg, to: path)
         written.append(path)

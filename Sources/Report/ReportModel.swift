@@ -174,6 +174,8 @@ public struct ReportModel: Sendable {
     /// While runs are still to come (status planned or running), the page reloads itself every
     /// this many seconds; a finished sweep's page never does.
     public var refreshSeconds: Int?
+    /// The learning-rate pilot's shapes (`isoflop tune`), drawn as figure 5 when there are any.
+    public var lrCurves: [LRCurve] = []
 
     public init(title: String = "isoflop report", notes: [String] = [], schedules: [ScheduleResult] = [],
                 curves: [RunCurve] = [], horizon: [HorizonCurve] = [], runs: [RunSummary] = [],

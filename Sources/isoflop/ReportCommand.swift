@@ -51,6 +51,7 @@ struct ReportCommand: ParsableCommand {
         model.written = Date()
         model.refreshSeconds = refresh
         if let horizonCurves { model.horizon = horizonCurves }
+        model.lrCurves = try pilotCurves(url, sweep: results.name)
         let files = try writeReport(model, to: out)
         for note in model.notes { print("note: \(note)") }
         print("wrote \(files.count) files to \(out) (open \(out)/index.html)")
@@ -148,4 +149,22 @@ private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) 
             b: estimate(e.b), dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
+}
+
+/// The learning-rate pilot of a sweep (`isoflop tune`'s sweep "<name>-tune" in the same store),
+/// one curve per shape and budget; empty when the store holds none.
+func pilotCurves(_ url: String, sweep name: String) throws -> [LRCurve] {
+    let store = try openExistingStore(url)
+    guard !name.hasSuffix(LRPilot.suffix), let id = try store.sweepID(named: name + LRPilot.suffix) else { return [] }
+    let records = try store.runs(sweep: id)
+    let byKey = Dictionary(grouping: records.filter { $0.status == .done || $0.status == .diverged }) { LRPilot.baseKey($0.plan.key) }
+    // A shape whose every LR diverged has no best; its curve is drawn without one.
+    let best = Dictionary(uniqueKeysWithValues: ((try? bestLRs(records)) ?? []).map { ($0.key, $0.best) })
+    return byKey.keys.sorted().compactMap { key in
+        guard let runs = byKey[key], let p = runs.first?.plan else { return nil }
+        return LRCurve(budget: p.budget, shape: "d=\(p.model.d) L=\(p.model.layers) h=\(p.model.headSize)",
+                       parameters: Double(p.parameters), lrs: runs.map(\.plan.peakLR),
+                       losses: runs.map { $0.status == .done ? ($0.finalEvalLoss ?? $0.finalTrainLoss ?? .infinity) : .infinity },
+                       bestLR: best[key].map { exp($0.lnLR) })
+    }
 }

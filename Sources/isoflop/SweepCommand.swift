@@ -219,7 +219,7 @@ func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) 
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
     let store = try openRunStore(url)
-    let configJSON = String(decoding: try JSONEncoder().encode(cfg), as: UTF8.self)
+    let configJSON = try cfg.storedJSON()
     return (store, try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs))
 }
 

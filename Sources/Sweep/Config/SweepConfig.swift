@@ -57,6 +57,13 @@ public struct GridConfig: Codable, Hashable, Sendable {
     public var width: Double = 4
     public var coefficient: Double = 2.2e-3
     public var exponent: Double = 0.62
+    /// With several `seeds`: only the this-many shapes of each budget nearest its predicted
+    /// optimum get every seed, the others the first one; 0 = every shape gets every seed.
+    public var seedsNearOptimum: Int = 0
+
+    enum CodingKeys: String, CodingKey {
+        case sizes, width, coefficient, exponent, seedsNearOptimum = "seeds_near_optimum"
+    }
 
     public init(sizes: Int = 7, width: Double = 4, coefficient: Double = 2.2e-3, exponent: Double = 0.62) {
         self.sizes = sizes
@@ -71,6 +78,7 @@ public struct GridConfig: Codable, Hashable, Sendable {
         width = try c.decodeIfPresent(Double.self, forKey: .width) ?? 4
         coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? 2.2e-3
         exponent = try c.decodeIfPresent(Double.self, forKey: .exponent) ?? 0.62
+        seedsNearOptimum = try c.decodeIfPresent(Int.self, forKey: .seedsNearOptimum) ?? 0
     }
 
     public func predictedOptimum(budget: Double) -> Double { coefficient * pow(budget, exponent) }
@@ -112,10 +120,16 @@ public struct LRRule: Codable, Hashable, Sendable {
     }
 
     public func peak(d: Int, steps runSteps: Int, batch: Int) -> Double {
-        let lnLR = intercept + width * log(Double(d) / 128) + steps * log(Double(Swift.max(runSteps, 1)) / 300)
-            + batch8 * log(32 / Double(batch)) / log(4)
-        return Swift.min(max, Swift.max(min, exp(lnLR)))
+        Swift.min(max, Swift.max(min, exp(lnPeak(d: d, steps: runSteps, batch: batch))))
     }
+
+    /// ln of the rule's peak before clipping to [min, max].
+    public func lnPeak(d: Int, steps runSteps: Int, batch: Int) -> Double {
+        intercept + width * log(Double(d) / 128) + steps * log(Double(Swift.max(runSteps, 1)) / 300) + batchTerm(batch: batch)
+    }
+
+    /// batch8·log_4(32/batch): the batch's share of ln lr.
+    public func batchTerm(batch: Int) -> Double { batch8 * log(32 / Double(batch)) / log(4) }
 }
 
 /// A whole sweep, as read from configs/*.toml.
@@ -154,6 +168,8 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     /// rate on this machine instead (`Calibration`); with it, that rate is used as given.
     public var flopsPerSecond: Double?
     public var overheadPerToken: Double = 2e-6
+    // Several seeds per shape (SweepConfig+Seeds.swift): nil = the one `seed`.
+    public var seeds: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case name, corpus, trainTokens = "train_tokens", evalTokens = "eval_tokens", tokenizer, vocab
@@ -162,6 +178,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         case warmupMin = "warmup_min", warmupFraction = "warmup_fraction", evalEvery = "eval_every"
         case evalBatches = "eval_batches", checkpointEvery = "checkpoint_every", seed, workers
         case flopsPerSecond = "flops_per_second", overheadPerToken = "overhead_per_token"
+        case seeds
     }
 
     public init(name: String, corpus: String, trainTokens: String, evalTokens: String, tokenizer: String,
@@ -205,6 +222,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
         flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond)
         overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
+        try decodeSeeds(c)
     }
 
     /// Reads and strictly decodes a sweep config file (TOML, or JSON by extension), then
@@ -287,6 +305,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         guard overheadPerToken.isFinite, overheadPerToken >= 0 else {
             throw bad("overhead_per_token", "\(overheadPerToken) must be finite and not negative")
         }
+        try validateSeeds(bad)
     }
 
     /// Every shape of the family as a model config of this sweep's vocabulary and context.

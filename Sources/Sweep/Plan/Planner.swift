@@ -144,6 +144,8 @@ public enum Planner {
                     warnings.append(String(format: "budget %@, d=%d L=%d: %.1f epochs over the training tokens (> 4 repeats)",
                                            formatFLOPs(c), m.d, m.layers, epochs))
                 }
+                // Several seeds: every shape, or only those nearest the predicted optimum (SweepConfig+Seeds).
+                let seeds = config.seeds(for: m, among: shapes, optimum: config.grid.predictedOptimum(budget: c))
                 for kind in config.schedules {
                     if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
@@ -152,19 +154,21 @@ public enum Planner {
                         kind: kind, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
                         warmupSteps: LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin),
                         cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
-                    runs.append(PlannedRun(
-                        key: runKey(budget: c, model: m, schedule: kind),
-                        budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
-                        tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
-                        flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
-                        nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
-                        peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
-                        cycleSteps: schedule.cycleSteps ?? steps,
-                        cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
-                        evalEvery: config.evalEvery, evalBatches: config.evalBatches,
-                        checkpointEvery: config.checkpointEvery, seed: config.seed,
-                        trainTokens: config.trainTokens, evalTokens: config.evalTokens,
-                        tokenizer: config.tokenizer, corpus: config.corpus))
+                    for seed in seeds {
+                        runs.append(PlannedRun(
+                            key: runKey(budget: c, model: m, schedule: kind, seed: config.runSeeds.count > 1 ? seed : nil),
+                            budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
+                            tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
+                            flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
+                            nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
+                            peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
+                            cycleSteps: schedule.cycleSteps ?? steps,
+                            cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
+                            evalEvery: config.evalEvery, evalBatches: config.evalBatches,
+                            checkpointEvery: config.checkpointEvery, seed: seed,
+                            trainTokens: config.trainTokens, evalTokens: config.evalTokens,
+                            tokenizer: config.tokenizer, corpus: config.corpus))
+                    }
                 }
             }
         }
@@ -189,8 +193,11 @@ public enum Planner {
         return near.sorted { $0.parameters < $1.parameters }
     }
 
-    static func runKey(budget: Double, model: GPTConfig, schedule: ScheduleKind) -> String {
+    /// "C=3e+11 d=64 L=1 h=32 matched", with " seed=2" only in sweeps of several seeds (so the
+    /// keys of one-seed sweeps, and the stores holding them, stay as they were).
+    static func runKey(budget: Double, model: GPTConfig, schedule: ScheduleKind, seed: Int? = nil) -> String {
         "C=\(formatFLOPs(budget)) d=\(model.d) L=\(model.layers) h=\(model.headSize) \(schedule.rawValue)"
+            + (seed.map { " seed=\($0)" } ?? "")
     }
 }
 

@@ -105,6 +105,10 @@ public protocol RunStore: AnyObject {
     /// Creates the sweep with its runs, or returns the existing sweep of that name when its
     /// runs are the same (rerunning a command resumes); different runs → `sweepConflict`.
     func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64
+    /// Adds to an existing sweep the runs whose keys it does not hold yet (a pilot extended, a grid
+    /// that follows its optimum); a key it holds with a different plan is a `sweepConflict`.
+    /// Returns how many were added.
+    func addRuns(sweep: Int64, runs: [PlannedRun]) throws -> Int
     func sweepID(named name: String) throws -> Int64?
     func sweepNames() throws -> [String]
     /// Takes the next planned run (or a running one whose lease expired), largest first, and
@@ -188,14 +192,16 @@ public struct SweepResults: Sendable {
 }
 
 extension RunStore {
-    /// The sweep a results command reads: the one named, or else the only one in the store.
-    /// Several sweeps and no name is an error listing them; results of two sweeps never mix.
+    /// The sweep a results command reads: the one named, or else the only one in the store
+    /// (a learning-rate pilot "X-tune" beside its sweep X does not count). Several sweeps and no
+    /// name is an error listing them; results of two sweeps never mix.
     public func selectSweep(named name: String?) throws -> (name: String, id: Int64) {
         if let name {
             guard let id = try sweepID(named: name) else { throw StoreError.unknownSweep(name) }
             return (name, id)
         }
-        let names = try sweepNames()
+        let all = try sweepNames()
+        let names = all.filter { !($0.hasSuffix(LRPilot.suffix) && all.contains(String($0.dropLast(LRPilot.suffix.count)))) }
         guard names.count <= 1 else { throw StoreError.whichSweep(names: names) }
         guard let only = names.first, let id = try sweepID(named: only) else { throw StoreError.noSweep }
         return (only, id)
