@@ -49,6 +49,19 @@ public struct BestLR: Codable, Equatable, Sendable {
     public var edge: LREdge?
     /// The trials, in increasing LR.
     public var trials: [LRTrial]
+
+    public init(budget: Double, d: Int, layers: Int, headSize: Int, steps: Int, lnLR: Double, loss: Double,
+                edge: LREdge?, trials: [LRTrial]) {
+        self.budget = budget
+        self.d = d
+        self.layers = layers
+        self.headSize = headSize
+        self.steps = steps
+        self.lnLR = lnLR
+        self.loss = loss
+        self.edge = edge
+        self.trials = trials
+    }
 }
 
 /// The fitted rule ln lr = intercept + width·ln(d/128) + steps·ln(steps/300) + batchTerm, and

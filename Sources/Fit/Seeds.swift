@@ -9,7 +9,7 @@ public enum SeedAggregate: String, Codable, CaseIterable, Sendable {
     case median
     case mean
 
-    func combine(_ values: [Double]) -> Double {
+    public func combine(_ values: [Double]) -> Double {
         switch self {
         case .mean: return values.reduce(0, +) / Double(values.count)
         case .median:

@@ -103,6 +103,10 @@ struct SweepPlanCommand: ParsableCommand {
                      formatDuration(estimateWallSeconds(seconds, workers: w)), w,
                      formatDuration(seconds.reduce(0, +))))
         for warning in plan.warnings { print("warning: \(warning)") }
+        if cfg.grid.adaptive {
+            print("adaptive grid: this is the config's grid; budgets after the two smallest are centred on the optimum "
+                  + "predicted from those finished when the sweep runs, and may get extra shapes (the fixed schedule keeps this grid)")
+        }
         if let store {
             _ = try planIntoStore(cfg, url: store)
             print("planned into \(store)")
@@ -212,7 +216,8 @@ func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.
 /// Opens (creating, for SQLite, its folder) the store and plans the sweep into it; planning
 /// again the same sweep returns the stored one.
 func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) {
-    let plan = try Planner.plan(cfg)
+    // An adaptive grid plans its later budgets as it runs (AdaptiveDriver).
+    let runs = cfg.grid.adaptive ? try AdaptivePlan.initialRuns(cfg) : try Planner.plan(cfg).runs
     // A store named without a folder (`--store plain.sqlite`) lives in the current one.
     let folder = (storePath(url) as NSString).deletingLastPathComponent
     if isSQLiteStore(url), !folder.isEmpty {
@@ -220,7 +225,12 @@ func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) 
     }
     let store = try openRunStore(url)
     let configJSON = try cfg.storedJSON()
-    return (store, try store.createSweep(name: cfg.name, configJSON: configJSON, runs: plan.runs))
+    if cfg.grid.adaptive, let id = try store.sweepID(named: cfg.name) {
+        // The stored sweep holds the budgets planned since; the first ones must be the same.
+        _ = try store.addRuns(sweep: id, runs: runs)
+        return (store, id)
+    }
+    return (store, try store.createSweep(name: cfg.name, configJSON: configJSON, runs: runs))
 }
 
 /// Spawns the worker processes, shows progress until they exit, and reports how it ended.
@@ -255,15 +265,26 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     if let dryRun = options.dryRun {
         launch.dryRun = (dryRun, cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond, cfg.overheadPerToken)
     }
-    let children = try spawnWorkers(n, launch)
+    // An adaptive grid adds runs while the last ones of a budget train: the workers wait for them.
+    let adaptive = cfg.grid.adaptive ? AdaptiveDriver(config: cfg, store: store, sweep: sweep) : nil
+    if adaptive != nil { launch.waitForLeases = true }
+    var children = try spawnWorkers(n, launch)
 
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
     let began = Date()
     let startFLOPs = SweepProgress(try store.runs(sweep: sweep)).doneFLOPs
     let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
-    let failedWorkers = try superviseWorkers(children) {
+    let tick = {
+        _ = try adaptive?.advance()
         view.draw(try store.runs(sweep: sweep), began: began, startFLOPs: startFLOPs)
         try live?.update(store.budgetProgress(sweep: sweep))
+    }
+    var failedWorkers = try superviseWorkers(children, tick: tick)
+    // Workers that ran out of runs before the adaptive grid planned more: start them again.
+    while let adaptive, stopSignals == 0, failedWorkers == 0,
+          try adaptive.advance() > 0 || store.runs(sweep: sweep).contains(where: { $0.status == .planned }) {
+        children = try spawnWorkers(n, launch)
+        failedWorkers += try superviseWorkers(children, tick: tick)
     }
     let runs = try store.runs(sweep: sweep)
     let summary = SweepProgress(runs)

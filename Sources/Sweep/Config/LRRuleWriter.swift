@@ -54,7 +54,7 @@ public enum LRRuleWriter {
         }
         guard let start else {
             var out = text
-            if !out.isEmpty, !out.hasSuffix("\n") { out += newline }
+            if !out.isEmpty, !endsLine(out) { out += newline }
             out += newline + "[lr]" + newline + values.map { "\($0.0) = \(formatted($0.1))" + newline }.joined()
             return out
         }
@@ -69,11 +69,14 @@ public enum LRRuleWriter {
         }
         let added = missing.map { "\($0.0) = \(formatted($0.1))" + newline }
         if !added.isEmpty {
-            if !lines[lastKey].hasSuffix("\n") { lines[lastKey] += newline }
+            if !endsLine(lines[lastKey]) { lines[lastKey] += newline }
             lines.insert(contentsOf: added, at: lastKey + 1)
         }
         return lines.joined()
     }
+
+    /// Whether text ends with a line break ("\r\n" is one Character in Swift, not ending in "\n").
+    static func endsLine(_ s: String) -> Bool { s.hasSuffix("\n") || s.hasSuffix("\r\n") }
 
     /// The line with its value (the number after `=`, up to spaces, a comment or the line's end)
     /// replaced; a value that is not a plain number is an error.

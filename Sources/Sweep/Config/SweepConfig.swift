@@ -60,9 +60,13 @@ public struct GridConfig: Codable, Hashable, Sendable {
     /// With several `seeds`: only the this-many shapes of each budget nearest its predicted
     /// optimum get every seed, the others the first one; 0 = every shape gets every seed.
     public var seedsNearOptimum: Int = 0
+    /// Budgets planned smallest first, each centred on the optimum predicted from those finished,
+    /// with extra shapes where a vertex falls near an edge (`AdaptivePlan`); the fixed schedule
+    /// keeps this grid.
+    public var adaptive: Bool = false
 
     enum CodingKeys: String, CodingKey {
-        case sizes, width, coefficient, exponent, seedsNearOptimum = "seeds_near_optimum"
+        case sizes, width, coefficient, exponent, seedsNearOptimum = "seeds_near_optimum", adaptive
     }
 
     public init(sizes: Int = 7, width: Double = 4, coefficient: Double = 2.2e-3, exponent: Double = 0.62) {
@@ -79,6 +83,7 @@ public struct GridConfig: Codable, Hashable, Sendable {
         coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? 2.2e-3
         exponent = try c.decodeIfPresent(Double.self, forKey: .exponent) ?? 0.62
         seedsNearOptimum = try c.decodeIfPresent(Int.self, forKey: .seedsNearOptimum) ?? 0
+        adaptive = try c.decodeIfPresent(Bool.self, forKey: .adaptive) ?? false
     }
 
     public func predictedOptimum(budget: Double) -> Double { coefficient * pow(budget, exponent) }

@@ -39,6 +39,9 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var evalTokens: String
     public var tokenizer: String
     public var corpus: String
+    /// Why an adaptive grid (`AdaptivePlan`) added this run; nil for runs of a fixed grid (and
+    /// left out of their JSON, so stored plans of older sweeps compare equal).
+    public var reason: String? = nil
 }
 
 extension PlannedRun {

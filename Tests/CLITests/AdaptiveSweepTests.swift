@@ -1,0 +1,67 @@
+// An adaptive sweep through the real tool (dry run: the parametric loss, no training): budgets
+// are planned as earlier ones end, every budget ends up bracketing its optimum, each run says why
+// it was planned, and rerunning resumes without planning anything twice.
+import Fit
+import Foundation
+import Sweep
+import XCTest
+
+final class AdaptiveSweepTests: XCTestCase {
+    func run(_ args: [String]) throws -> Int32 {
+        let p = try CLI.process(args)
+        p.standardError = FileHandle.standardError
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func testEveryBudgetBracketsItsOptimum() throws {
+        try CLI.requirePydocs(vocab: 512)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-adaptive-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        var text = try String(contentsOf: CLI.root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
+        // A wider family than the quick config's, a grid predicted too small (the dry run's optimum
+        // lies higher), and both schedules: fixed stays on the config's grid.
+        for (old, new) in [("name = \"quick\"", "name = \"adapt\""),
+                           ("budgets = [1e11, 2e11, 3e11]", "budgets = [4e11, 8e11, 1.6e12, 3.2e12]"),
+                           ("widths = [32]", "widths = [32, 64, 96, 128, 160]"),
+                           ("coefficient = 2.2e-3", "coefficient = 4e-4"),
+                           ("[grid]\n", "[grid]\nadaptive = true\n")] {
+            XCTAssertTrue(text.contains(old), old)
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        for key in ["train_tokens", "eval_tokens", "tokenizer"] {
+            text = text.replacingOccurrences(of: "\(key) = \"", with: "\(key) = \"\(CLI.root.path)/")
+        }
+        let config = dir + "/adapt.toml", store = dir + "/s.sqlite"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let cfg = try SweepConfig.load(path: config)
+        XCTAssertTrue(cfg.grid.adaptive)
+
+        XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
+        let db = try SQLiteRunStore(path: store)
+        let runs = try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt")))
+        XCTAssertTrue(runs.allSatisfy { $0.status == .done })
+        let fixed = runs.filter { $0.plan.schedule == .fixed }.map(\.plan)
+        XCTAssertEqual(Set(fixed.map(\.key)), Set(try Planner.plan(cfg).runs.filter { $0.schedule == .fixed }.map(\.key)),
+                       "the fixed schedule keeps the config's grid")
+        let matched = runs.filter { $0.plan.schedule == .matched }
+        XCTAssertEqual(Set(matched.map(\.plan.budget)), Set(cfg.budgets))
+        for c in cfg.budgets {
+            let profile = matched.filter { $0.plan.budget == c }
+            let ns = profile.map { Double($0.plan.parameters) }, losses = profile.map { $0.finalEvalLoss! }
+            let v = try XCTUnwrap(profileVertex(budget: c, parameters: ns, losses: losses), "\(c)")
+            let t = try XCTUnwrap(v.position, "budget \(c): the parabola has a minimum")
+            XCTAssertTrue(t > 0 && t < 1, "budget \(c): vertex at \(t) of its sizes \(ns.sorted())")
+            XCTAssertTrue(profile.allSatisfy { $0.plan.reason != nil })
+        }
+        let reasons = matched.compactMap(\.plan.reason)
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("grid centred on N_opt") && $0.contains("predicted by") }, "\(Set(reasons))")
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("extra shape above") }, "the low prediction needs shapes above: \(Set(reasons))")
+
+        // Rerun: it resumes (the first budgets are planned the same) and adds nothing.
+        XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
+        XCTAssertEqual(try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt"))).count, runs.count)
+    }
+}

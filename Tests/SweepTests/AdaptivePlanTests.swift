@@ -1,0 +1,83 @@
+// Grids that follow the optimum, on the planning side: what is planned up front, the shapes
+// centred on a prediction, the extra shapes beyond an edge, and the reason stored with each run.
+import Foundation
+import Model
+import Sweep
+import XCTest
+
+final class AdaptivePlanTests: XCTestCase {
+    func config() -> SweepConfig {
+        var c = SweepConfig(name: "a", corpus: "pydocs", trainTokens: "t", evalTokens: "e", tokenizer: "k", vocab: 512,
+                            budgets: [3e11, 6e11, 1.2e12], family: FamilyConfig(widths: [32, 64, 96, 128, 160, 192, 224]), batch: 8)
+        c.schedules = [.matched, .fixed]
+        c.grid = GridConfig(sizes: 3, width: 1000)
+        c.grid.adaptive = true
+        return c
+    }
+
+    func testFixedRunsUpFrontAndTheTwoSmallestBudgetsAdapting() throws {
+        let c = config()
+        let full = try Planner.plan(c).runs
+        let initial = try AdaptivePlan.initialRuns(c)
+        XCTAssertEqual(initial.filter { $0.schedule == .fixed }, full.filter { $0.schedule == .fixed },
+                       "the fixed schedule keeps the config's grid and its shared cycle")
+        let matched = initial.filter { $0.schedule == .matched }
+        XCTAssertEqual(Set(matched.map(\.budget)), [3e11, 6e11])
+        XCTAssertTrue(matched.allSatisfy { $0.reason == "grid centred on the config's prediction" })
+        XCTAssertTrue(initial.filter { $0.schedule == .fixed }.allSatisfy { $0.reason == nil })
+    }
+
+    func testCentredShapesAndShapesBeyond() throws {
+        let c = config()
+        let family = try c.familyShapes()
+        let target = family[4]  // d = 160
+        let shapes = try AdaptivePlan.centredShapes(c, budget: 1.2e12, optimum: Double(target.parameters))
+        XCTAssertEqual(shapes.count, 3)
+        XCTAssertEqual(shapes[1], target, "three sizes centred on the prediction put it in the middle")
+        XCTAssertEqual(try AdaptivePlan.shapesBeyond(c, have: shapes, below: false, count: 2), [family[6]], "only one family shape is larger")
+        XCTAssertEqual(try AdaptivePlan.shapesBeyond(c, have: shapes, below: true, count: 2), [family[2], family[1]])
+        XCTAssertEqual(try AdaptivePlan.shapesBeyond(c, have: [family[6]], below: false, count: 2), [])
+    }
+
+    /// A budget's runs planned adaptively are the runs the planner makes for those shapes, with
+    /// the reason added; a run without a reason is stored exactly as before the field existed.
+    func testBudgetRunsCarryTheirReasonAndOldRecordsStayTheSame() throws {
+        var c = config()
+        let family = try c.familyShapes()
+        let runs = try AdaptivePlan.budgetRuns(c, budget: 1.2e12, shapes: [family[3], family[4]], optimum: 1e5, reason: "why")
+        XCTAssertEqual(runs.map(\.schedule), [.matched, .matched], "fixed runs are never added adaptively")
+        XCTAssertTrue(runs.allSatisfy { $0.reason == "why" })
+        c.grid.adaptive = false
+        c.schedules = [.matched]
+        c.budgets = [1.2e12]
+        c.budgetGrids = [BudgetGrid(flops: 1.2e12, shapes: [ShapeSpec(d: 128), ShapeSpec(d: 160)])]
+        var plain = try Planner.plan(c).runs
+        XCTAssertEqual(runs.map { var r = $0; r.reason = nil; return r }, plain)
+        let json = String(decoding: try JSONEncoder().encode(plain[0]), as: UTF8.self)
+        XCTAssertFalse(json.contains("reason"))
+        XCTAssertEqual(try JSONDecoder().decode(PlannedRun.self, from: Data(json.utf8)), plain[0])
+        plain[0].reason = "extra shape above"
+        let back = try JSONDecoder().decode(PlannedRun.self, from: try JSONEncoder().encode(plain[0]))
+        XCTAssertEqual(back.reason, "extra shape above")
+    }
+
+    func testAdaptiveKeyInTOML() throws {
+        let text = """
+            name = "s"
+            corpus = "pydocs"
+            train_tokens = "t"
+            eval_tokens = "e"
+            tokenizer = "k"
+            vocab = 512
+            budgets = [3e11]
+            batch = 8
+            [family]
+            widths = [32, 64]
+            [grid]
+            adaptive = true
+            """
+        XCTAssertTrue(try ConfigDecoder.decode(SweepConfig.self, fromTOML: text, file: "x.toml").grid.adaptive)
+        XCTAssertFalse(try ConfigDecoder.decode(SweepConfig.self, fromTOML: text.replacingOccurrences(of: "adaptive = true", with: ""),
+                                                file: "x.toml").grid.adaptive)
+    }
+}
