@@ -81,3 +81,11 @@ final class AdaptiveDriver {
                              losses: shapes.map { SeedAggregate.median.combine(byShape[$0]!) })
     }
 }
+
+/// Workers started elsewhere (a Slurm array, `isoflop worker`) only train what is planned: an
+/// adaptive grid's later budgets are planned by `sweep run`'s driver, so those paths refuse it.
+func refuseAdaptiveWithoutDriver(_ cfg: SweepConfig, file: String) throws {
+    guard cfg.grid.adaptive else { return }
+    throw CLIError("\(file): grid.adaptive = true plans budgets as earlier ones finish, which only `sweep run` "
+                   + "(or `reproduce`) does; set it to false for workers started elsewhere")
+}

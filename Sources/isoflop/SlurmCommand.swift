@@ -29,6 +29,7 @@ struct SweepSlurmCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
+        try refuseAdaptiveWithoutDriver(cfg, file: config)
         let url = try store.required()
         let checkpoints = try checkpointFolder(checkpoints, store: url)
         let cwd = FileManager.default.currentDirectoryPath

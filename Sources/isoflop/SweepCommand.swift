@@ -108,6 +108,7 @@ struct SweepPlanCommand: ParsableCommand {
                   + "predicted from those finished when the sweep runs, and may get extra shapes (the fixed schedule keeps this grid)")
         }
         if let store {
+            try refuseAdaptiveWithoutDriver(cfg, file: config)
             _ = try planIntoStore(cfg, url: store)
             print("planned into \(store)")
         }

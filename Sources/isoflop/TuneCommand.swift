@@ -82,12 +82,17 @@ struct TuneCommand: ParsableCommand {
 
         var best = try bestLRs(store.runs(sweep: sweep))
         if extend {
-            // One more step beyond each edge: the pilot's grid follows the optimum that far, no further.
+            // One more step beyond each edge of the multipliers asked for, no further: a shape
+            // already extended on that side (by an earlier run of this command) is not extended
+            // again, so rerunning the command trains nothing new.
             var more: [PlannedRun] = []
             for b in best where b.edge != nil {
                 let members = try store.runs(sweep: sweep).filter { LRPilot.baseKey($0.plan.key) == b.key }
                 let tried = members.map { LRPilot.multiplier(of: $0.plan, config: pilot) }
                 guard let base = members.first?.plan, tried.count >= 2 else { continue }
+                let beyond = b.edge == .low ? tried.contains { $0 < mults[0] * (1 - 1e-6) }
+                                            : tried.contains { $0 > mults[mults.count - 1] * (1 + 1e-6) }
+                if beyond { continue }
                 let m = LRPilot.beyondEdge(tried, low: b.edge == .low)
                 var plain = base
                 plain.key = b.key
