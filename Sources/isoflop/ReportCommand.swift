@@ -57,10 +57,6 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-private func estimate(_ e: Fit.Estimate) -> Report.Estimate {
-    Report.Estimate(e.value, lower: e.interval95?.lower ?? e.value, upper: e.interval95?.upper ?? e.value)
-}
-
 /// Fits approaches 1–3 (total parameters) for each schedule of one sweep's results and fills
 /// the report's model. While runs are still to come, only budgets whose runs have all ended
 /// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
@@ -144,8 +140,8 @@ private func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) 
         }
         let laws = optimalPowerLaws(fit, approach: e.approach)
         approaches.append(ApproachResult(
-            name: "Approach \(e.approach)", optima: optima, a: estimate(e.a), nCoefficient: laws?.parameters.coefficient ?? .nan,
-            b: estimate(e.b), dCoefficient: laws?.tokens.coefficient ?? .nan))
+            name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
+            b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
 }

@@ -41,12 +41,8 @@ func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -
 /// Every done run's metric rows, as the report and the curve export take them.
 func reportCurves(_ results: SweepResults) -> [RunCurve] {
     results.finishedRuns().map { r in
-        let rows = (results.curves[r.id] ?? []).map {
-            Report.MetricRow(step: $0.step, tokens: Double($0.tokens), flops: $0.flops, lr: $0.lr,
-                             trainLoss: $0.trainLoss, evalLoss: $0.evalLoss)
-        }
-        return RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
-                        budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: rows)
+        RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
+                 budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: results.curves[r.id] ?? [])
     }
 }
 
