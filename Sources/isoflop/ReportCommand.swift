@@ -12,20 +12,12 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Fit a sweep store's runs per schedule and write a self-contained HTML report with SVG figures.")
 
-    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
-    var storeArgument: String?
-
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var sweepChoice: SweepChoice
+    @OptionGroup var source: ResultsSource
 
     @Option(help: "Folder for index.html and the figures.")
     var out: String = "out/report"
 
-    @Option(help: "Bootstrap resamples for the exponents' intervals.")
-    var bootstrap: Int = 200
-
-    @Option(help: "Seed of the bootstrap resamples.")
-    var seed: UInt64 = 0
+    @OptionGroup var resampling: BootstrapOptions<ReportResamples>
 
     @Option(help: "CSV written by `isoflop horizon`, drawn in figure 4 (default: none).")
     var horizon: String?
@@ -34,20 +26,19 @@ struct ReportCommand: ParsableCommand {
     var refresh: Int?
 
     func validate() throws {
-        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let refresh, refresh < 1 { throw ValidationError("--refresh must be at least 1 second, not \(refresh)") }
     }
 
     func run() throws {
-        let url = try storeOptions.required(positional: storeArgument)
+        let url = try source.url()
         // Every input is read before the fits, which take a while.
         let horizonCurves = try horizon.map(readHorizonCSV)
-        let results = try readResults(url, sweep: sweepChoice.sweep)
+        let results = try readResults(url, sweep: source.sweepChoice.sweep)
         // A live report (--refresh) may wait for its first runs; otherwise no data is an error.
         guard refresh != nil || !results.finishedRuns().isEmpty else {
             throw CLIError("\(url) (sweep \(results.name)): no finished runs to report")
         }
-        var model = buildReportModel(results, bootstrap: bootstrap, seed: seed)
+        var model = buildReportModel(results, bootstrap: resampling.bootstrap, seed: resampling.seed)
         model.written = Date()
         model.refreshSeconds = refresh
         if let horizonCurves { model.horizon = horizonCurves }

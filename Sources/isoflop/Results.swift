@@ -13,6 +13,37 @@ struct SweepChoice: ParsableArguments {
     var sweep: String?
 }
 
+/// The sweep a results command reads: the store, as the positional argument or `--store`, and
+/// `--sweep`.
+struct ResultsSource: ParsableArguments {
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
+
+    /// The store's URL; one must be named.
+    func url() throws -> String { try storeOptions.required(positional: storeArgument) }
+}
+
+/// `--bootstrap N` and `--seed S` of the commands that fit; `Default` gives the command's own
+/// number of resamples (fitting alone defaults to none, the report and comparison to 200).
+struct BootstrapOptions<Default: BootstrapDefault>: ParsableArguments {
+    @Option(help: "Bootstrap resamples for the intervals (0: point estimates only).")
+    var bootstrap: Int = Default.resamples
+
+    @Option(help: "Seed of the bootstrap resamples.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
+    }
+}
+
+protocol BootstrapDefault { static var resamples: Int { get } }
+enum NoResamples: BootstrapDefault { static let resamples = 0 }
+enum ReportResamples: BootstrapDefault { static let resamples = 200 }
+
 /// Opens the store once and reads the chosen sweep's runs and the curves of its done runs.
 func readResults(_ url: String, sweep: String?) throws -> SweepResults {
     try openExistingStore(url).results(sweep: sweep)
