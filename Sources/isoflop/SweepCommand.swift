@@ -85,7 +85,7 @@ struct SweepPlanCommand: ParsableCommand {
         let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
             ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
         var seconds: [Double] = []
-        print("sweep \(cfg.name): \(plan.runs.count) runs, corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
+        print("sweep \(cfg.name): \(plan.runs.count) result rows (\(plan.trainedRuns.count) runs trained), corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
         let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
                                        ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
         print(header.map { pad($0.0, $0.1) }.joined(separator: " "))

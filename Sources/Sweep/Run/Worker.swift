@@ -22,13 +22,13 @@ extension MetricSink {
     public func record(_ outcome: RunOutcome, after step: Int) throws {}
 }
 
-/// Carries out one planned run: TrainerExecutor drives the real Trainer, the dry run
-/// and the tests use stand-ins. Contract: resume from the newest checkpoint in
-/// `checkpointDirectory` if there is one; log every step (or every few) to `log`, calling
-/// `log.flush()` after each checkpoint; evaluate after every step of `log.resultSteps` and
-/// pass the result so far to `log.record` after logging that step; poll `shouldStop` and,
-/// when it turns true, checkpoint and return `.stopped`. Errors thrown by `log` (e.g. `StoreError.notOwner` when the lease
-/// was lost) must be rethrown, not swallowed.
+/// Carries out one planned run: TrainerExecutor drives the real Trainer, the dry run and the
+/// tests use stand-ins. Contract: resume from the newest checkpoint in `checkpointDirectory` if
+/// there is one; log every step (or every few) to `log`, calling `log.flush()` after each
+/// checkpoint; evaluate after every step of `log.resultSteps` and pass the result so far to
+/// `log.record` after logging that step; poll `shouldStop` and, when it turns true, checkpoint
+/// and return `.stopped`. Errors thrown by `log` (e.g. `StoreError.notOwner` when the lease was
+/// lost) must be rethrown, not swallowed.
 public protocol RunExecutor {
     func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
                  shouldStop: () -> Bool) throws -> RunOutcome
@@ -114,7 +114,7 @@ public final class BufferedMetricSink: MetricSink {
 
     /// Ends the shared runs left unrecorded when this run ended with `outcome`: a run that
     /// diverged at step s diverges every longer run, a stopped one stops them (back to
-    /// planned); any other is a failure of the executor.
+    /// planned); one left by a finished run is a failure of the executor.
     func endUnrecorded(_ outcome: RunOutcome, key: String) throws {
         for member in unrecorded {
             let passes: Bool
@@ -127,7 +127,7 @@ public final class BufferedMetricSink: MetricSink {
                 try store.finishRun(member.id, worker: worker, outcome: outcome, wallSeconds: Date().timeIntervalSince(began))
             } else {
                 try store.failRun(member.id, worker: worker,
-                                  message: "read from \(key), which ended (\(outcome)) without recording step \(member.plan.steps)")
+                                  message: "read from \(key), which ended without recording its step \(member.plan.steps)")
             }
         }
     }
