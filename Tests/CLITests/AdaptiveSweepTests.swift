@@ -42,7 +42,9 @@ final class AdaptiveSweepTests: XCTestCase {
         XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
         let db = try SQLiteRunStore(path: store)
         let runs = try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt")))
-        XCTAssertTrue(runs.allSatisfy { $0.status == .done })
+        guard runs.allSatisfy({ $0.status == .done && $0.finalEvalLoss != nil }) else {
+            return XCTFail("runs not done: \(runs.filter { $0.status != .done }.map(\.plan.key))")
+        }
         let fixed = runs.filter { $0.plan.schedule == .fixed }.map(\.plan)
         XCTAssertEqual(Set(fixed.map(\.key)), Set(try Planner.plan(cfg).runs.filter { $0.schedule == .fixed }.map(\.key)),
                        "the fixed schedule keeps the config's grid")

@@ -80,4 +80,24 @@ final class AdaptivePlanTests: XCTestCase {
         XCTAssertFalse(try ConfigDecoder.decode(SweepConfig.self, fromTOML: text.replacingOccurrences(of: "adaptive = true", with: ""),
                                                 file: "x.toml").grid.adaptive)
     }
+
+    /// A sweep grows by key: runs it holds are skipped, new ones added, a held key with another
+    /// plan refused.
+    func testAddRunsToAStoredSweep() throws {
+        let dir = temporaryDirectory()
+        let store = try SQLiteRunStore(path: dir + "/s.sqlite")
+        var c = config()
+        c.schedules = [.matched]
+        let runs = try Planner.plan(c).runs
+        let id = try store.createSweep(name: "a", configJSON: "{}", runs: Array(runs.prefix(3)))
+        XCTAssertEqual(try store.addRuns(sweep: id, runs: Array(runs.prefix(5))), 2)
+        XCTAssertEqual(try store.runs(sweep: id).map(\.plan), Array(runs.prefix(5)))
+        XCTAssertEqual(try store.addRuns(sweep: id, runs: runs), runs.count - 5)
+        var changed = runs[0]
+        changed.peakLR *= 2
+        XCTAssertThrowsError(try store.addRuns(sweep: id, runs: [changed])) {
+            XCTAssertTrue("\($0)".contains(runs[0].key), "\($0)")
+        }
+        XCTAssertEqual(try store.runs(sweep: id).count, runs.count)
+    }
 }

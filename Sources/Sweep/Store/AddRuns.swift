@@ -11,7 +11,10 @@ extension SQLRunStore {
             }
             var name = "\(sweep)"
             try database.perform("SELECT name FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { name = $0.text(0) }
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            // One placeholder per column, however many the schema has.
+            let columns = StoreSchema.runInsertColumns.split(separator: ",").count
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES ("
+                + [String](repeating: "?", count: columns).joined(separator: ", ") + ")"
             var added = 0
             for r in runs {
                 let json = try StoreSchema.json(r)
