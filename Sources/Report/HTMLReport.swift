@@ -182,20 +182,25 @@ func utcStamp(_ date: Date) -> String {
 /// into place, so a browser reloading the page during a rewrite sees the old page or the new one.
 @discardableResult
 public func writeReport(_ model: ReportModel, to dir: String) throws -> [String] {
+    let svgs = try model.figures().enumerated().map { i, f in f.svg(id: "f\(i + 1)") }
+    return try writePage(dir, figures: Array(zip(reportFigureFiles, svgs)), index: model.html(figures: svgs))
+}
+
+/// Writes each figure's SVG under its name and the page as index.html into `dir` (created if
+/// needed), each file atomically; returns the paths, index.html last.
+func writePage(_ dir: String, figures: [(String, String)], index html: String) throws -> [String] {
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
         throw ExportError.cannotCreateDirectory(path: dir, reason: error.localizedDescription)
     }
-    let svgs = try model.figures().enumerated().map { i, f in f.svg(id: "f\(i + 1)") }
     var written: [String] = []
-    for (name, svg) in zip(reportFigureFiles, svgs) {
+    for (name, svg) in figures {
         let path = (dir as NSString).appendingPathComponent(name)
         try writeText(svg, to: path)
         written.append(path)
     }
     let index = (dir as NSString).appendingPathComponent("index.html")
-    try writeText(model.html(figures: svgs), to: index)
-    written.append(index)
-    return written
+    try writeText(html, to: index)
+    return written + [index]
 }

@@ -57,7 +57,7 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-private func estimate(_ e: Fit.Estimate) -> Report.Estimate {
+func estimate(_ e: Fit.Estimate) -> Report.Estimate {
     Report.Estimate(e.value, lower: e.interval95?.lower ?? e.value, upper: e.interval95?.upper ?? e.value)
 }
 

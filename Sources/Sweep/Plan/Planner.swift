@@ -39,6 +39,14 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var evalTokens: String
     public var tokenizer: String
     public var corpus: String
+    // The ladder's knobs, recorded where a config moved them off their defaults (nil: Appendix F
+    // FLOPs, every parameter, β1 = 0.9, β2 = 0.95, weight decay 0.1); warmup_steps and lr_floor
+    // show in `warmupSteps` and `minLRFraction`. Absent in stores written before the knobs.
+    public var flopCount: FLOPCount? = nil
+    public var parameterCount: ParameterCount? = nil
+    public var beta1: Double? = nil
+    public var beta2: Double? = nil
+    public var weightDecay: Double? = nil
 }
 
 extension PlannedRun {
@@ -58,6 +66,9 @@ extension PlannedRun {
         c.checkpointEvery = checkpointEvery
         c.trainTokens = trainTokens
         c.validationTokens = evalTokens
+        c.beta1 = beta1 ?? c.beta1
+        c.beta2 = beta2 ?? c.beta2
+        c.weightDecay = weightDecay ?? c.weightDecay
         try c.validate()
         return c
     }
@@ -84,9 +95,9 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Steps for a budget: floor(C / (batch tokens × training FLOPs per token)).
-public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int) -> Int {
-    Int((budget / (Double(batch * model.context) * model.trainingFLOPsPerToken)).rounded(.down))
+/// Steps for a budget: floor(C / (batch tokens × training FLOPs per token)), FLOPs counted by `count`.
+public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int, count: FLOPCount = .appendixF) -> Int {
+    Int((budget / (Double(batch * model.context) * model.trainingFLOPsPerToken(count))).rounded(.down))
 }
 
 public enum Planner {
@@ -121,19 +132,22 @@ public enum Planner {
         for (c, shapes) in grids {
             for m in shapes {
                 // Counts past these would overflow Int on the way (tokens = steps × batch × T).
-                let tokens = c / m.trainingFLOPsPerToken
+                let tokens = c / m.trainingFLOPsPerToken(config.flopCount)
                 guard tokens <= 1e15 else {
                     throw PlanError.invalid("budget \(formatFLOPs(c)) means \(String(format: "%.3g", tokens)) tokens for \(m.description); at most 1e15")
                 }
-                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch))
+                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount))
             }
         }
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
+        if let w = config.warmupSteps, config.schedules.contains(.fixed), cycle <= w {
+            throw PlanError.invalid("warmup_steps \(w) is not shorter than the fixed cycle of \(cycle) steps")
+        }
 
         var runs: [PlannedRun] = []
         for (c, shapes) in grids {
             for m in shapes {
-                let steps = stepsForBudget(c, model: m, batch: config.batch)
+                let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
                 guard steps >= 1 else {
                     warnings.append("budget \(formatFLOPs(c)) is less than one step of \(m.description); skipped")
                     continue
@@ -150,13 +164,15 @@ public enum Planner {
                     }
                     let schedule = LRSchedule(
                         kind: kind, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
-                        warmupSteps: LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin),
-                        cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
+                        warmupSteps: warmup(config, steps: steps),
+                        cycleSteps: kind == .fixed ? cycle : nil, finalFraction: config.lrFloor,
+                        cooldownFraction: config.cooldownFraction)
+                    let flopsPerToken = m.trainingFLOPsPerToken(config.flopCount)
                     runs.append(PlannedRun(
                         key: runKey(budget: c, model: m, schedule: kind),
                         budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
-                        tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
-                        flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
+                        tokens: tokens, flops: Double(tokens) * flopsPerToken,
+                        flopsPerToken: flopsPerToken, parameters: m.parameters,
                         nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
                         peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
                         cycleSteps: schedule.cycleSteps ?? steps,
@@ -164,7 +180,12 @@ public enum Planner {
                         evalEvery: config.evalEvery, evalBatches: config.evalBatches,
                         checkpointEvery: config.checkpointEvery, seed: config.seed,
                         trainTokens: config.trainTokens, evalTokens: config.evalTokens,
-                        tokenizer: config.tokenizer, corpus: config.corpus))
+                        tokenizer: config.tokenizer, corpus: config.corpus,
+                        flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
+                        parameterCount: config.params == .total ? nil : config.params,
+                        beta1: config.beta1 == 0.9 ? nil : config.beta1,
+                        beta2: config.beta2 == 0.95 ? nil : config.beta2,
+                        weightDecay: config.weightDecay == 0.1 ? nil : config.weightDecay))
                 }
             }
         }
@@ -189,6 +210,13 @@ public enum Planner {
         return near.sorted { $0.parameters < $1.parameters }
     }
 
+    /// A run's warmup: the config's fixed `warmup_steps` (all of a shorter run), else
+    /// max(warmup_min, warmup_fraction × steps).
+    static func warmup(_ config: SweepConfig, steps: Int) -> Int {
+        if let w = config.warmupSteps { return min(w, steps) }
+        return LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin)
+    }
+
     static func runKey(budget: Double, model: GPTConfig, schedule: ScheduleKind) -> String {
         "C=\(formatFLOPs(budget)) d=\(model.d) L=\(model.layers) h=\(model.headSize) \(schedule.rawValue)"
     }
@@ -210,7 +238,8 @@ public struct ThroughputModel: Sendable {
 
     public func seconds(_ run: PlannedRun) -> Double {
         guard let rate = measured[MeasuredShape(model: run.model, batch: run.batchSize)], rate > 0 else {
-            return Double(run.tokens) * (run.flopsPerToken / flopsPerSecond + overheadPerToken)
+            // The compute actually done (Appendix F), whichever convention counts the budget.
+            return Double(run.tokens) * (run.model.trainingFLOPsPerToken / flopsPerSecond + overheadPerToken)
         }
         // Each evaluation runs `evalBatches` forward passes, about a third of a training step each.
         let evaluations = Double(run.evalEvery > 0 ? run.steps / run.evalEvery + 1 : 1)
