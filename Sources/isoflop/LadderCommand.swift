@@ -34,6 +34,9 @@ struct LadderCommand: ParsableCommand {
         let rungs = try ladder.rungConfigs(file: config)
         if plan { return try printPlan(ladder, rungs) }
         let url = try store.resolved() ?? "runs/\(ladder.name)/sweep.sqlite"
+        // Another store's checkpoint folder is refused before any rung is planned into this one.
+        let checkpointDir = try checkpointFolder(checkpoints, store: url)
+        try checkCheckpointOwner(checkpointDir, store: url)
         let rungFolder = (out as NSString).appendingPathComponent("rungs")
         try FileManager.default.createDirectory(atPath: rungFolder, withIntermediateDirectories: true)
         try prepareSweepData(rungs[0])
@@ -50,8 +53,8 @@ struct LadderCommand: ParsableCommand {
             let copied = try copySharedRuns(store, sweep: sweep, rungs: rungs)
             if copied > 0 { print("rung \(i) (\(ladder.rungs[i].name)): \(copied) run(s) copied from identical runs of other rungs") }
             print("rung \(i) (\(ladder.rungs[i].name)): sweep \(cfg.name)")
-            try runStage(["sweep", "run", file, "--store", url] + (checkpoints.map { ["--checkpoints", $0] } ?? [])
-                      + (workers.map { ["--workers", "\($0)"] } ?? []))
+            try runStage(["sweep", "run", file, "--store", url, "--checkpoints", checkpointDir]
+                         + (workers.map { ["--workers", "\($0)"] } ?? []))
             let (result, view) = try fitRung(i, ladder.rungs[i], cfg, url: url)
             results.append(result)
             views.append(view)

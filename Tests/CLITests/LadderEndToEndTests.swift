@@ -88,4 +88,19 @@ extension EndToEndTests {
         XCTAssertEqual(try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended), before)
         XCTAssertTrue(fm.fileExists(atPath: dir + "/out/ladder.json"))
     }
+
+    /// A bad ladder config, or another store's checkpoint folder, stops the ladder before it
+    /// plans anything into its store.
+    func testBadLadderInputWritesNothing() throws {
+        let dir = try tempDir()
+        try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nschedule = \"matched\"\n"
+            .write(toFile: dir + "/missing-base.toml", atomically: true, encoding: .utf8)
+        try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nbeta2 = 2\n"
+            .write(toFile: dir + "/bad-beta.toml", atomically: true, encoding: .utf8)
+        for config in ["missing-base.toml", "bad-beta.toml", "absent.toml"] {
+            XCTAssertEqual(try runIn(dir, ["ladder", "--config", config]), 1, config)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/runs"))
+        XCTAssertNotEqual(try runIn(dir, ["ladder", "--bootstrap", "-1"]), 0)
+    }
 }
