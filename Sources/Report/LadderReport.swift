@@ -1,5 +1,6 @@
 // The ladder's page: the exponent a of every rung with its intervals (in the style of Porian et
 // al. 2024, Figure 1), each rung's isoFLOP profiles in small multiples, and a table of rungs.
+import Fit
 import Foundation
 import Tensor
 
@@ -65,8 +66,8 @@ public struct LadderReportModel: Sendable {
                 let x = Double(i) + offset
                 xs.append(x)
                 ys.append(e.value)
-                if e.lower.isFinite, e.upper.isFinite {
-                    series.append(Series(xs: [x, x], ys: [e.lower, e.upper], color: color, lineWidth: 1.6, marker: .none))
+                if let i = e.interval95, i.lower.isFinite, i.upper.isFinite {
+                    series.append(Series(xs: [x, x], ys: [i.lower, i.upper], color: color, lineWidth: 1.6, marker: .none))
                 }
             }
             series.append(.scatter("\(name), 95% interval", xs: xs, ys: ys, color: color, marker: marker))

@@ -107,8 +107,8 @@ struct LadderCommand: ParsableCommand {
         }
         let changes = rung.delta.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
         let view = LadderRungView(name: rung.name, changes: changes, counting: countingLabel(cfg), runs: result.runs,
-                                  finished: finished, copied: copied, approach2A: result.approach2A.map(estimate),
-                                  approach3A: result.approach3A.map(estimate), approach2B: result.approach2B.map(estimate),
+                                  finished: finished, copied: copied, approach2A: result.approach2A,
+                                  approach3A: result.approach3A, approach2B: result.approach2B,
                                   points: points, parabolas: parabolas)
         return (result, view)
     }
@@ -128,7 +128,7 @@ struct LadderCommand: ParsableCommand {
     private func printSummary(_ results: [LadderRungResult]) {
         print(pad("rung", -18) + " " + pad("counting", -22) + " " + pad("a (approach 2)", -20) + " " + pad("a (approach 3)", -20) + " runs (copied)")
         for r in results {
-            func f(_ e: Fit.Estimate?) -> String { e.map { estimate($0).formatted() } ?? "–" }
+            func f(_ e: Estimate?) -> String { e?.formatted() ?? "–" }
             print(pad("\(r.index): \(r.name)", -18) + " " + pad("\(r.flopCount.rawValue) C, \(r.params.rawValue) N", -22) + " "
                   + pad(f(r.approach2A), -20) + " " + pad(f(r.approach3A), -20) + " \(r.finished)/\(r.runs) (\(r.copied))")
         }

@@ -17,6 +17,7 @@ final class PostgresStoreTests: XCTestCase {
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract().divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract().benchmarkHandsOutEveryRunOnce() }
     func testResultCopiesCarryTheCurve() throws { try contract().resultCopiesCarryTheCurve() }
+    func testTransactionsRollBackAndIdentityIsShared() throws { try contract().transactionsRollBackAndIdentityIsShared() }
 
     /// One list of migrations: the same tables with the same columns, in the same order.
     func testSchemaMatchesSQLite() throws {
