@@ -22,6 +22,8 @@ public struct RungChange: Codable, Hashable, Sendable {
     /// Exactly one schedule per rung (each rung is fitted under one).
     public var schedule: ScheduleKind?
     public var fixedCycle: Int?
+    /// Whose warmup a fixed run takes: "shape" (shared, so shorter runs are prefixes) or "run".
+    public var fixedWarmup: FixedWarmup?
     public var beta1: Double?
     public var beta2: Double?
     public var weightDecay: Double?
@@ -31,6 +33,7 @@ public struct RungChange: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, label, flopCount = "flop_count", params, warmupSteps = "warmup_steps"
         case warmupFraction = "warmup_fraction", warmupMin = "warmup_min", schedule, fixedCycle = "fixed_cycle"
+        case fixedWarmup = "fixed_warmup"
         case beta1, beta2, weightDecay = "weight_decay", lrFloor = "lr_floor", lr
     }
 
@@ -55,6 +58,7 @@ public struct RungChange: Codable, Hashable, Sendable {
         }
         if let v = schedule { c.schedules = [v] }
         if let v = fixedCycle { c.fixedCycle = v }
+        if let v = fixedWarmup { c.fixedWarmup = v }
         if let v = beta1 { c.beta1 = v }
         if let v = beta2 { c.beta2 = v }
         if let v = weightDecay { c.weightDecay = v }
@@ -74,6 +78,7 @@ public struct RungChange: Codable, Hashable, Sendable {
         put("warmup_min", warmupMin)
         put("schedule", schedule?.rawValue)
         put("fixed_cycle", fixedCycle)
+        put("fixed_warmup", fixedWarmup?.rawValue)
         put("beta1", beta1)
         put("beta2", beta2)
         put("weight_decay", weightDecay)

@@ -48,8 +48,9 @@ public func sharedRuns(targets: [RunRecord], donors: [RunRecord]) throws -> [Sha
     return out
 }
 
-/// Runs planned by several rungs count once: the distinct trainings among `runs`.
+/// What a ladder trains: the distinct trainings among `runs`, each once however many rungs plan
+/// it, leaving out runs read from a longer run of their own sweep (`sharedFrom`).
 public func distinctTrainings(_ runs: [PlannedRun]) throws -> [PlannedRun] {
     var seen = Set<String>()
-    return try runs.filter { seen.insert(try trainingFingerprint($0)).inserted }
+    return try runs.filter { try $0.sharedFrom == nil && seen.insert(trainingFingerprint($0)).inserted }
 }

@@ -153,7 +153,7 @@ struct LadderCommand: ParsableCommand {
             var seconds = 0.0, fresh = 0
             for r in plan.runs {
                 let key = try trainingFingerprint(r)
-                let shared = seen[key]
+                let shared = r.sharedFrom.map { "prefix of \($0)" } ?? seen[key].map { "as in \($0)" }
                 if shared == nil {
                     seen[key] = "\(rung.name)"
                     distinct.append(r)
@@ -162,7 +162,7 @@ struct LadderCommand: ParsableCommand {
                 }
                 print("  " + pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %7d %6d %6d %8.2e ", r.model.d,
                       r.model.layers, r.model.headSize, r.parameters, r.steps, r.warmupSteps, r.cycleSteps, r.peakLR)
-                      + pad(shared == nil ? formatDuration(model.seconds(r)) : "-", 8) + " " + (shared.map { "as in \($0)" } ?? "here"))
+                      + pad(shared == nil ? formatDuration(model.seconds(r)) : "-", 8) + " " + (shared ?? "here"))
             }
             print("  new trainings: \(fresh), single-worker time \(formatDuration(seconds))")
         }

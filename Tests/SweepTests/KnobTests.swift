@@ -137,4 +137,24 @@ final class KnobTests: XCTestCase {
         let c = try config("warmup_steps = 913", schedules: "fixed")
         XCTAssertThrowsError(try Planner.plan(c)) { XCTAssertTrue("\($0)".contains("warmup_steps 913"), "\($0)") }
     }
+
+    func testFixedWarmupIsTheShapesOrEachRuns() throws {
+        // 913 and 304 steps of one shape under one fixed cycle.
+        var shape = try config("warmup_steps = 400", schedules: "fixed")
+        shape.budgets = [3e11, 1e11]
+        let shared = try Planner.plan(shape).runs.sorted { $0.steps < $1.steps }
+        XCTAssertEqual(shared.map(\.steps), [304, 913])
+        // One warmup for the shape, whole: the 304-step run ends inside it and is the first steps of the longer run.
+        XCTAssertEqual(shared.map(\.warmupSteps), [400, 400])
+        XCTAssertEqual(shared[0].sharedFrom, shared[1].key)
+        XCTAssertNoThrow(try shared[0].trainConfig())
+        XCTAssertEqual(shared[0].lrSchedule.lr(at: 303), shared[1].peakLR * 304 / 400, accuracy: 1e-15)
+        var own = try config("fixed_warmup = \"run\"", schedules: "fixed")
+        own.budgets = [3e11, 1e11]
+        let apart = try Planner.plan(own).runs.sorted { $0.steps < $1.steps }
+        XCTAssertEqual(apart.map(\.warmupSteps), [15, 46], "5% of each run")
+        XCTAssertEqual(apart.map(\.sharedFrom), [nil, nil])
+        XCTAssertEqual(apart[0].peakLR, apart[1].peakLR, "the peak stays the shape's")
+        XCTAssertThrowsError(try config("fixed_warmup = \"budget\"")) { XCTAssertTrue("\($0)".contains("fixed_warmup"), "\($0)") }
+    }
 }

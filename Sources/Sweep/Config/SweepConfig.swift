@@ -124,6 +124,11 @@ public enum ParameterCount: String, Codable, CaseIterable, Sendable {
     case total, nonemb
 }
 
+/// Whose warmup a run of the `fixed` schedule takes (`fixed_warmup`).
+public enum FixedWarmup: String, Codable, CaseIterable, Sendable {
+    case shape, run
+}
+
 /// A whole sweep, as read from configs/*.toml.
 public struct SweepConfig: Codable, Hashable, Sendable {
     public var name: String
@@ -176,6 +181,9 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     public var weightDecay: Double = 0.1
     /// The floor the cosine (and wsd's cooldown) decays to, as a fraction of the peak LR.
     public var lrFloor: Double = 0.1
+    /// Whose warmup a `fixed` run takes: its shape's, shared by all the shape's fixed runs (so
+    /// that each is trained as the first steps of the longest), or its own.
+    public var fixedWarmup: FixedWarmup = .shape
 
     enum CodingKeys: String, CodingKey {
         case name, corpus, trainTokens = "train_tokens", evalTokens = "eval_tokens", tokenizer, vocab
@@ -185,7 +193,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         case evalBatches = "eval_batches", checkpointEvery = "checkpoint_every", seed, workers
         case flopsPerSecond = "flops_per_second", overheadPerToken = "overhead_per_token"
         case flopCount = "flop_count", params, warmupSteps = "warmup_steps", beta1, beta2
-        case weightDecay = "weight_decay", lrFloor = "lr_floor"
+        case weightDecay = "weight_decay", lrFloor = "lr_floor", fixedWarmup = "fixed_warmup"
     }
 
     public init(name: String, corpus: String, trainTokens: String, evalTokens: String, tokenizer: String,
@@ -236,6 +244,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2
         weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? weightDecay
         lrFloor = try c.decodeIfPresent(Double.self, forKey: .lrFloor) ?? lrFloor
+        fixedWarmup = try c.decodeIfPresent(FixedWarmup.self, forKey: .fixedWarmup) ?? fixedWarmup
     }
 
     /// Reads and strictly decodes a sweep config file (TOML, or JSON by extension), then
