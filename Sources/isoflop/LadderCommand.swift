@@ -94,7 +94,7 @@ struct LadderCommand: ParsableCommand {
             runs = try fitRuns(results, schedule: schedule, source: url)
             fit = try fitScalingLaws(runs, options: rungFitOptions(cfg, resamples: bootstrap))
         } catch {
-            notes.append("rung \(i) (\(rung.name)): no fit (\(describeError(error)))")
+            notes.append("no fit (\(describeError(error)))")
         }
         var result = LadderRungResult(index: i, rung: rung, config: cfg, runs: results.runs.count, finished: finished,
                                       copied: copied, fit: fit)
@@ -121,7 +121,8 @@ struct LadderCommand: ParsableCommand {
         try summary.encodedJSON().write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("ladder.json")),
                                         options: .atomic)
         let pending = rungs.count - results.count
-        let notes = results.flatMap(\.notes) + (pending > 0 ? ["\(pending) rung(s) still to come"] : [])
+        let notes = results.flatMap { r in r.notes.map { "rung \(r.index) (\(r.name)): \($0)" } }
+            + (pending > 0 ? ["\(pending) rung(s) still to come"] : [])
         try writeLadderReport(LadderReportModel(title: "isoflop ladder: \(ladder.name)", rungs: views, notes: notes), to: out)
     }
 
