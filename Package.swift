@@ -34,12 +34,12 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: kernels),
         .target(name: "Autograd", dependencies: ["Tensor"], swiftSettings: kernels),
         .target(name: "Model", dependencies: ["Autograd", "Tensor"], swiftSettings: checked),
-        .target(name: "Tokenizer", swiftSettings: checked),
-        .target(name: "Corpus", dependencies: ["Tokenizer"], swiftSettings: checked),
+        .target(name: "Tokenizer", dependencies: ["Tensor"], swiftSettings: checked),
+        .target(name: "Corpus", dependencies: ["Tensor", "Tokenizer"], swiftSettings: checked),
         .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: checked),
         .target(name: "Sweep", dependencies: ["Tensor", "Model", "Tokenizer", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
         .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: checked),
-        .target(name: "Report", dependencies: ["Tensor"], swiftSettings: checked),
+        .target(name: "Report", dependencies: ["Tensor", "Sweep", "Fit"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor", "Tokenizer"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "Tensor", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Tensor"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Sweep", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]

@@ -228,8 +228,31 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
                           progress: ((String) -> Void)? = nil) throws -> PreparedCorpus {
     guard vocabSize >= 257 else { throw TokenizerError.vocabTooSmall(requested: vocabSize) }
     guard vocabSize <= 65536 else { throw TokenizerError.vocabTooLarge(requested: vocabSize) }
+    let (text, corpusSum) = try corpusText(name, layout: layout, progress: progress)
+    let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
+    let tokPath = layout.tokenizer(corpus: name, vocab: vocabSize)
+    let tok = try corpusTokenizer(name, vocabSize: vocabSize, text: text, trainBytes: cut, corpusSHA256: corpusSum,
+                                  layout: layout, threads: threads, progress: progress)
+    let tokSum = SHA256.hex(try readBytes(tokPath))
+    var counts = [Split: Int]()
+    for split in Split.allCases {
+        let expected = TokenFileInfo(tokens: 0, vocabSize: tok.vocabSize, tokenizerSHA256: tokSum, corpus: name,
+                                     corpusSHA256: corpusSum, split: split, byteStart: split == .train ? 0 : cut,
+                                     byteEnd: split == .train ? cut : text.count)
+        counts[split] = try tokenFile(layout.tokens(corpus: name, vocab: vocabSize, split: split), of: text,
+                                      expected: expected, tokenizer: tok, threads: threads, progress: progress)
+    }
+    return PreparedCorpus(name: name, vocabSize: vocabSize, text: layout.corpusText(name), tokenizer: tokPath,
+                          train: layout.tokens(corpus: name, vocab: vocabSize, split: .train),
+                          validation: layout.tokens(corpus: name, vocab: vocabSize, split: .validation),
+                          trainTokens: counts[.train]!, validationTokens: counts[.validation]!,
+                          corpusSHA256: corpusSum, tokenizerSHA256: tokSum)
+}
+
+/// The corpus text and its checksum: a built-in corpus is (re)built when missing or when its
+/// checksum is not the recipe's; a user corpus must still match its manifest.
+func corpusText(_ name: String, layout: DataLayout, progress: ((String) -> Void)?) throws -> (text: [UInt8], sha256: String) {
     let textPath = layout.corpusText(name)
-    let fm = FileManager.default
     var text: [UInt8]
     let corpusSum: String
     if let recipe = CorpusRecipe.named(name) {
@@ -241,7 +264,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
         }
         corpusSum = recipe.sha256
     } else {
-        guard validName(name), let m = fm.contents(atPath: layout.corpusManifest(name)),
+        guard validName(name), let m = FileManager.default.contents(atPath: layout.corpusManifest(name)),
               let manifest = try? JSONDecoder().decode(CorpusManifest.self, from: m) else {
             throw CorpusError.unknownCorpus(name: name, known: knownCorpora(layout: layout))
         }
@@ -251,55 +274,48 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
         corpusSum = sum
     }
     guard !text.isEmpty else { throw CorpusError.emptyInput(source: textPath) }
-    let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
+    return (text, corpusSum)
+}
 
-    // Tokenizer, trained on the train split.
+/// The tokenizer of `vocabSize` trained on the first `trainBytes` of the text: the saved one
+/// when its provenance names this corpus, split and size, else trained anew and saved.
+func corpusTokenizer(_ name: String, vocabSize: Int, text: [UInt8], trainBytes cut: Int, corpusSHA256: String,
+                     layout: DataLayout, threads: Int, progress: ((String) -> Void)?) throws -> BPETokenizer {
     let tokPath = layout.tokenizer(corpus: name, vocab: vocabSize)
     let provPath = layout.tokenizerProvenance(corpus: name, vocab: vocabSize)
-    let wanted = TokenizerProvenance(corpus: name, corpusSHA256: corpusSum, byteStart: 0, byteEnd: cut, vocabSize: vocabSize)
-    var tokenizer: BPETokenizer? = nil
-    if let d = fm.contents(atPath: provPath), (try? JSONDecoder().decode(TokenizerProvenance.self, from: d)) == wanted {
-        tokenizer = try? BPETokenizer.load(from: tokPath)
+    let wanted = TokenizerProvenance(corpus: name, corpusSHA256: corpusSHA256, byteStart: 0, byteEnd: cut, vocabSize: vocabSize)
+    if let d = FileManager.default.contents(atPath: provPath), (try? JSONDecoder().decode(TokenizerProvenance.self, from: d)) == wanted,
+       let saved = try? BPETokenizer.load(from: tokPath) {
+        return saved
     }
-    if tokenizer == nil {
-        progress?("training a \(vocabSize)-token tokenizer on \(name) (\(cut) bytes)")
-        let t = try text.withUnsafeBufferPointer {
-            try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocabSize, threads: threads, source: textPath)
-        }
-        try t.save(to: tokPath)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeBytes([UInt8](try enc.encode(wanted)), to: provPath)
-        tokenizer = t
+    progress?("training a \(vocabSize)-token tokenizer on \(name) (\(cut) bytes)")
+    let t = try text.withUnsafeBufferPointer {
+        try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocabSize, threads: threads, source: layout.corpusText(name))
     }
-    let tok = tokenizer!
-    let tokSum = SHA256.hex(try readBytes(tokPath))
+    try t.save(to: tokPath)
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try writeBytes([UInt8](try enc.encode(wanted)), to: provPath)
+    return t
+}
 
-    // Token files.
-    var counts = [Split: Int]()
-    for split in Split.allCases {
-        let path = layout.tokens(corpus: name, vocab: vocabSize, split: split)
-        let range = split == .train ? 0..<cut : cut..<text.count
-        let expected = TokenFileInfo(tokens: 0, vocabSize: tok.vocabSize, tokenizerSHA256: tokSum, corpus: name,
-                                     corpusSHA256: corpusSum, split: split, byteStart: range.lowerBound, byteEnd: range.upperBound)
-        if var info = try? TokenFileInfo.read(for: path), let attrs = try? fm.attributesOfItem(atPath: path),
-           (attrs[.size] as? NSNumber)?.intValue == info.tokens * 2 {
-            let n = info.tokens
-            info.tokens = 0
-            if info == expected { counts[split] = n; continue }
-        }
-        progress?("encoding the \(split.rawValue) split of \(name) (\(range.count) bytes)")
-        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tokens = text.withUnsafeBufferPointer { tok.encodeUInt16($0.baseAddress! + range.lowerBound, count: range.count, threads: threads) }
-        try TokenFile.write(tokens, to: path)
-        var info = expected
-        info.tokens = tokens.count
-        try info.write(for: path)
-        counts[split] = tokens.count
+/// The token file of one split at `path`, kept when its sidecar matches `expected` (and its
+/// size its count), else encoded anew; returns its token count.
+func tokenFile(_ path: String, of text: [UInt8], expected: TokenFileInfo, tokenizer tok: BPETokenizer, threads: Int,
+               progress: ((String) -> Void)?) throws -> Int {
+    if var info = try? TokenFileInfo.read(for: path), let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+       (attrs[.size] as? NSNumber)?.intValue == info.tokens * 2 {
+        let n = info.tokens
+        info.tokens = 0
+        if info == expected { return n }
     }
-    return PreparedCorpus(name: name, vocabSize: vocabSize, text: textPath, tokenizer: tokPath,
-                          train: layout.tokens(corpus: name, vocab: vocabSize, split: .train),
-                          validation: layout.tokens(corpus: name, vocab: vocabSize, split: .validation),
-                          trainTokens: counts[.train]!, validationTokens: counts[.validation]!,
-                          corpusSHA256: corpusSum, tokenizerSHA256: tokSum)
+    let range = expected.byteStart..<expected.byteEnd
+    progress?("encoding the \(expected.split.rawValue) split of \(expected.corpus) (\(range.count) bytes)")
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let tokens = text.withUnsafeBufferPointer { tok.encodeUInt16($0.baseAddress! + range.lowerBound, count: range.count, threads: threads) }
+    try TokenFile.write(tokens, to: path)
+    var info = expected
+    info.tokens = tokens.count
+    try info.write(for: path)
+    return tokens.count
 }

@@ -1,6 +1,7 @@
 // The sidecar of a token file, `<file>.json`: which tokenizer and which bytes of which corpus
 // produced its tokens, so a stale file is rebuilt rather than trained on.
 import Foundation
+import Tensor
 import Tokenizer
 
 public enum Split: String, Codable, CaseIterable {
@@ -85,17 +86,6 @@ extension TokenFileInfo {
                 throw CorpusError.badSidecar(path: path, reason: "was made by another tokenizer than \(tokenizerPath) (sha256 \(info.tokenizerSHA256.prefix(12))…, not \(digest.prefix(12))…)")
             }
         }
-    }
-}
-
-/// One line for a decoding error: the missing key, or the key whose value is wrong.
-func describeDecodingError(_ e: DecodingError) -> String {
-    func path(_ p: [CodingKey]) -> String { p.isEmpty ? "top level" : p.map(\.stringValue).joined(separator: ".") }
-    switch e {
-    case .keyNotFound(let key, let ctx): return "missing key '\(path(ctx.codingPath + [key]))'"
-    case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at '\(path(ctx.codingPath))'"
-    case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(path(ctx.codingPath))'"
-    @unknown default: return "not valid"
     }
 }
 

@@ -37,6 +37,11 @@ public struct Interval: Codable, Equatable, Sendable {
     public var lower: Double
     public var upper: Double
 
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+
     public func contains(_ v: Double) -> Bool { lower <= v && v <= upper }
 }
 

@@ -59,30 +59,7 @@ public func minimizeLBFGS(from start: [Double], options: LBFGSOptions = LBFGSOpt
         for i in 0..<n { gMax = max(gMax, abs(g[i])) }
         if gMax <= options.gradientTolerance { return finish(.gradient, iteration) }
 
-        // Two-loop recursion: d = -H g with H built from the stored pairs.
-        for i in 0..<n { d[i] = -g[i] }
-        var k = newest
-        for _ in 0..<stored {
-            var dot = 0.0
-            for i in 0..<n { dot += s[k * n + i] * d[i] }
-            alpha[k] = rho[k] * dot
-            for i in 0..<n { d[i] -= alpha[k] * y[k * n + i] }
-            k = k == 0 ? m - 1 : k - 1
-        }
-        if stored > 0 {
-            var sy = 0.0, yy = 0.0
-            for i in 0..<n { sy += s[newest * n + i] * y[newest * n + i]; yy += y[newest * n + i] * y[newest * n + i] }
-            let gamma = sy / yy
-            for i in 0..<n { d[i] *= gamma }
-            k = (newest - stored + 1 + m) % m
-            for _ in 0..<stored {
-                var dot = 0.0
-                for i in 0..<n { dot += y[k * n + i] * d[i] }
-                let beta = rho[k] * dot
-                for i in 0..<n { d[i] += (alpha[k] - beta) * s[k * n + i] }
-                k = (k + 1) % m
-            }
-        }
+        twoLoopDirection(&d, gradient: g, s: s, y: y, rho: rho, alpha: &alpha, stored: stored, newest: newest, memory: m)
         var slope = 0.0
         for i in 0..<n { slope += d[i] * g[i] }
         if !(slope < 0) {
@@ -121,6 +98,37 @@ public func minimizeLBFGS(from start: [Double], options: LBFGSOptions = LBFGSOpt
         if decrease <= options.relativeDecreaseTolerance * abs(f) { return finish(.noDecrease, iteration) }
     }
     return finish(.iterations, iteration)
+}
+
+/// d = -H g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4), H the inverse-Hessian
+/// approximation of the `stored` newest pairs (s_k, y_k) with rho_k = 1 / (y_k·s_k), scaled by
+/// gamma = s·y / y·y of the newest pair (eq. 7.20). `s` and `y` are rings of `memory` rows of n,
+/// `newest` the row written last; `alpha` is scratch of `memory`.
+private func twoLoopDirection(_ d: inout [Double], gradient g: [Double], s: [Double], y: [Double], rho: [Double],
+                              alpha: inout [Double], stored: Int, newest: Int, memory m: Int) {
+    let n = g.count
+    for i in 0..<n { d[i] = -g[i] }
+    var k = newest
+    for _ in 0..<stored {
+        var dot = 0.0
+        for i in 0..<n { dot += s[k * n + i] * d[i] }
+        alpha[k] = rho[k] * dot
+        for i in 0..<n { d[i] -= alpha[k] * y[k * n + i] }
+        k = k == 0 ? m - 1 : k - 1
+    }
+    guard stored > 0 else { return }
+    var sy = 0.0, yy = 0.0
+    for i in 0..<n { sy += s[newest * n + i] * y[newest * n + i]; yy += y[newest * n + i] * y[newest * n + i] }
+    let gamma = sy / yy
+    for i in 0..<n { d[i] *= gamma }
+    k = (newest - stored + 1 + m) % m
+    for _ in 0..<stored {
+        var dot = 0.0
+        for i in 0..<n { dot += y[k * n + i] * d[i] }
+        let beta = rho[k] * dot
+        for i in 0..<n { d[i] += (alpha[k] - beta) * s[k * n + i] }
+        k = (k + 1) % m
+    }
 }
 
 /// Finds t > 0 along `direction` meeting the strong Wolfe conditions; on success `xNew` and

@@ -1,6 +1,7 @@
 // A minimal safetensors reader and writer (F32 only): 8-byte little-endian header length, a
 // JSON header {name: {dtype, shape, data_offsets}}, then the raw little-endian data.
 import Foundation
+import Tensor
 
 /// One named Float32 tensor as stored in a safetensors file.
 public struct NamedTensor: Equatable, Sendable {
@@ -26,11 +27,11 @@ public enum Safetensors {
                 throw ModelError.checkpoint("\(path): tensor \(t.name) has \(t.values.count) values for shape \(t.shape)")
             }
             let bytes = t.values.count * 4
-            entries.append("\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            entries.append("\(jsonQuoted(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         if !metadata.isEmpty {
-            let kv = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let kv = metadata.keys.sorted().map { "\(jsonQuoted($0)):\(jsonQuoted(metadata[$0]!))" }
             entries.insert("\"__metadata__\":{\(kv.joined(separator: ","))}", at: 0)
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -120,19 +121,6 @@ public enum Safetensors {
             }
             t.values.withUnsafeBufferPointer { (parameters + info.offset).update(from: $0.baseAddress!, count: info.count) }
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     /// Writes to a temporary file in the same directory, then renames it over `path`.

@@ -1,25 +1,8 @@
 // Loss-curve export: the metric rows of each run written as CSV or JSON, with raw and smoothed
 // columns and a chosen x axis, one file per sweep or one file per run.
 import Foundation
-
-/// One logged metric row of a run. `evalLoss` is nil at steps where no evaluation ran.
-public struct MetricRow: Equatable, Sendable {
-    public var step: Int
-    public var tokens: Double
-    public var flops: Double
-    public var lr: Double
-    public var trainLoss: Double
-    public var evalLoss: Double?
-
-    public init(step: Int, tokens: Double, flops: Double, lr: Double, trainLoss: Double, evalLoss: Double? = nil) {
-        self.step = step
-        self.tokens = tokens
-        self.flops = flops
-        self.lr = lr
-        self.trainLoss = trainLoss
-        self.evalLoss = evalLoss
-    }
-}
+import Sweep
+import Tensor
 
 /// The metric rows of one run with what identifies it in a sweep.
 public struct RunCurve: Equatable, Sendable {
@@ -30,6 +13,7 @@ public struct RunCurve: Equatable, Sendable {
     public var budget: Double
     /// Parameters N (all, with embeddings).
     public var parameters: Double
+    /// The run's logged steps, as the store holds them.
     public var rows: [MetricRow]
 
     public init(runID: Int, sweep: String, schedule: String, budget: Double, parameters: Double, rows: [MetricRow]) {
@@ -58,7 +42,7 @@ public enum CurveAxis: String, CaseIterable, Sendable {
     public func value(of row: MetricRow) -> Double {
         switch self {
         case .steps: return Double(row.step)
-        case .tokens: return row.tokens
+        case .tokens: return Double(row.tokens)
         case .flops: return row.flops
         }
     }
@@ -171,8 +155,8 @@ public func curvesJSON(_ runs: [RunCurve], options: ExportOptions) throws -> Str
         let body = columns.map { name, values in
             "\"\(name)\": [" + values.map { $0.isFinite ? number($0) : "null" }.joined(separator: ", ") + "]"
         }
-        parts.append("    {\"run\": \(run.runID), \"sweep\": \(jsonString(run.sweep)), "
-                     + "\"schedule\": \(jsonString(run.schedule)), \"budget\": \(number(run.budget)), "
+        parts.append("    {\"run\": \(run.runID), \"sweep\": \(jsonQuoted(run.sweep)), "
+                     + "\"schedule\": \(jsonQuoted(run.schedule)), \"budget\": \(number(run.budget)), "
                      + "\"parameters\": \(number(run.parameters)),\n     "
                      + body.joined(separator: ",\n     ") + "}")
     }
@@ -253,20 +237,4 @@ func number(_ v: Double) -> String {
 func csvField(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }

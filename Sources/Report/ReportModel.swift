@@ -1,23 +1,13 @@
-// The plain values the HTML report is drawn from. The tool fills them from the run store and the
-// fitter's results; nothing here depends on how those are computed.
+// The plain values the HTML report is drawn from. The tool fills them from the run store's
+// records and the fitter's results (their `MetricRow` and `Estimate` types are used as they are).
+import Fit
 import Foundation
 
-/// A value with its interval (e.g. a bootstrap 90% interval).
-public struct Estimate: Equatable, Sendable {
-    public var value: Double
-    public var lower: Double
-    public var upper: Double
-
-    public init(_ value: Double, lower: Double, upper: Double) {
-        self.value = value
-        self.lower = lower
-        self.upper = upper
-    }
-
-    /// "0.51 [0.45, 0.57]".
+extension Estimate {
+    /// "0.51 [0.45, 0.57]": the value and its 95% interval (the value twice without one).
     public func formatted(digits: Int = 2) -> String {
         let f = { (v: Double) in String(format: "%.\(digits)f", v) }
-        return "\(f(value)) [\(f(lower)), \(f(upper))]"
+        return "\(f(value)) [\(f(interval95?.lower ?? value)), \(f(interval95?.upper ?? value))]"
     }
 }
 

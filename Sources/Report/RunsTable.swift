@@ -1,6 +1,7 @@
 // The runs table: one row per run of a sweep (shape, counts, budget, schedule, learning rate,
 // outcome), as CSV that pandas, R and `isoflop fit` read with no options, and as JSON.
 import Foundation
+import Tensor
 
 /// One run of a sweep as the runs table lists it. Losses, throughput and wall time are nil
 /// until the run has them.
@@ -105,8 +106,8 @@ public func runsTableCSV(_ rows: [RunsTableRow]) -> String {
 public func runsTableJSON(_ rows: [RunsTableRow]) -> String {
     let objects = rows.map { row in
         "  {" + zip(runsTableColumns, row.cells).map { name, cell in
-            let value = cell.text.map { cell.isNumber ? $0 : jsonString($0) } ?? "null"
-            return "\(jsonString(name)): \(value)"
+            let value = cell.text.map { cell.isNumber ? $0 : jsonQuoted($0) } ?? "null"
+            return "\(jsonQuoted(name)): \(value)"
         }.joined(separator: ", ") + "}"
     }
     return "[\n" + objects.joined(separator: ",\n") + "\n]\n"

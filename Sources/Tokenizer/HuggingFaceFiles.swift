@@ -1,6 +1,7 @@
 // The files beside `tokenizer.json` that `transformers`' AutoTokenizer reads: which tokenizer
 // class to build and which token is GPT-2's <|endoftext|> (its bos, eos and unk).
 import Foundation
+import Tensor
 
 extension BPETokenizer {
     /// `tokenizer_config.json` and `special_tokens_map.json` for a GPT-2-style fast tokenizer

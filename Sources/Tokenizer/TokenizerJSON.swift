@@ -2,6 +2,7 @@
 // BPE: model BPE (vocab of byte-to-unicode strings, merges as string pairs), ByteLevel
 // pre-tokenizer and decoder, special tokens under `added_tokens`.
 import Foundation
+import Tensor
 
 /// GPT-2's reversible map from bytes to printable characters: printable Latin-1 bytes map to
 /// themselves, the other 68 bytes to U+0100 onwards in byte order.
@@ -24,22 +25,6 @@ let unicodeToByte: [Character: UInt8] = {
 }()
 
 func tokenString(_ bytes: [UInt8]) -> String { String(bytes.map { byteToUnicode[Int($0)] }) }
-
-func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
 
 extension BPETokenizer {
     /// The tokenizer as `tokenizer.json` text (deterministic: same tokenizer, same bytes).

@@ -3,6 +3,7 @@
 
 import Foundation
 import Model
+import Tensor
 
 /// Everything that defines one run besides its data. Encoded as JSON beside each checkpoint.
 public struct TrainConfig: Codable, Hashable, Sendable {
@@ -145,7 +146,7 @@ public struct TrainConfig: Codable, Hashable, Sendable {
             if case .unknownKeys(let keys, let place) = e { throw TrainingError.unknownKeys(keys, in: "\(place) of \(source)") }
             throw e
         } catch let e as DecodingError {
-            throw TrainingError.invalidConfig("\(source): \(describe(e))")
+            throw TrainingError.invalidConfig("\(source): \(describeDecodingError(e))")
         }
         do { try config.validate() } catch TrainingError.invalidConfig(let s) { throw TrainingError.invalidConfig("\(source): \(s)") }
         return config
@@ -181,19 +182,4 @@ func rejectUnknownKeys<K: CodingKey & CaseIterable>(_ container: KeyedDecodingCo
     let names = Set(K.allCases.map(\.stringValue))
     let unknown = container.allKeys.map(\.stringValue).filter { !names.contains($0) }.sorted()
     if !unknown.isEmpty { throw TrainingError.unknownKeys(unknown, in: place) }
-}
-
-/// One line for a decoding error: the key path and what was wrong there.
-func describe(_ e: DecodingError) -> String {
-    func path(_ p: [CodingKey]) -> String { p.isEmpty ? "top level" : p.map(\.stringValue).joined(separator: ".") }
-    switch e {
-    case .keyNotFound(let key, let ctx): return "missing key '\(path(ctx.codingPath + [key]))'"
-    case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "wrong type at '\(path(ctx.codingPath))': \(ctx.debugDescription)"
-    case .dataCorrupted(let ctx):
-        // JSONDecoder reports a number it cannot represent as "not valid JSON"; its underlying
-        // error names the value.
-        let detail = (ctx.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-        return "bad value at '\(path(ctx.codingPath))': \(detail ?? ctx.debugDescription)"
-    @unknown default: return "\(e)"
-    }
 }

@@ -177,7 +177,7 @@ public final class Trainer: TrainingRun {
         }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: data) } catch let e as DecodingError {
-            throw TrainingError.checkpoint(path: statePath, reason: describe(e))
+            throw TrainingError.checkpoint(path: statePath, reason: describeDecodingError(e))
         } catch {
             throw TrainingError.checkpoint(path: statePath, reason: "not valid JSON")
         }

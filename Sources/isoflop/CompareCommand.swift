@@ -10,19 +10,14 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Per budget, the best size and its loss under each schedule, and each schedule's fitted exponent a (approach 2).")
 
-    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
-    var storeArgument: String?
+    @OptionGroup var source: ResultsSource
 
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var sweepChoice: SweepChoice
-
-    @Option(help: "Bootstrap resamples for the exponents' 95% intervals.")
-    var bootstrap: Int = 200
+    @OptionGroup var resampling: BootstrapOptions<ReportResamples>
 
     func run() throws {
-        let url = try storeOptions.required(positional: storeArgument)
+        let url = try source.url()
         let store = try openExistingStore(url)
-        let (name, id) = try store.selectSweep(named: sweepChoice.sweep)
+        let (name, id) = try store.selectSweep(named: source.sweepChoice.sweep)
         // Approach 2 needs final losses only: no metric rows are read.
         let results = SweepResults(name: name, id: id, runs: try store.finishedRuns(sweep: id, schedule: nil), curves: [:])
         var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
@@ -55,7 +50,8 @@ struct CompareCommand: ParsableCommand {
             do {
                 var options = FitOptions()
                 options.approaches = [2]
-                options.bootstrapResamples = bootstrap
+                options.bootstrapResamples = resampling.bootstrap
+                options.seed = resampling.seed
                 let fit = try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options)
                 for e in fit.exponents {
                     let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""

@@ -10,11 +10,7 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write every run's loss curve as CSV or JSON, raw and smoothed (debiased EMA and a centred window), or the runs table (--runs).")
 
-    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
-    var storeArgument: String?
-
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var sweepChoice: SweepChoice
+    @OptionGroup var source: ResultsSource
 
     @Flag(help: "Write the runs table instead: one row per run (shape, N, D, C, schedule, lr, status, final losses), <sweep>-runs.csv or .json; its CSV is an input of `isoflop fit`.")
     var runs = false
@@ -45,8 +41,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let url = try storeOptions.required(positional: storeArgument)
-        let results = try readResults(url, sweep: sweepChoice.sweep)
+        let url = try source.url()
+        let results = try readResults(url, sweep: source.sweepChoice.sweep)
         let format: ExportFormat = format == "csv" ? .csv : .json
         if runs {
             let path = try exportRunsTable(runsTable(results), sweep: results.name, format: format, to: out)

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Tensor
 import Tokenizer
 import Training
 
@@ -133,8 +134,7 @@ struct ExportHFCommand: ParsableCommand {
         func list(_ a: [Int32]) -> String { "[" + a.map(String.init).joined(separator: ", ") + "]" }
         let windows = (0..<checkWindows).map { k in list(Array(inputs[k * T ..< (k + 1) * T])) }
         let shifted = (0..<checkWindows).map { k in list(Array(targets[k * T ..< (k + 1) * T])) }
-        let quoted = String(decoding: try JSONSerialization.data(withJSONObject: path, options: .fragmentsAllowed), as: UTF8.self)
-        return "{\n  \"token_file\": \(quoted),\n  \"loss\": \(Double(loss)),\n"
+        return "{\n  \"token_file\": \(jsonQuoted(path)),\n  \"loss\": \(Double(loss)),\n"
             + "  \"inputs\": [\n    " + windows.joined(separator: ",\n    ") + "\n  ],\n"
             + "  \"targets\": [\n    " + shifted.joined(separator: ",\n    ") + "\n  ],\n"
             + "  \"prompt\": \(list(prompt)),\n  \"greedy\": \(list(greedy))\n}\n"

@@ -44,8 +44,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "How N counts parameters: total, nonemb, or both (default: both when every run has N_nonemb, else total).")
     var params: Params?
 
-    @Option(help: "Bootstrap resamples for 80% and 95% intervals (0: point estimates only).")
-    var bootstrap: Int = 0
+    @OptionGroup var resampling: BootstrapOptions<NoResamples>
 
     @Option(name: .customLong("bootstrap-method"),
             help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget, and seeds within each shape).")
@@ -60,9 +59,6 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
-    @Option(help: "Seed of the bootstrap resamples.")
-    var seed: UInt64 = 0
-
     @Option(help: "Comma-separated budgets in FLOPs at which to give approach 3's optimal N, D and tokens per parameter, with intervals (default: the isoFLOP budgets).")
     var optimumAt: String?
 
@@ -70,7 +66,6 @@ struct FitCommand: ParsableCommand {
     var benchmark = false
 
     func validate() throws {
-        guard bootstrap >= 0, bootstrap <= 1_000_000 else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
         }
@@ -81,13 +76,13 @@ struct FitCommand: ParsableCommand {
         let runs = try readInput()
         var options = FitOptions()
         options.approaches = approach.list
-        options.bootstrapResamples = bootstrap
+        options.bootstrapResamples = resampling.bootstrap
         options.bootstrapMethod = bootstrapMethod
         options.solver = solver
         options.seeds = seeds
-        options.seed = seed
+        options.seed = resampling.seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
-        options.progress = bootstrap >= 200 ? ProgressLine.report : nil
+        options.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
         let conventions: [ParameterConvention]
         switch params {
         case .total: conventions = [.total]
@@ -121,7 +116,7 @@ struct FitCommand: ParsableCommand {
     private func runBenchmark() throws {
         let hasInput = try input != nil || storeOptions.resolved() != nil
         let runs = hasInput ? try readInput() : chinchillaShapedPoints()
-        let resamples = bootstrap > 0 ? bootstrap : 1000
+        let resamples = resampling.bootstrap > 0 ? resampling.bootstrap : 1000
         print("approach 3 on \(runs.count) points\(hasInput ? "" : " (synthetic, Chinchilla's shape)"), one thread, \(cpuName())")
         let rows = try benchmarkApproach3(runs, resamples: resamples)
         for row in rows {

@@ -1,17 +1,49 @@
 // The one read path of the commands that read results (fit, report, export, compare): the
-// `--sweep` choice, one read of a sweep's runs and curves, and its translation into what the
-// fitter and the report take.
+// options they share, one read of a sweep's runs and curves, and its translation into what the
+// fitter and the report take, fits included.
 import ArgumentParser
 import Fit
 import Foundation
 import Report
 import Sweep
+import Tensor
 
 /// `--sweep NAME`: which sweep of the store to read. Without it the store must hold exactly one.
 struct SweepChoice: ParsableArguments {
     @Option(help: "The sweep to read (default: the only one in the store; with several, name one).")
     var sweep: String?
 }
+
+/// The sweep a results command reads: the store, as the positional argument or `--store`, and
+/// `--sweep`.
+struct ResultsSource: ParsableArguments {
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
+
+    /// The store's URL; one must be named.
+    func url() throws -> String { try storeOptions.required(positional: storeArgument) }
+}
+
+/// `--bootstrap N` and `--seed S` of the commands that fit; `Default` gives the command's own
+/// number of resamples (fitting alone defaults to none, the report and comparison to 200).
+struct BootstrapOptions<Default: BootstrapDefault>: ParsableArguments {
+    @Option(help: "Bootstrap resamples for the intervals (0: point estimates only).")
+    var bootstrap: Int = Default.resamples
+
+    @Option(help: "Seed of the bootstrap resamples.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
+    }
+}
+
+protocol BootstrapDefault { static var resamples: Int { get } }
+enum NoResamples: BootstrapDefault { static let resamples = 0 }
+enum ReportResamples: BootstrapDefault { static let resamples = 200 }
 
 /// Opens the store once and reads the chosen sweep's runs and the curves of its done runs.
 func readResults(_ url: String, sweep: String?) throws -> SweepResults {
@@ -41,12 +73,8 @@ func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -
 /// Every done run's metric rows, as the report and the curve export take them.
 func reportCurves(_ results: SweepResults) -> [RunCurve] {
     results.finishedRuns().map { r in
-        let rows = (results.curves[r.id] ?? []).map {
-            Report.MetricRow(step: $0.step, tokens: Double($0.tokens), flops: $0.flops, lr: $0.lr,
-                             trainLoss: $0.trainLoss, evalLoss: $0.evalLoss)
-        }
-        return RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
-                        budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: rows)
+        RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
+                 budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: results.curves[r.id] ?? [])
     }
 }
 
@@ -63,4 +91,70 @@ func runsTable(_ results: SweepResults) -> [RunsTableRow] {
             finalTrainLoss: r.finalTrainLoss, finalEvalLoss: r.finalEvalLoss,
             tokensPerSecond: r.tokensPerSecond, wallSeconds: r.wallSeconds)
     }
+}
+
+/// Fits approaches 1–3 (total parameters) for each schedule of one sweep's results and fills
+/// the report's model. While runs are still to come, only budgets whose runs have all ended
+/// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
+/// fails is reported as a note.
+func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
+    let summaries = results.runs.map { r in
+        let plan = r.plan
+        let shape = "d=\(plan.model.d) L=\(plan.model.layers)" + (plan.model.headSize == 32 ? "" : " head \(plan.model.headSize)")
+        return RunSummary(
+            runID: Int(r.id), schedule: plan.schedule.rawValue, shape: shape, budget: plan.budget,
+            parameters: Double(plan.parameters), tokens: Double(plan.tokens), epochs: plan.epochs,
+            lr: plan.peakLR, finalLoss: r.finalEvalLoss ?? r.finalTrainLoss ?? .nan,
+            seconds: r.wallSeconds ?? 0, status: r.status.rawValue)
+    }
+    var notes: [String] = bootstrap > 0 ? [
+        "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
+        + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
+        + "`isoflop fit --bootstrap-method runs` gives the run-resampling intervals of approaches 2 and 3."] : []
+    let pending = Set(results.runs.filter { $0.status == .planned || $0.status == .running }.map(\.plan.budget))
+    if !pending.isEmpty {
+        notes.append("Budgets with runs still to come are left out of the fits: "
+                     + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
+    }
+    var complete = results
+    complete.runs = results.runs.filter { !pending.contains($0.plan.budget) }
+    var fitted: [ScheduleResult] = []
+    for schedule in results.schedules {
+        do {
+            let runs = try fitRuns(complete, schedule: schedule, source: results.name)
+            var options = FitOptions()
+            options.approaches = [1, 2, 3]
+            options.bootstrapResamples = bootstrap
+            options.seed = seed
+            let fit = try fitScalingLaws(runs, options: options)
+            notes += fit.notes.map { "\(schedule): \($0)" }
+            notes += diagnosticLines(fit).map { "\(schedule): \($0)" }
+            notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
+            fitted.append(scheduleResult(schedule, runs: runs, fit: fit))
+        } catch {
+            notes.append("\(schedule): no fit (\(error))")
+        }
+    }
+    return ReportModel(title: "isoflop report: \(results.name)", notes: notes, schedules: fitted,
+                       curves: reportCurves(results), runs: summaries)
+}
+
+func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) -> ScheduleResult {
+    let points = runs.map { IsoFLOPPoint(budget: $0.budget, parameters: $0.parameters, loss: $0.finalLoss) }
+    let profiles = fit.approach2?.profiles ?? []
+    let parabolas = profiles.filter(\.included).map {
+        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1,
+                        c2: $0.lossVsLogParameters.c2)
+    }
+    var approaches: [ApproachResult] = []
+    for e in fit.exponents {
+        let optima = e.approach != 2 ? [] : profiles.filter(\.included).map {
+            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
+        }
+        let laws = optimalPowerLaws(fit, approach: e.approach)
+        approaches.append(ApproachResult(
+            name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
+            b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
+    }
+    return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
 }

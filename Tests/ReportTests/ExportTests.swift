@@ -2,12 +2,13 @@
 import Foundation
 import XCTest
 import Report
+import Sweep
 
 final class ExportTests: XCTestCase {
     let run = RunCurve(runID: 7, sweep: "my sweep/1", schedule: "matched", budget: 1e12, parameters: 238_208, rows: [
-        MetricRow(step: 1, tokens: 4096, flops: 9.68e9, lr: 1e-4, trainLoss: 1, evalLoss: nil),
-        MetricRow(step: 2, tokens: 8192, flops: 1.936e10, lr: 2e-4, trainLoss: 2, evalLoss: 5),
-        MetricRow(step: 3, tokens: 12288, flops: 2.904e10, lr: 3e-4, trainLoss: 3, evalLoss: nil),
+        MetricRow(run: 0, step: 1, tokens: 4096, flops: 9.68e9, lr: 1e-4, trainLoss: 1, evalLoss: nil),
+        MetricRow(run: 0, step: 2, tokens: 8192, flops: 1.936e10, lr: 2e-4, trainLoss: 2, evalLoss: 5),
+        MetricRow(run: 0, step: 3, tokens: 12288, flops: 2.904e10, lr: 3e-4, trainLoss: 3, evalLoss: nil),
     ])
 
     func testCSVColumnsAndSmoothedValues() throws {

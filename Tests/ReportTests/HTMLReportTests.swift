@@ -1,5 +1,6 @@
 // The HTML report built from a synthetic sweep: every figure and the run table are there, the
 // page is well-formed, and odd text is escaped.
+import Fit
 import Foundation
 import XCTest
 import Report
@@ -120,6 +121,8 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(scientific(3e11), "3e11")
         XCTAssertEqual(scientific(2.5e12), "2.5e12")
         XCTAssertEqual(scientific(9.99e12), "1e13")
-        XCTAssertEqual(Estimate(0.512, lower: 0.449, upper: 0.571).formatted(), "0.51 [0.45, 0.57]")
+        XCTAssertEqual(Estimate(value: 0.512, interval95: Interval(lower: 0.449, upper: 0.571)).formatted(), "0.51 [0.45, 0.57]")
+        // Without a bootstrap the value stands for both ends, as the report has always shown it.
+        XCTAssertEqual(Estimate(value: 0.5).formatted(digits: 3), "0.500 [0.500, 0.500]")
     }
 }

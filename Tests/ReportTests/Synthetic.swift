@@ -1,8 +1,10 @@
 // A synthetic sweep for the report tests: losses from L(N, D) = E + A/N^α + B/D^β with equal
 // exponents (so the true a is 0.5), a deterministic wiggle on the training curves, parabolas and
 // power laws fitted here by least squares.
+import Fit
 import Foundation
 import Report
+import Sweep
 
 enum Synthetic {
     static let e = 2.0, bigA = 60.0, alpha = 0.34, bigB = 60.0, beta = 0.34
@@ -68,7 +70,7 @@ enum Synthetic {
                     let steps = max(10, Int(d / batchTokens))
                     let rows: [MetricRow] = stride(from: 1, through: steps, by: max(1, steps / 60)).map { s in
                         let t = Double(s) * batchTokens
-                        return MetricRow(step: s, tokens: t, flops: 6 * n * t, lr: 1e-3, trainLoss:
+                        return MetricRow(run: 0, step: s, tokens: Int(t), flops: 6 * n * t, lr: 1e-3, trainLoss:
                             loss(parameters: n, tokens: t) + penalty * (1 - Double(s) / Double(steps)) + 0.08 * noise(),
                             evalLoss: s % 10 == 0 ? loss(parameters: n, tokens: t) : nil)
                     }
@@ -91,9 +93,9 @@ enum Synthetic {
                 let n = powerLaw(opt.map(\.budget), opt.map(\.parameters))
                 let d = powerLaw(opt.map(\.budget), opt.map(\.tokens))
                 return ApproachResult(name: label, optima: keep ? opt : [],
-                                      a: Estimate(n.exponent, lower: n.exponent - 0.04, upper: n.exponent + 0.05),
+                                      a: Estimate(value: n.exponent, interval95: Interval(lower: n.exponent - 0.04, upper: n.exponent + 0.05)),
                                       nCoefficient: n.coefficient,
-                                      b: Estimate(d.exponent, lower: d.exponent - 0.05, upper: d.exponent + 0.04),
+                                      b: Estimate(value: d.exponent, interval95: Interval(lower: d.exponent - 0.05, upper: d.exponent + 0.04)),
                                       dCoefficient: d.coefficient)
             }
             schedules.append(ScheduleResult(schedule: name, points: points, parabolas: parabolas, approaches: [

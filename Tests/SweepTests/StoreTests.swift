@@ -44,6 +44,35 @@ struct StoreContract {
         XCTAssertEqual(try store.sweepNames(), ["a"])
     }
 
+    /// A transaction whose body throws leaves nothing behind and closes (the next one commits
+    /// alone, as a second connection sees); the store's identity is one value for every
+    /// connection.
+    func transactionsRollBackAndIdentityIsShared() throws {
+        let url = try backend.newStoreURL(#function)
+        let store = try openRunStore(url)
+        switch store {
+        case let s as SQLiteRunStore: try rollBackThenCommit(s)
+        case let s as PostgresRunStore: try rollBackThenCommit(s)
+        default: XCTFail("unknown store \(type(of: store))")
+        }
+        let other = try openRunStore(url)
+        XCTAssertNil(try other.sweepID(named: "gone"))
+        XCTAssertNotNil(try other.sweepID(named: "kept"))
+        let id = try XCTUnwrap(try store.storeID())
+        XCTAssertEqual(try other.storeID(), id)
+    }
+
+    private struct Stop: Error {}
+
+    private func rollBackThenCommit<S: SQLRunStore>(_ s: S) throws {
+        let insert = "INSERT INTO sweeps(name, config, created) VALUES (?, '{}', 0)"
+        XCTAssertThrowsError(try s.database.inTransaction {
+            try s.database.perform(insert, [.text("gone")])
+            throw Stop()
+        }) { XCTAssertTrue($0 is Stop, "the body's error goes on, not \($0)") }
+        try s.database.inTransaction { try s.database.perform(insert, [.text("kept")]) }
+    }
+
     func claimLargestFirstAndLeaseTakeover() throws {
         let store = try newStore()
         let runs = try smallPlan(budgets: [1e10], schedules: [.matched])
@@ -231,6 +260,7 @@ final class StoreTests: XCTestCase {
     func testResultsReadOneSweepInOnePass() throws { try contract.resultsReadOneSweepInOnePass() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract.divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract.benchmarkHandsOutEveryRunOnce() }
+    func testTransactionsRollBackAndIdentityIsShared() throws { try contract.transactionsRollBackAndIdentityIsShared() }
 
     func testStoreURLs() throws {
         let path = (temporaryDirectory() as NSString).appendingPathComponent("plain.sqlite")

@@ -245,11 +245,8 @@ private func jsonValue(_ r: inout TOMLReader) throws -> ConfigNode {
 private func jsonContainer(_ r: inout TOMLReader, line: Int, column: Int) throws -> ConfigNode {
     switch r.peek {
     case UInt8(ascii: "{"):
-        r.pos += 1
         var table = ConfigTable()
-        r.skipFiller()
-        if r.peek == UInt8(ascii: "}") { r.pos += 1; return ConfigNode(.table(table), line: line, column: column) }
-        while true {
+        try jsonElements(&r, close: "}", in: "object") { r in
             r.skipFiller()
             let (kLine, kCol) = (r.line, r.column)
             guard r.peek == UInt8(ascii: "\"") else { throw r.fail("expected a quoted key") }
@@ -261,26 +258,30 @@ private func jsonContainer(_ r: inout TOMLReader, line: Int, column: Int) throws
             guard table.insert(key, v, line: kLine, column: kCol) else {
                 throw ConfigError.syntax(file: r.file, line: kLine, column: kCol, message: "duplicate key '\(key)'")
             }
-            r.skipFiller()
-            if r.peek == UInt8(ascii: ",") { r.pos += 1; continue }
-            guard r.peek == UInt8(ascii: "}") else { throw r.fail("expected ',' or '}' in the object") }
-            r.pos += 1
-            return ConfigNode(.table(table), line: line, column: column)
         }
+        return ConfigNode(.table(table), line: line, column: column)
     case UInt8(ascii: "["):
-        r.pos += 1
         var items: [ConfigNode] = []
-        r.skipFiller()
-        if r.peek == UInt8(ascii: "]") { r.pos += 1; return ConfigNode(.array(items), line: line, column: column) }
-        while true {
-            items.append(try jsonValue(&r))
-            r.skipFiller()
-            if r.peek == UInt8(ascii: ",") { r.pos += 1; continue }
-            guard r.peek == UInt8(ascii: "]") else { throw r.fail("expected ',' or ']' in the array") }
-            r.pos += 1
-            return ConfigNode(.array(items), line: line, column: column)
-        }
+        try jsonElements(&r, close: "]", in: "array") { r in items.append(try jsonValue(&r)) }
+        return ConfigNode(.array(items), line: line, column: column)
     default:
         throw r.fail("expected '{' or '['")
+    }
+}
+
+/// The elements of an object or array, separated by commas, up to `close`; the reader stands
+/// on the opening bracket and ends after the closing one. `element` reads one element.
+private func jsonElements(_ r: inout TOMLReader, close: Unicode.Scalar, in container: String,
+                          _ element: (inout TOMLReader) throws -> Void) throws {
+    r.pos += 1
+    r.skipFiller()
+    if r.peek == UInt8(ascii: close) { r.pos += 1; return }
+    while true {
+        try element(&r)
+        r.skipFiller()
+        if r.peek == UInt8(ascii: ",") { r.pos += 1; continue }
+        guard r.peek == UInt8(ascii: close) else { throw r.fail("expected ',' or '\(close)' in the \(container)") }
+        r.pos += 1
+        return
     }
 }

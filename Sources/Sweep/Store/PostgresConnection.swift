@@ -175,14 +175,7 @@ public final class PostgresConnection {
         try execute("BEGIN")
         transactionDepth += 1
         defer { transactionDepth -= 1 }
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        return try commitOrRollBack(execute: execute, body)
     }
 }
 

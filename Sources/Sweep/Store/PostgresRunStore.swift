@@ -21,6 +21,7 @@ public final class PostgresRunStore: SQLRunStore {
     /// The server's clock in Unix seconds. Leases compare times written by different nodes,
     /// whose own clocks may disagree; the server's is the one they share.
     public static let now = "extract(epoch FROM clock_timestamp())::float8"
+    public static let identityTableExists = "SELECT (to_regclass('store_identity') IS NOT NULL)::int"
 
     /// Keys for pg_advisory_xact_lock: ('isof', 1) serialises migrations, ('isof', 2) sweep
     /// creation, so concurrent first connections do not race.
@@ -105,15 +106,6 @@ public final class PostgresRunStore: SQLRunStore {
             rec = try RunRecord(row: $0)
         }
         return rec
-    }
-
-    public func storeID() throws -> String? {
-        var exists = false
-        try db.query("SELECT to_regclass('store_identity') IS NOT NULL") { exists = $0.text(0) == "t" }
-        guard exists else { return nil }
-        var id: String?
-        try db.query("SELECT id FROM store_identity LIMIT 1") { id = $0.text(0) }
-        return id
     }
 
     public func renewLease(run: Int64, worker: String, lease: Double) throws {

@@ -341,6 +341,19 @@ extension StoreDatabase {
     public func perform(_ sql: String, _ values: [SQLValue] = []) throws -> Int { try perform(sql, values) { _ in } }
 }
 
+/// The end of a transaction that `execute` has begun: `body`, then COMMIT; ROLLBACK when either
+/// throws, and the error goes on. Both connections end their transactions here.
+func commitOrRollBack<T>(execute: (String) throws -> Void, _ body: () throws -> T) throws -> T {
+    do {
+        let result = try body()
+        try execute("COMMIT")
+        return result
+    } catch {
+        try? execute("ROLLBACK")
+        throw error
+    }
+}
+
 /// A run store over an SQL connection. What both backends do alike is written once here, in
 /// SQL both engines accept; each backend keeps its own opening and migration, claims, leases
 /// and metric writes (where locking and upserts differ).
@@ -349,6 +362,9 @@ public protocol SQLRunStore: RunStore {
     var database: Database { get }
     /// An SQL expression for the current time in Unix seconds.
     static var now: String { get }
+    /// A query whose one value is 1 when the store_identity table exists, else 0 (stores made
+    /// before it have none).
+    static var identityTableExists: String { get }
     /// Called first in the transaction that creates a sweep, to keep two creators apart.
     func lockSweepCreation() throws
     /// The schema version the store had when opened (the latest, once a writer migrated it).
@@ -373,6 +389,15 @@ extension SQLRunStore {
                                  [.int(Int(trainer.sweep)), .text(trainer.plan.key)]) { out.append(try RunRecord(row: $0)) }
             return out
         }
+    }
+
+    public func storeID() throws -> String? {
+        var exists = false
+        try database.perform(Self.identityTableExists, []) { exists = $0.int(0) == 1 }
+        guard exists else { return nil }
+        var id: String?
+        try database.perform("SELECT id FROM store_identity LIMIT 1", []) { id = $0.text(0) }
+        return id
     }
 
     public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {

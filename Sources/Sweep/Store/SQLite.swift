@@ -73,14 +73,7 @@ public final class SQLiteConnection {
     /// writers cannot both read and then race to write.
     public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        return try commitOrRollBack(execute: execute, body)
     }
 
     /// Convenience: prepare, bind, step through every row.

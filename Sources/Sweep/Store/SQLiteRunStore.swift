@@ -9,6 +9,7 @@ public final class SQLiteRunStore: SQLRunStore {
     /// SQLite's clock in Unix seconds (this machine's, to the millisecond), for start and end
     /// times, which must come from one clock to be ordered.
     public static let now = "((julianday('now') - 2440587.5) * 86400.0)"
+    public static let identityTableExists = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'store_identity'"
     /// IMMEDIATE transactions already keep writers apart.
     public func lockSweepCreation() {}
 
@@ -99,15 +100,6 @@ public final class SQLiteRunStore: SQLRunStore {
             try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE id = ?", [.int(Int(id))]) { rec = try RunRecord(row: $0) }
             return rec
         }
-    }
-
-    public func storeID() throws -> String? {
-        var exists = false
-        try db.query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'store_identity'") { exists = $0.int(0) > 0 }
-        guard exists else { return nil }
-        var id: String?
-        try db.query("SELECT id FROM store_identity LIMIT 1") { id = $0.text(0) }
-        return id
     }
 
     public func renewLease(run: Int64, worker: String, lease: Double) throws {
