@@ -372,6 +372,15 @@ public protocol SQLRunStore: RunStore {
 }
 
 extension SQLRunStore {
+    public func storeID() throws -> String? {
+        var exists = false
+        try database.perform(Self.identityTableExists, []) { exists = $0.int(0) == 1 }
+        guard exists else { return nil }
+        var id: String?
+        try database.perform("SELECT id FROM store_identity LIMIT 1", []) { id = $0.text(0) }
+        return id
+    }
+
     /// The run columns this store has (an older store read-only lacks the newer ones).
     var runColumns: String { StoreSchema.runColumns(version: openedVersion) }
 
@@ -389,15 +398,6 @@ extension SQLRunStore {
                                  [.int(Int(trainer.sweep)), .text(trainer.plan.key)]) { out.append(try RunRecord(row: $0)) }
             return out
         }
-    }
-
-    public func storeID() throws -> String? {
-        var exists = false
-        try database.perform(Self.identityTableExists, []) { exists = $0.int(0) == 1 }
-        guard exists else { return nil }
-        var id: String?
-        try database.perform("SELECT id FROM store_identity LIMIT 1", []) { id = $0.text(0) }
-        return id
     }
 
     public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
