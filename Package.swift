@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Tensor"], swiftSettings: checked),
         .target(name: "Corpus", dependencies: ["Tensor", "Tokenizer"], swiftSettings: checked),
         .target(name: "Training", dependencies: ["Model", "Tensor", "Tokenizer"], swiftSettings: checked),
-        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
+        .target(name: "Sweep", dependencies: ["Tensor", "Model", "Tokenizer", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
         .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: checked),
         .target(name: "Report", dependencies: ["Tensor", "Sweep", "Fit"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.

@@ -58,7 +58,8 @@ public struct RunHooks {
         self.checkpointAtEnd = checkpointAtEnd
     }
 
-    func evaluates(after step: Int, of total: Int) -> Bool {
+    /// Whether the loop evaluates after `step` of a run of `total` steps.
+    public func evaluates(after step: Int, of total: Int) -> Bool {
         step == total || evaluateAt.contains(step) || (evalEvery > 0 && step % evalEvery == 0)
     }
 }

@@ -82,7 +82,8 @@ struct SweepStatusCommand: ParsableCommand {
                                  + (r.attempts > 1 ? " (attempt \(r.attempts))" : ""))
                 }
             }
-            let expired = records.filter { $0.status == .running && ($0.leaseExpiry ?? 0) <= now }
+            // Runs read from a shared run hold no lease of their own.
+            let expired = records.filter { $0.status == .running && $0.sharedFrom == nil && ($0.leaseExpiry ?? 0) <= now }
             if !expired.isEmpty {
                 lines.append("  \(expired.count) run(s) with an expired lease, to be taken over by the next worker that claims")
             }
@@ -92,7 +93,8 @@ struct SweepStatusCommand: ParsableCommand {
                 lines.append(String(format: "  %4d ", Int(r.id)) + pad(r.plan.key, -34) + " " + pad(r.status.rawValue, -8)
                              + String(format: " step %6d/%-6d loss ", r.step, r.plan.steps)
                              + (loss.map { String(format: "%.4f", $0) } ?? "-")
-                             + (r.tokensPerSecond.map { String(format: "  %.0f tok/s", $0) } ?? ""))
+                             + (r.tokensPerSecond.map { String(format: "  %.0f tok/s", $0) } ?? "")
+                             + (r.sharedFrom.map { "  read from \($0)" } ?? ""))
             }
         }
         return lines

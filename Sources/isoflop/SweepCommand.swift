@@ -85,22 +85,27 @@ struct SweepPlanCommand: ParsableCommand {
         let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
             ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
         var seconds: [Double] = []
-        print("sweep \(cfg.name): \(plan.runs.count) runs, corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
+        print("sweep \(cfg.name): \(plan.runs.count) result rows (\(plan.trainedRuns.count) runs trained), corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
         let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
                                        ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
         print(header.map { pad($0.0, $0.1) }.joined(separator: " "))
         for r in plan.runs {
-            let s = model.seconds(r)
-            seconds.append(s)
+            // A run read from a shared run takes no time of its own.
+            let s = r.sharedFrom == nil ? model.seconds(r) : 0
+            if r.sharedFrom == nil { seconds.append(s) }
             print(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
                                                            r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
                   + pad(formatCount(r.tokens), 9) + String(format: " %6.2f %8.2e ", r.epochs, r.peakLR)
-                  + pad(r.schedule.rawValue, -8) + " " + pad(formatDuration(s), 8))
+                  + pad(r.schedule.rawValue, -8) + " " + pad(r.sharedFrom == nil ? formatDuration(s) : "shared", 8))
         }
         let w = workers ?? cfg.workers
-        print(String(format: "total %@ FLOPs, %.3g tokens; estimated %@ on %d workers (%@ of single-worker time)",
-                     formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens }),
-                     formatDuration(estimateWallSeconds(seconds, workers: w)), w,
+        let trained = plan.trainedRuns
+        print(String(format: "planned %d result rows, %@ FLOPs, %.3g tokens, as if each were trained on its own",
+                     plan.runs.count, formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens })))
+        print(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%d rows read from a longer run of the same fixed cycle); "
+                     + "estimated %@ on %d workers (%@ of single-worker time)",
+                     trained.count, formatFLOPs(plan.trainedFLOPs), Double(trained.reduce(0) { $0 + $1.tokens }),
+                     plan.runs.count - trained.count, formatDuration(estimateWallSeconds(seconds, workers: w)), w,
                      formatDuration(seconds.reduce(0, +))))
         for warning in plan.warnings { print("warning: \(warning)") }
         if let store {
@@ -302,7 +307,7 @@ final class ProgressView {
                             finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, formatFLOPs(s.doneFLOPs),
                             formatFLOPs(s.totalFLOPs), 100 * s.doneFLOPs / max(s.totalFLOPs, 1), formatDuration(elapsed),
                             final ? "-" : formatDuration(eta))]
-        for r in runs.filter({ $0.status == .running }).sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
+        for r in runs.filter({ $0.status == .running && $0.sharedFrom == nil }).sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
             lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,
                                 r.lastLoss.map { String(format: "%.4f", $0) } ?? "-"))
         }

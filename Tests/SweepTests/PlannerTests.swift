@@ -69,8 +69,11 @@ final class PlannerTests: XCTestCase {
         let plan = try Planner.plan(c)
         XCTAssertEqual(Set(plan.runs.map(\.schedule)), Set(ScheduleKind.allCases))
         for r in plan.runs {
-            let direct = LRSchedule(kind: r.schedule, peak: c.lr.peak(d: r.model.d, steps: r.steps, batch: c.batch),
-                                    totalSteps: r.steps, warmupSteps: min(r.steps, max(12, Int((0.07 * Double(r.steps)).rounded()))),
+            // A fixed run's peak and warmup are its shape's: from its longest and shortest fixed run.
+            let fixed = plan.runs.filter { $0.schedule == .fixed && $0.model == r.model }.map(\.steps)
+            let (short, long) = r.schedule == .fixed ? (fixed.min()!, fixed.max()!) : (r.steps, r.steps)
+            let direct = LRSchedule(kind: r.schedule, peak: c.lr.peak(d: r.model.d, steps: long, batch: c.batch),
+                                    totalSteps: r.steps, warmupSteps: min(short, max(12, Int((0.07 * Double(short)).rounded()))),
                                     cycleSteps: r.schedule == .fixed ? 700 : nil, finalFraction: 0.1, cooldownFraction: 0.23)
             let trained = try r.trainConfig().schedule
             if r.schedule == .wsd { XCTAssertEqual(trained.cooldownSteps, direct.cooldownSteps, r.key) }
@@ -79,6 +82,86 @@ final class PlannerTests: XCTestCase {
             }
             XCTAssertEqual(r.cooldownSteps, r.schedule == .wsd ? Int((0.23 * Double(r.steps)).rounded()) : 0)
         }
+    }
+
+    func testFixedRunsOfAShapeAreOneCycleReadFromTheLongest() throws {
+        var c = config()
+        c.budgets = [3e11, 6e11, 1.2e12]
+        let plan = try Planner.plan(c)
+        let fixed = plan.runs.filter { $0.schedule == .fixed && $0.model.d == 32 }
+        let matched = plan.runs.filter { $0.schedule == .matched && $0.model.d == 32 }
+        // 6e11 / (1024 × 320,640) = 1827.4, 1.2e12 → 3654.7.
+        XCTAssertEqual(fixed.map(\.steps), [913, 1827, 3654])
+        // One schedule for the shape: the rule's peak at its longest fixed run's 3654 steps,
+        // warmup max(10, 5% of its shortest's 913 = 45.65 → 46), the sweep's cycle.
+        let lnLR = -5.944 - 0.425 * log(0.25) + 0.408 * log(3654.0 / 300) - 0.402
+        XCTAssertEqual(fixed.map(\.warmupSteps), [46, 46, 46])
+        XCTAssertEqual(plan.fixedCycle, 3654)
+        for r in fixed {
+            XCTAssertEqual(r.peakLR, exp(lnLR), accuracy: 1e-12)
+            XCTAssertEqual(r.cycleSteps, 3654)
+        }
+        // The matched runs keep a schedule of their own.
+        XCTAssertEqual(matched.map(\.warmupSteps), [46, 91, 183])
+        XCTAssertEqual(matched[0].peakLR, 4.98e-3, accuracy: 1e-5)
+        // Every fixed run's rate is the longest one's at each of its steps.
+        let longest = fixed[2].lrSchedule
+        for r in fixed {
+            let own = r.lrSchedule
+            XCTAssertTrue((0..<r.steps).allSatisfy { own.lr(at: $0).bitPattern == longest.lr(at: $0).bitPattern }, r.key)
+        }
+        XCTAssertEqual(fixed.map(\.sharedFrom), [fixed[2].key, fixed[2].key, nil])
+        XCTAssertTrue(matched.allSatisfy { $0.sharedFrom == nil })
+        // Two shapes at three budgets: six matched runs and one fixed run per shape are trained.
+        XCTAssertEqual(plan.runs.count, 12)
+        XCTAssertEqual(plan.trainedRuns.map(\.key), plan.runs.filter { $0.sharedFrom == nil }.map(\.key))
+        XCTAssertEqual(plan.trainedRuns.count, 8)
+        let trained = plan.runs.filter { $0.schedule == .matched || $0.budget == 1.2e12 }.map(\.flops).reduce(0, +)
+        XCTAssertEqual(plan.trainedFLOPs, trained)
+        XCTAssertLessThan(plan.trainedFLOPs, plan.totalFLOPs)
+    }
+
+    func testRunsShareOnlyWhenEqualButForTheirLength() throws {
+        var c = config()
+        c.budgets = [3e11, 6e11, 1.2e12]
+        c.schedules = [.fixed]
+        let plan = try Planner.plan(c)
+        let runs = plan.runs.filter { $0.model.d == 32 }.map { r -> PlannedRun in
+            var r = r
+            r.sharedFrom = nil
+            return r
+        }
+        XCTAssertEqual(Planner.shareRuns(runs).map(\.sharedFrom), [runs[2].key, runs[2].key, nil])
+        // Anything else that differs splits a group: seed, every schedule parameter, data, eval.
+        let changes: [(String, (inout PlannedRun) -> Void)] = [
+            ("seed", { $0.seed += 1 }), ("peak", { $0.peakLR *= 1.5 }), ("warmup", { $0.warmupSteps += 1 }),
+            ("cycle", { $0.cycleSteps += 1 }), ("floor", { $0.minLRFraction = 0.2 }), ("kind", { $0.schedule = .constant }),
+            ("eval", { $0.evalEvery += 1 }), ("eval batches", { $0.evalBatches += 1 }), ("data", { $0.trainTokens = "other" }),
+            ("batch", { $0.batchSize = 16 }), ("checkpoints", { $0.checkpointEvery += 1 }),
+        ]
+        for (what, change) in changes {
+            var middle = runs, longest = runs
+            change(&middle[1])
+            XCTAssertEqual(Planner.shareRuns(middle).map(\.sharedFrom), [runs[2].key, nil, nil], what)
+            // A changed longest run leaves the two shorter ones a group of their own.
+            change(&longest[2])
+            XCTAssertEqual(Planner.shareRuns(longest).map(\.sharedFrom), [runs[1].key, nil, nil], what)
+        }
+        // Equal runs under a schedule that depends on the length are never shared: the matched
+        // cosine ends where its run ends.
+        let matched = runs.map { r -> PlannedRun in
+            var r = r
+            r.schedule = .matched
+            return r
+        }
+        XCTAssertEqual(Planner.shareRuns(matched).map(\.sharedFrom), [nil, nil, nil])
+        // A constant rate with one peak and warmup is, whatever the config calls it.
+        let constant = runs.map { r -> PlannedRun in
+            var r = r
+            r.schedule = .constant
+            return r
+        }
+        XCTAssertEqual(Planner.shareRuns(constant).map(\.sharedFrom), [runs[2].key, runs[2].key, nil])
     }
 
     func testRepeatWarningAndClipping() throws {

@@ -193,4 +193,6 @@ final class PostgresWorkerTests: XCTestCase {
         try contract().crashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint()
     }
     func testBufferedSinkBatchesRows() throws { try contract().bufferedSinkBatchesRows() }
+    func testSharedRunRecordsItsShorterRunsAcrossAStop() throws { try contract().sharedRunRecordsItsShorterRunsAcrossAStop() }
+    func testSharedRunThatDivergesOrFailsEndsItsShorterRuns() throws { try contract().sharedRunThatDivergesOrFailsEndsItsShorterRuns() }
 }

@@ -49,16 +49,20 @@ final class ProcessTests: XCTestCase {
         let db = (dir as NSString).appendingPathComponent("quick.sqlite")
         let first = sweepProcess(db)
         try first.run()
-        // Wait until some runs are finished and others are part-way (past a checkpoint).
+        // Wait until some runs are finished, one of them read from a shared run, and others
+        // are part-way (past a checkpoint).
         var interrupted: [Int64] = []
+        var recorded: [Int64: Double] = [:]
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 0.05)
             guard FileManager.default.fileExists(atPath: db), let store = try? SQLiteRunStore(path: db),
                   let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id) else { continue }
             let midway = runs.filter { $0.status == .running && $0.step > $0.plan.checkpointEvery }
-            if runs.contains(where: { $0.status == .done }) && !midway.isEmpty {
+            let shared = runs.filter { $0.sharedFrom != nil && $0.status == .done }
+            if !shared.isEmpty && !midway.isEmpty {
                 interrupted = midway.map(\.id)
+                recorded = Dictionary(uniqueKeysWithValues: shared.map { ($0.id, $0.ended ?? 0) })
                 break
             }
         }
@@ -76,6 +80,7 @@ final class ProcessTests: XCTestCase {
             .filter { $0.status == .running }.map(\.id))
         interrupted = interrupted.filter { stillRunning.contains($0) }
         XCTAssertFalse(interrupted.isEmpty, "caught the sweep mid-run")
+        XCTAssertFalse(recorded.isEmpty, "caught the sweep after it recorded a run read from a shared run")
         XCTAssertEqual(workers.count, 2)
 
         let second = sweepProcess(db)
@@ -95,6 +100,11 @@ final class ProcessTests: XCTestCase {
             }
             XCTAssertEqual(rows.map(\.trainLoss), expected, run.plan.key)
             XCTAssertEqual(run.finalTrainLoss, expected.last)
+            XCTAssertEqual(run.sharedFrom, run.plan.sharedFrom)
+            if let ended = recorded[run.id] {
+                XCTAssertEqual(run.ended, ended, "recorded before the kill and left as it was: \(run.plan.key)")
+                XCTAssertEqual(run.attempts, 0)
+            }
             if interrupted.contains(run.id) {
                 XCTAssertEqual(run.attempts, 2, "resumed: \(run.plan.key)")
                 let checkpoint = (dir as NSString).appendingPathComponent("checkpoints/run-\(run.id)/state.json")

@@ -293,6 +293,37 @@ final class StoreTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "not switched to WAL")
     }
 
+    /// A store of schema 1 (before `shared_from`) opens read-only with every run read as
+    /// trained itself, and a writer migrates it to the current schema, its runs still claimable.
+    func testStoreOfSchemaOneOpensReadOnlyAndMigrates() throws {
+        let path = (temporaryDirectory() as NSString).appendingPathComponent("s.sqlite")
+        let runs = try smallPlan()
+        do {
+            let store = try SQLiteRunStore(path: path)
+            _ = try store.createSweep(name: "old", configJSON: "{}", runs: runs)
+            let run = try XCTUnwrap(store.claimNextRun(sweep: nil, worker: "w", host: "h", pid: 1, lease: 30))
+            try store.finishRun(run.id, worker: "w", outcome: .done(finalTrainLoss: 2, finalEvalLoss: 2.5, tokensPerSecond: 1),
+                                wallSeconds: 1)
+            // Back to schema 1: the runs table without the column, no row for version 2.
+            try store.db.execute("ALTER TABLE runs DROP COLUMN shared_from")
+            try store.db.execute("DELETE FROM schema_version WHERE version > 1")
+        }
+        let old = try SQLiteRunStore(path: path, readOnly: true)
+        XCTAssertEqual(old.openedVersion, 1)
+        let sweep = try XCTUnwrap(old.sweepID(named: "old"))
+        XCTAssertEqual(try old.runs(sweep: sweep).map(\.plan), runs)
+        XCTAssertTrue(try old.runs(sweep: sweep).allSatisfy { $0.sharedFrom == nil })
+        XCTAssertEqual(try old.finishedRuns(sweep: sweep, schedule: nil).map(\.finalEvalLoss), [2.5])
+
+        let upgraded = try SQLiteRunStore(path: path)
+        XCTAssertEqual(upgraded.openedVersion, SQLiteRunStore.schemaVersion)
+        var columns: [String] = []
+        try upgraded.db.query("SELECT name FROM pragma_table_info('runs')") { columns.append($0.text(0)) }
+        XCTAssertTrue(columns.contains("shared_from"))
+        XCTAssertNotNil(try upgraded.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
+        XCTAssertEqual(try upgraded.runs(sweep: sweep).filter { $0.status == .done }.count, 1)
+    }
+
     func testCorruptFileIsRefusedUntouched() throws {
         let dir = temporaryDirectory()
         let path = (dir as NSString).appendingPathComponent("notes.sqlite")

@@ -12,17 +12,27 @@ func temporaryDirectory(_ name: String = #function) -> String {
     return dir
 }
 
-/// A sweep of tiny shapes whose runs are then shortened to `steps` each so the tests run fast.
-func smallPlan(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind] = [.matched, .fixed],
-               steps: Int = 60, checkpointEvery: Int = 20) throws -> [PlannedRun] {
+/// A sweep config of two tiny shapes (d = 16 and 32, one layer) at every budget.
+func tinyConfig(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind] = [.matched, .fixed],
+                checkpointEvery: Int = 20) -> SweepConfig {
     var config = SweepConfig(name: "t", corpus: "c", trainTokens: "train", evalTokens: "eval", tokenizer: "tok",
                              vocab: 512, budgets: budgets, family: FamilyConfig(widths: [32], shapes: [ShapeSpec(d: 16, L: 1, head: 16)]),
                              batch: 8)
     config.schedules = schedules
     config.grid = GridConfig(sizes: 3, width: 1000)
     config.checkpointEvery = checkpointEvery
-    var runs = try Planner.plan(config).runs
-    for i in runs.indices { runs[i].steps = steps + i }
+    return config
+}
+
+/// A sweep of tiny shapes whose runs are then shortened to `steps` each so the tests run fast,
+/// every run trained on its own (none read from a shared run).
+func smallPlan(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind] = [.matched, .fixed],
+               steps: Int = 60, checkpointEvery: Int = 20) throws -> [PlannedRun] {
+    var runs = try Planner.plan(tinyConfig(budgets: budgets, schedules: schedules, checkpointEvery: checkpointEvery)).runs
+    for i in runs.indices {
+        runs[i].steps = steps + i
+        runs[i].sharedFrom = nil
+    }
     return runs
 }
 
@@ -57,6 +67,8 @@ struct CounterExecutor: RunExecutor {
             try log.flush()
         }
         var last = 0.0
+        // "Evaluates" where the run loop would: its eval loss is −(train loss).
+        let evaluates = RunHooks(evalEvery: run.evalEvery, evaluateAt: log.resultSteps)
         while step < run.steps {
             if shouldStop() {
                 try checkpoint()
@@ -69,11 +81,14 @@ struct CounterExecutor: RunExecutor {
             if stepMicroseconds > 0 { usleep(stepMicroseconds) }
             try log.log(MetricRow(run: 0, step: step, tokens: step * run.batchSize * run.model.context,
                                   flops: Double(step * run.batchSize * run.model.context) * run.flopsPerToken,
-                                  lr: run.peakLR, trainLoss: last))
+                                  lr: run.peakLR, trainLoss: last, evalLoss: evaluates.evaluates(after: step, of: run.steps) ? -last : nil))
+            if log.resultSteps.contains(step) {
+                try log.record(.done(finalTrainLoss: last, finalEvalLoss: -last, tokensPerSecond: 1), after: step)
+            }
             if step % run.checkpointEvery == 0 { try checkpoint() }
             if let crashAfter, step == crashAfter { throw SimulatedCrash() }
         }
-        return .done(finalTrainLoss: last, finalEvalLoss: nil, tokensPerSecond: 1)
+        return .done(finalTrainLoss: last, finalEvalLoss: -last, tokensPerSecond: 1)
     }
 
     /// The losses an uninterrupted run produces.

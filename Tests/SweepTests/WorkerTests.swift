@@ -14,6 +14,8 @@ final class WorkerTests: XCTestCase {
         try contract.crashedRunIsTakenOverAfterLeaseAndResumesFromCheckpoint()
     }
     func testBufferedSinkBatchesRows() throws { try contract.bufferedSinkBatchesRows() }
+    func testSharedRunRecordsItsShorterRunsAcrossAStop() throws { try contract.sharedRunRecordsItsShorterRunsAcrossAStop() }
+    func testSharedRunThatDivergesOrFailsEndsItsShorterRuns() throws { try contract.sharedRunThatDivergesOrFailsEndsItsShorterRuns() }
 }
 
 struct WorkerContract {
@@ -132,6 +134,99 @@ struct WorkerContract {
         XCTAssertEqual(rows.map(\.step), Array(1...70))
         XCTAssertEqual(rows.map(\.trainLoss), CounterExecutor.expectedLosses(done.plan),
                        "the resumed run continues the uninterrupted one exactly")
+    }
+
+    /// Trains `runs` in a new store of this backend with one worker; returns the store and the sweep.
+    func train(_ runs: [PlannedRun], executor: RunExecutor = CounterExecutor(), test: String = #function) throws -> (RunStore, Int64) {
+        let store = try openRunStore(try backend.newStoreURL(test))
+        let sweep = try store.createSweep(name: "s", configJSON: "{}", runs: runs)
+        let worker = Worker(store: store, executor: executor, name: "w", checkpointRoot: temporaryDirectory(test), sweep: sweep)
+        _ = try worker.runUntilDone()
+        return (store, sweep)
+    }
+
+    /// The fixed runs of a shape are one run read at several lengths: the longest is trained,
+    /// and each shorter one ends done with the rows, final losses and evaluations that a run of
+    /// its own gives (eval points only every `evalEvery` steps and at its end), also when the
+    /// shared run was stopped after recording one of them and resumed from its checkpoint.
+    func sharedRunRecordsItsShorterRunsAcrossAStop() throws {
+        var config = tinyConfig(schedules: [.fixed])
+        config.evalEvery = 7
+        let runs = try Planner.plan(config).runs
+        let shared = runs.filter { $0.sharedFrom != nil }
+        // d=16 runs 68, 137 and 205 steps, d=32 30, 60 and 91: two shorter runs of each shape.
+        XCTAssertEqual(shared.count, 4)
+        let alone = try train(runs.map { var r = $0; r.sharedFrom = nil; return r }, test: "alone" + #function)
+        let reference = Dictionary(uniqueKeysWithValues: try alone.0.runs(sweep: alone.1).map { ($0.plan.key, $0) })
+
+        let (store, sweep) = try train(runs, test: "shared" + #function)
+        // The d=16 run is claimed first (2.991e10 FLOPs against d=32's 2.988e10) and stopped
+        // after 100 of its 205 steps: it has recorded its 68-step run, not its 137-step one.
+        let (stopped, stoppedSweep) = try {
+            let store = try openRunStore(try backend.newStoreURL("stopped" + #function))
+            let sweep = try store.createSweep(name: "s", configJSON: "{}", runs: runs)
+            let worker = Worker(store: store, executor: CounterExecutor(), name: "w",
+                                checkpointRoot: temporaryDirectory("stopped" + #function), sweep: sweep)
+            var polls = 0
+            XCTAssertEqual(try worker.runUntilDone(shouldStop: { polls += 1; return polls > 101 }).stopped, 1)
+            let midway = try store.runs(sweep: sweep)
+            let d16 = midway.filter { $0.plan.model.d == 16 }.sorted { $0.plan.steps < $1.plan.steps }
+            XCTAssertEqual(d16.map(\.status), [.done, .planned, .planned])
+            XCTAssertEqual(d16.map(\.step), [68, 0, 100])
+            XCTAssertEqual(d16[0].sharedFrom, d16[2].plan.key)
+            XCTAssertEqual(d16[0].attempts, 0, "never claimed on its own")
+            XCTAssertEqual(try worker.runUntilDone().done, 2, "the two longest runs")
+            return (store, sweep)
+        }()
+        for (s, id) in [(stopped, stoppedSweep), (store, sweep)] {
+            let records = try s.runs(sweep: id)
+            XCTAssertEqual(records.count, runs.count)
+            for r in records {
+                let ref = try XCTUnwrap(reference[r.plan.key])
+                XCTAssertEqual(r.status, .done, r.plan.key)
+                XCTAssertEqual(r.sharedFrom, r.plan.sharedFrom, r.plan.key)
+                XCTAssertEqual(r.finalTrainLoss, ref.finalTrainLoss, r.plan.key)
+                XCTAssertEqual(r.finalEvalLoss, ref.finalEvalLoss, r.plan.key)
+                var rows = try s.metrics(run: r.id), expected = try alone.0.metrics(run: ref.id)
+                for i in rows.indices { rows[i].run = 0 }
+                for i in expected.indices { expected[i].run = 0 }
+                if r.sharedFrom != nil {
+                    XCTAssertEqual(rows, expected, "\(r.plan.key): the rows of a run of its own")
+                } else {
+                    // The shared run evaluated at its shorter runs' ends too, and otherwise the same.
+                    XCTAssertEqual(rows.map(\.trainLoss), expected.map(\.trainLoss), r.plan.key)
+                    let extra = Set(runs.filter { $0.sharedFrom == r.plan.key }.map(\.steps))
+                    XCTAssertEqual(rows.filter { $0.evalLoss != nil }.map(\.step),
+                                   expected.filter { $0.evalLoss != nil || extra.contains($0.step) }.map(\.step), r.plan.key)
+                }
+            }
+            let progress = SweepProgress(records)
+            XCTAssertEqual(progress.totalFLOPs, runs.filter { $0.sharedFrom == nil }.map(\.flops).reduce(0, +),
+                           "progress counts the FLOPs trained")
+        }
+    }
+
+    /// A shared run that diverges at step 5 diverges every run read from it at step 5; one
+    /// whose executor throws fails them with its message; retrying trains them again.
+    func sharedRunThatDivergesOrFailsEndsItsShorterRuns() throws {
+        let runs = try Planner.plan(tinyConfig(schedules: [.fixed])).runs
+        let (store, sweep) = try train(runs, executor: CounterExecutor(divergeKey: "d=16"))
+        for r in try store.runs(sweep: sweep) {
+            XCTAssertEqual(r.status, r.plan.model.d == 16 ? .diverged : .done, r.plan.key)
+        }
+        let (failing, failed) = try train(runs, executor: CounterExecutor(crashAfter: 40), test: "crash" + #function)
+        let records = try failing.runs(sweep: failed)
+        for r in records {
+            // d=32's 30-step run was recorded before its shared run crashed after step 40.
+            XCTAssertEqual(r.status, r.plan.model.d == 32 && r.plan.steps == 30 ? .done : .failed, r.plan.key)
+            if r.status == .failed, r.sharedFrom != nil {
+                XCTAssertEqual(r.message, "read from \(r.sharedFrom!), which failed: SimulatedCrash()")
+            }
+        }
+        XCTAssertEqual(try failing.retryFailedRuns(sweep: failed), 5)
+        _ = try Worker(store: failing, executor: CounterExecutor(), name: "w2", checkpointRoot: temporaryDirectory("retry" + #function),
+                       sweep: failed).runUntilDone()
+        XCTAssertEqual(try failing.runs(sweep: failed).map(\.status), Array(repeating: .done, count: runs.count))
     }
 
     func bufferedSinkBatchesRows() throws {

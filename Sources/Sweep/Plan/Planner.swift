@@ -39,9 +39,26 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var evalTokens: String
     public var tokenizer: String
     public var corpus: String
+    /// Key of the longer run of the same group (`Planner.shareRuns`) whose training gives this
+    /// run's result: it evaluates after this run's last step, and this run's record is read
+    /// from it. Nil: the run is trained itself. Absent from the JSON of runs planned before.
+    public var sharedFrom: String? = nil
 }
 
 extension PlannedRun {
+    /// The run with what its length decides cleared: the part two runs of one group share.
+    var withoutLength: PlannedRun {
+        var r = self
+        r.key = ""
+        r.budget = 0
+        r.steps = 0
+        r.tokens = 0
+        r.flops = 0
+        r.epochs = 0
+        r.sharedFrom = nil
+        return r
+    }
+
     /// The run's learning-rate schedule. The record keeps the cooldown in steps; as the fraction
     /// `cooldownSteps / steps` it rounds back to exactly those steps.
     public var lrSchedule: LRSchedule {
@@ -71,7 +88,12 @@ public struct SweepPlan: Sendable {
     public var fixedCycle: Int
     public var warnings: [String]
 
+    /// FLOPs of every planned result row, as if each were trained on its own.
     public var totalFLOPs: Double { runs.reduce(0) { $0 + $1.flops } }
+    /// The runs that are trained: all but those read from a shared run.
+    public var trainedRuns: [PlannedRun] { runs.filter { $0.sharedFrom == nil } }
+    /// FLOPs actually trained.
+    public var trainedFLOPs: Double { trainedRuns.reduce(0) { $0 + $1.flops } }
 }
 
 public enum PlanError: Error, CustomStringConvertible, Equatable {
@@ -130,6 +152,21 @@ public enum Planner {
         }
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
 
+        // The fixed schedule is one cosine per shape, whatever the budget (Kaplan et al. 2020):
+        // its peak from the rule at the steps of the shape's longest fixed run, its warmup from
+        // its shortest, so every fixed run of a shape is the first steps of the longest one.
+        var fixedSteps: [GPTConfig: (shortest: Int, longest: Int)] = [:]
+        if config.schedules.contains(.fixed) {
+            for (c, shapes) in grids {
+                for m in shapes {
+                    let steps = stepsForBudget(c, model: m, batch: config.batch)
+                    guard steps >= 1 else { continue }
+                    let known = fixedSteps[m] ?? (steps, steps)
+                    fixedSteps[m] = (min(known.shortest, steps), max(known.longest, steps))
+                }
+            }
+        }
+
         var runs: [PlannedRun] = []
         for (c, shapes) in grids {
             for m in shapes {
@@ -148,9 +185,11 @@ public enum Planner {
                     if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
                     }
+                    // Peak and warmup come from the run's own steps, or the shape's fixed runs.
+                    let span: (shortest: Int, longest: Int) = kind == .fixed ? fixedSteps[m] ?? (steps, steps) : (steps, steps)
                     let schedule = LRSchedule(
-                        kind: kind, peak: config.lr.peak(d: m.d, steps: steps, batch: config.batch), totalSteps: steps,
-                        warmupSteps: LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin),
+                        kind: kind, peak: config.lr.peak(d: m.d, steps: span.longest, batch: config.batch), totalSteps: steps,
+                        warmupSteps: LRSchedule.warmup(steps: span.shortest, fraction: config.warmupFraction, minimum: config.warmupMin),
                         cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
                     runs.append(PlannedRun(
                         key: runKey(budget: c, model: m, schedule: kind),
@@ -172,7 +211,40 @@ public enum Planner {
         for r in runs where !keys.insert(r.key).inserted {
             throw PlanError.invalid("two runs have the key '\(r.key)': give each budget and shape once")
         }
-        return SweepPlan(config: config, runs: runs, fixedCycle: cycle, warnings: warnings)
+        return SweepPlan(config: config, runs: shareRuns(runs), fixedCycle: cycle, warnings: warnings)
+    }
+
+    /// Groups runs that are the same run but for their length, and marks every run of a group
+    /// but the longest as read from it (`sharedFrom`): the longest is trained once and records
+    /// the others as it passes their last steps. Two runs belong together when everything they
+    /// carry is equal apart from key, budget, steps, tokens, FLOPs and epochs, and their
+    /// learning rate at a step does not depend on the run's length (the fixed cycle and the
+    /// constant rate; not the matched cosine or wsd, which end where the run ends). Runs as long
+    /// as their group's longest are left apart. Order and everything else of `runs` is kept.
+    public static func shareRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
+        var groups: [PlannedRun: [Int]] = [:]
+        for (i, r) in runs.enumerated() where isLengthFree(r.lrSchedule) { groups[r.withoutLength, default: []].append(i) }
+        var out = runs
+        for members in groups.values where members.count > 1 {
+            var longest = members[0]
+            for i in members where runs[i].steps > runs[longest].steps { longest = i }
+            for i in members where runs[i].steps < runs[longest].steps {
+                var schedule = runs[i].lrSchedule
+                schedule.totalSteps = runs[longest].steps
+                if schedule == runs[longest].lrSchedule { out[i].sharedFrom = runs[longest].key }
+            }
+        }
+        return out
+    }
+
+    /// Whether `lr(at:)` reads nothing of the run's length, so a shorter run's rates are the
+    /// first ones of a longer run's with the same schedule.
+    static func isLengthFree(_ s: LRSchedule) -> Bool {
+        switch s.kind {
+        case .fixed: return s.cycleSteps != nil
+        case .constant: return true
+        case .matched, .wsd: return false
+        }
     }
 
     /// The `grid.sizes` family shapes nearest in ln N to the predicted optimum, within a factor

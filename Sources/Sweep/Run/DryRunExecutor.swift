@@ -30,11 +30,18 @@ public struct DryRunExecutor: RunExecutor {
         try folder.recover()
         let pretend = try PretendTraining(run, stepSeconds: throughput.seconds(run) / Double(max(run.steps, 1)) / max(speedup, 1e-9),
                                           resumingFrom: folder.hasCheckpoint ? folder.path : nil)
-        var hooks = RunHooks(evalEvery: run.evalEvery, checkpointEvery: run.checkpointEvery, checkpoints: folder)
+        let resultSteps = log.resultSteps
+        var hooks = RunHooks(evalEvery: run.evalEvery, evaluateAt: resultSteps, checkpointEvery: run.checkpointEvery,
+                             checkpoints: folder)
         hooks.onStep = { s in
             try log.log(MetricRow(run: 0, step: s.result.step, tokens: s.result.tokens,
                                   flops: Double(s.result.tokens) * run.flopsPerToken, lr: s.result.lr,
                                   trainLoss: s.result.loss, evalLoss: s.evalLoss))
+            if resultSteps.contains(s.result.step) {
+                try log.record(.done(finalTrainLoss: s.result.loss, finalEvalLoss: s.evalLoss,
+                                     tokensPerSecond: Double(s.result.tokens) / max(pretend.state.seconds, 1e-9)),
+                               after: s.result.step)
+            }
         }
         hooks.beforeCheckpoint = { try log.flush() }
         let end = try pretend.run(hooks, shouldStop: shouldStop)

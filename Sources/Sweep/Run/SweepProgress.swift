@@ -33,8 +33,9 @@ public struct RunProgress: Sendable {
         self.leaseExpiry = leaseExpiry
     }
 
+    /// A run read from a shared run counts no FLOPs of its own: they are its shared run's.
     public init(_ r: RunRecord) {
-        self.init(status: r.status, flops: r.plan.flops, steps: r.plan.steps, step: r.step, started: r.started,
+        self.init(status: r.status, flops: r.sharedFrom == nil ? r.plan.flops : 0, steps: r.plan.steps, step: r.step, started: r.started,
                   ended: r.ended, worker: r.worker, host: r.host, pid: r.pid, leaseExpiry: r.leaseExpiry)
     }
 

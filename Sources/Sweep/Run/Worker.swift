@@ -1,20 +1,34 @@
 // Workers: claim runs from the store until none are left, hand each to a RunExecutor (the
-// trainer), log its metrics in batches, renew the lease, and record how the run ended.
+// trainer), log its metrics in batches, renew the lease, and record how the run ended, and how
+// the shorter runs read from it (`PlannedRun.sharedFrom`) ended.
 import Foundation
+import Training
 
 /// Where an executor logs its steps. `flush()` must be called at each checkpoint so that the
 /// stored metrics never lag the checkpoint a resumed run starts from.
 public protocol MetricSink: AnyObject {
     func log(_ row: MetricRow) throws
     func flush() throws
+    /// Steps after which the executor must evaluate and hand the result so far to `record`:
+    /// the last steps of the runs read from this one. None unless the sink says so.
+    var resultSteps: Set<Int> { get }
+    /// Takes the result (`.done`) that a run ending after `step` has: its final train loss
+    /// as the executor computes one, the evaluation after `step`, the rate so far.
+    func record(_ outcome: RunOutcome, after step: Int) throws
 }
 
-/// Carries out one planned run: the tool's TrainerExecutor drives the real Trainer, the dry run
-/// and the tests use stand-ins. Contract: resume from the newest checkpoint in
-/// `checkpointDirectory` if there is one; log every step (or every few) to `log`, calling
-/// `log.flush()` after each checkpoint; poll `shouldStop` and, when it turns true, checkpoint
-/// and return `.stopped`. Errors thrown by `log` (e.g. `StoreError.notOwner` when the lease
-/// was lost) must be rethrown, not swallowed.
+extension MetricSink {
+    public var resultSteps: Set<Int> { [] }
+    public func record(_ outcome: RunOutcome, after step: Int) throws {}
+}
+
+/// Carries out one planned run: TrainerExecutor drives the real Trainer, the dry run and the
+/// tests use stand-ins. Contract: resume from the newest checkpoint in `checkpointDirectory` if
+/// there is one; log every step (or every few) to `log`, calling `log.flush()` after each
+/// checkpoint; evaluate after every step of `log.resultSteps` and pass the result so far to
+/// `log.record` after logging that step; poll `shouldStop` and, when it turns true, checkpoint
+/// and return `.stopped`. Errors thrown by `log` (e.g. `StoreError.notOwner` when the lease was
+/// lost) must be rethrown, not swallowed.
 public protocol RunExecutor {
     func execute(_ run: PlannedRun, checkpointDirectory: String, log: MetricSink,
                  shouldStop: () -> Bool) throws -> RunOutcome
@@ -34,6 +48,14 @@ public final class BufferedMetricSink: MetricSink {
     /// Seconds spent writing (for the logging-overhead figure).
     public private(set) var secondsWriting = 0.0
     public private(set) var rowsWritten = 0
+    /// The runs read from this one, claimed with it (`RunStore.claimSharedRuns`), ended ones too.
+    public var shared: [RunRecord] = [] {
+        didSet { resultSteps = Set(shared.map(\.plan.steps)) }
+    }
+    public private(set) var resultSteps: Set<Int> = []
+    /// Runs of `shared` this sink has recorded as done.
+    public private(set) var recorded: Set<Int64> = []
+    let began = Date()
 
     public init(store: RunStore, run: Int64, worker: String, lease: Double, maxRows: Int = 200, maxSeconds: Double = 5) {
         self.store = store
@@ -62,6 +84,57 @@ public final class BufferedMetricSink: MetricSink {
         buffer.removeAll(keepingCapacity: true)
         lastFlush = Date()
         secondsWriting += lastFlush.timeIntervalSince(start)
+    }
+
+    /// Records the shared runs that end after `step` as done with `outcome`, with this run's
+    /// metric rows up to `step` as theirs, each evaluation kept only where a run of their own
+    /// would have evaluated (every `evalEvery` steps and after its last).
+    public func record(_ outcome: RunOutcome, after step: Int) throws {
+        let due = unrecorded.filter { $0.plan.steps == step }
+        guard !due.isEmpty else { return }
+        try flush()
+        let rows = try store.metrics(run: run).filter { $0.step <= step }
+        for member in due {
+            let own = RunHooks(evalEvery: member.plan.evalEvery)
+            try store.appendMetrics(rows.map {
+                var r = $0
+                r.run = member.id
+                if !own.evaluates(after: r.step, of: member.plan.steps) { r.evalLoss = nil }
+                return r
+            })
+            try store.finishRun(member.id, worker: worker, outcome: outcome, wallSeconds: Date().timeIntervalSince(began))
+            recorded.insert(member.id)
+        }
+    }
+
+    /// Shared runs neither ended before the claim nor recorded since.
+    public var unrecorded: [RunRecord] {
+        shared.filter { ![.done, .diverged, .failed].contains($0.status) && !recorded.contains($0.id) }
+    }
+
+    /// Ends the shared runs left unrecorded when this run ended with `outcome`: a run that
+    /// diverged at step s diverges every longer run, a stopped one stops them (back to
+    /// planned); one left by a finished run is a failure of the executor.
+    func endUnrecorded(_ outcome: RunOutcome, key: String) throws {
+        for member in unrecorded {
+            let passes: Bool
+            switch outcome {
+            case .stopped: passes = true
+            case .diverged(let step, _): passes = step <= member.plan.steps
+            case .done: passes = false
+            }
+            if passes {
+                try store.finishRun(member.id, worker: worker, outcome: outcome, wallSeconds: Date().timeIntervalSince(began))
+            } else {
+                try store.failRun(member.id, worker: worker,
+                                  message: "read from \(key), which ended without recording its step \(member.plan.steps)")
+            }
+        }
+    }
+
+    /// Fails the shared runs left unrecorded when this run failed.
+    func failUnrecorded(key: String, message: String) throws {
+        for member in unrecorded { try store.failRun(member.id, worker: worker, message: "read from \(key), which failed: \(message)") }
     }
 }
 
@@ -98,6 +171,8 @@ public struct WorkerReport: Sendable {
     public var diverged = 0
     public var failed = 0
     public var stopped = 0
+    /// Results recorded from shared runs (not counted in `done`).
+    public var shared = 0
     public var secondsWriting = 0.0
     public var seconds = 0.0
     public init() {}
@@ -178,9 +253,12 @@ public struct Worker {
             do {
                 try claimCheckpointDirectory(run: run.id, storeID: storeID)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                sink.shared = try store.claimSharedRuns(of: run, worker: name, host: host, pid: pid)
                 let outcome = try executor.execute(run.plan, checkpointDirectory: dir, log: sink,
                                                    shouldStop: shouldStop)
                 try sink.flush()
+                // The shared runs end first: a kill before the run's own end leaves it to resume.
+                try sink.endUnrecorded(outcome, key: run.plan.key)
                 try store.finishRun(run.id, worker: name, outcome: outcome, wallSeconds: Date().timeIntervalSince(start))
                 switch outcome {
                 case .done: report.done += 1
@@ -192,9 +270,12 @@ public struct Worker {
                 if case .notOwner = e { continue }
                 throw e
             } catch {
-                try store.failRun(run.id, worker: name, message: describeRunError(error))
+                let message = describeRunError(error)
+                try sink.failUnrecorded(key: run.plan.key, message: message)
+                try store.failRun(run.id, worker: name, message: message)
                 report.failed += 1
             }
+            report.shared += sink.recorded.count
             report.secondsWriting += sink.secondsWriting
         }
         report.seconds = Date().timeIntervalSince(began)

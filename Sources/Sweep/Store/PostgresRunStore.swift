@@ -15,6 +15,8 @@ public final class PostgresRunStore: SQLRunStore {
     public var database: PostgresConnection { db }
 
     public static var schemaVersion: Int { StoreSchema.version }
+    /// The schema version as opened: the latest after a writer's migration.
+    public private(set) var openedVersion = 0
 
     /// The server's clock in Unix seconds. Leases compare times written by different nodes,
     /// whose own clocks may disagree; the server's is the one they share.
@@ -35,14 +37,16 @@ public final class PostgresRunStore: SQLRunStore {
         guard found <= Self.schemaVersion else {
             throw StoreError.newerSchema(path: db.url, found: found, known: Self.schemaVersion)
         }
+        openedVersion = found
         if readOnly {
-            guard found == Self.schemaVersion else {
+            guard found >= StoreSchema.oldestReadable else {
                 throw StoreError.notADatabase(path: db.url, message: found == 0 ? "the database holds no run store"
                     : "schema version \(found) is older than \(Self.schemaVersion); a command that trains upgrades it")
             }
             return
         }
         if found < Self.schemaVersion { try migrate() }
+        openedVersion = Self.schemaVersion
         try db.transaction {
             try db.query("SELECT pg_advisory_xact_lock($1, $2)", [.int(Self.lockSpace), .int(Self.migrationLock)])
             try db.execute(StoreSchema.identityTable)
@@ -95,7 +99,7 @@ public final class PostgresRunStore: SQLRunStore {
               started = coalesce(started, \(Self.now)), attempts = attempts + 1
             WHERE id = (
               SELECT id FROM runs WHERE ($1::bigint IS NULL OR sweep = $1::bigint)
-                AND (status = 'planned' OR (status = 'running' AND lease_expiry < \(Self.now)))
+                AND shared_from IS NULL AND (status = 'planned' OR (status = 'running' AND lease_expiry < \(Self.now)))
               ORDER BY flops DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING \(StoreSchema.runColumns)
             """, [sweep.map { .int(Int($0)) } ?? .null, .text(worker), .text(host), .int(pid), .double(lease)]) {

@@ -58,6 +58,9 @@ public struct RunRecord: Sendable {
     public var wallSeconds: Double?
     public var message: String?
     public var attempts: Int
+    /// Key of the run this one's result was read from (`PlannedRun.sharedFrom`), nil when it
+    /// is trained itself.
+    public var sharedFrom: String? = nil
 }
 
 /// Errors of the store that are not plain SQLite or PostgreSQL errors.
@@ -110,6 +113,11 @@ public protocol RunStore: AnyObject {
     /// Takes the next planned run (or a running one whose lease expired), largest first, and
     /// marks it running under `worker` until now + `lease` seconds.
     func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord?
+    /// Marks running under `worker` every run read from `trainer` (`sharedFrom`) that is not
+    /// ended, while `worker` holds `trainer`; returns all of them, ended ones too, in id order.
+    /// They are finished or failed with `finishRun`/`failRun` like a claimed run, and are
+    /// never claimed on their own.
+    func claimSharedRuns(of trainer: RunRecord, worker: String, host: String, pid: Int) throws -> [RunRecord]
     /// Extends the lease; throws `notOwner` when another worker has taken the run.
     func renewLease(run: Int64, worker: String, lease: Double) throws
     /// Writes metric rows in one transaction (replacing rows of the same run and step) and
@@ -249,6 +257,9 @@ public enum StoreSchema {
             flops REAL NOT NULL, lr REAL NOT NULL, train_loss REAL NOT NULL, eval_loss REAL,
             PRIMARY KEY(run, step)) WITHOUT ROWID;
         """,
+        // The run whose training gives this run's result (its key), for runs read from a
+        // shared run; NULL for runs trained themselves, as every run of an older store.
+        "ALTER TABLE runs ADD COLUMN shared_from TEXT;",
     ]
 
     public static var version: Int { migrations.count }
@@ -265,12 +276,20 @@ public enum StoreSchema {
     /// The columns `RunRecord(row:)` reads, in order.
     static let runColumns = """
         id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
-        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts
+        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from
         """
+    /// The oldest schema whose runs the read-only commands can read: version 1 lacks only
+    /// `shared_from`, read as NULL.
+    static let oldestReadable = 1
+
+    /// `runColumns` for a store of schema `version`.
+    static func runColumns(version: Int) -> String {
+        version >= 2 ? runColumns : runColumns.replacingOccurrences(of: "shared_from", with: "NULL")
+    }
     /// The columns `MetricRow(row:)` reads, in order.
     static let metricColumns = "run, step, tokens, flops, lr, train_loss, eval_loss"
     /// The columns of a new run, in the order of `runValues`.
-    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr"
+    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from"
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -287,7 +306,7 @@ public enum StoreSchema {
         [.int(Int(sweep)), .text(r.key), .text(try json(r)), .int(r.model.d), .int(r.model.layers),
          .int(r.model.headSize), .int(r.parameters), .int(r.nonEmbeddingParameters), .double(r.budget),
          .double(r.flops), .int(r.steps), .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps),
-         .double(r.peakLR)]
+         .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null]
     }
 
     /// Rerunning a command may create a sweep again only with the same runs.
@@ -348,6 +367,8 @@ public protocol SQLRunStore: RunStore {
     static var identityTableExists: String { get }
     /// Called first in the transaction that creates a sweep, to keep two creators apart.
     func lockSweepCreation() throws
+    /// The schema version the store had when opened (the latest, once a writer migrated it).
+    var openedVersion: Int { get }
 }
 
 extension SQLRunStore {
@@ -358,6 +379,25 @@ extension SQLRunStore {
         var id: String?
         try database.perform("SELECT id FROM store_identity LIMIT 1", []) { id = $0.text(0) }
         return id
+    }
+
+    /// The run columns this store has (an older store read-only lacks the newer ones).
+    var runColumns: String { StoreSchema.runColumns(version: openedVersion) }
+
+    public func claimSharedRuns(of trainer: RunRecord, worker: String, host: String, pid: Int) throws -> [RunRecord] {
+        try database.inTransaction {
+            try database.perform("""
+                UPDATE runs SET status = 'running', worker = ?, host = ?, pid = ?, lease_expiry = NULL,
+                  started = coalesce(started, \(Self.now))
+                WHERE sweep = ? AND shared_from = ? AND status IN ('planned', 'running')
+                  AND EXISTS (SELECT 1 FROM runs t WHERE t.id = ? AND t.worker = ? AND t.status = 'running')
+                """, [.text(worker), .text(host), .int(pid), .int(Int(trainer.sweep)), .text(trainer.plan.key),
+                      .int(Int(trainer.id)), .text(worker)])
+            var out: [RunRecord] = []
+            try database.perform("SELECT \(runColumns) FROM runs WHERE sweep = ? AND shared_from = ? ORDER BY id",
+                                 [.int(Int(trainer.sweep)), .text(trainer.plan.key)]) { out.append(try RunRecord(row: $0)) }
+            return out
+        }
     }
 
     public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
@@ -372,7 +412,7 @@ extension SQLRunStore {
             var id: Int64 = 0
             try database.perform("INSERT INTO sweeps(name, config, created) VALUES (?, ?, \(Self.now)) RETURNING id",
                                  [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             for r in runs { try database.perform(insert, try StoreSchema.runValues(sweep: id, r)) }
             return id
         }
@@ -459,7 +499,7 @@ extension SQLRunStore {
 
     public func runs(sweep: Int64) throws -> [RunRecord] {
         var out: [RunRecord] = []
-        try database.perform("SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
+        try database.perform("SELECT \(runColumns) FROM runs WHERE sweep = ? ORDER BY id", [.int(Int(sweep))]) {
             out.append(try RunRecord(row: $0))
         }
         return out
@@ -476,7 +516,7 @@ extension SQLRunStore {
         var out: [RunRecord] = []
         let filter = schedule == nil ? "" : " AND schedule = ?"
         try database.perform("""
-            SELECT \(StoreSchema.runColumns) FROM runs WHERE sweep = ? AND status = 'done'\(filter)
+            SELECT \(runColumns) FROM runs WHERE sweep = ? AND status = 'done'\(filter)
             ORDER BY schedule, budget, n, id
             """, [.int(Int(sweep))] + (schedule.map { [.text($0)] } ?? [])) { out.append(try RunRecord(row: $0)) }
         return out
@@ -536,7 +576,8 @@ extension RunRecord {
                   started: s.optionalDouble(8), ended: s.optionalDouble(9), step: s.int(10),
                   lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
                   finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
-                  wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17))
+                  wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17),
+                  sharedFrom: s.optionalText(18))
     }
 }
 

@@ -17,6 +17,8 @@ public final class SQLiteRunStore: SQLRunStore {
     static var migrations: [String] { StoreSchema.migrations }
 
     public static var schemaVersion: Int { migrations.count }
+    /// The schema version as opened: the latest after a writer's migration.
+    public private(set) var openedVersion = 0
 
     /// Opens or creates the store; `readOnly` opens an existing store for reading only (no
     /// migration, no change of journal mode). A file that is not an SQLite database, a
@@ -45,8 +47,9 @@ public final class SQLiteRunStore: SQLRunStore {
         if !tables.contains("schema_version"), !tables.isEmpty {
             throw StoreError.notADatabase(path: path, message: "it holds other tables (\(tables.prefix(5).joined(separator: ", ")))")
         }
+        openedVersion = version
         if readOnly {
-            guard version == Self.schemaVersion else {
+            guard version >= StoreSchema.oldestReadable else {
                 throw StoreError.notADatabase(path: path, message: version == 0 ? "it is empty"
                     : "schema version \(version) is older than \(Self.schemaVersion); a command that trains upgrades it")
             }
@@ -56,6 +59,7 @@ public final class SQLiteRunStore: SQLRunStore {
         try db.execute("PRAGMA synchronous = NORMAL")
         try db.execute("PRAGMA foreign_keys = ON")
         try migrate()
+        openedVersion = Self.schemaVersion
     }
 
     func migrate() throws {
@@ -84,7 +88,7 @@ public final class SQLiteRunStore: SQLRunStore {
             let sweepFilter = sweep.map { "sweep = \($0) AND" } ?? ""
             try db.query("""
                 SELECT id FROM runs WHERE \(sweepFilter)
-                  (status = 'planned' OR (status = 'running' AND lease_expiry < ?))
+                  shared_from IS NULL AND (status = 'planned' OR (status = 'running' AND lease_expiry < ?))
                 ORDER BY flops DESC, id LIMIT 1
                 """, [.double(now)]) { id = Int64($0.int(0)) }
             guard let id else { return nil }
