@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "isoflop",
             dependencies: [
-                "CBLAS", "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report",
+                "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: checked),
