@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "isoflop",
             dependencies: [
-                "CBLAS", "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report", "Ladder",
+                "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report", "Ladder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: checked),

@@ -241,11 +241,13 @@ public enum Planner {
     /// carry is equal apart from key, budget, steps, tokens, FLOPs and epochs, and their
     /// learning rate at a step does not depend on the run's length (the fixed cycle and the
     /// constant rate; not the matched cosine or wsd, which end where the run ends). Runs as long
-    /// as their group's longest are left apart. Order and everything else of `runs` is kept.
+    /// as their group's longest are left apart. `sharedFrom` is worked out anew; the order and
+    /// everything else of `runs` is kept.
     public static func shareRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
         var groups: [PlannedRun: [Int]] = [:]
         for (i, r) in runs.enumerated() where isLengthFree(r.lrSchedule) { groups[r.withoutLength, default: []].append(i) }
         var out = runs
+        for i in out.indices { out[i].sharedFrom = nil }
         for members in groups.values where members.count > 1 {
             var longest = members[0]
             for i in members where runs[i].steps > runs[longest].steps { longest = i }
