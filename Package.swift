@@ -40,12 +40,14 @@ let package = Package(
         .target(name: "Sweep", dependencies: ["Tensor", "Model", "Tokenizer", "Training", "CSQLite", "CLibPQ"], swiftSettings: checked),
         .target(name: "Fit", dependencies: ["Tensor"], swiftSettings: checked),
         .target(name: "Report", dependencies: ["Tensor", "Sweep", "Fit"], swiftSettings: checked),
+        // The Kaplan-to-Chinchilla ladder: rung configs, run sharing between rungs, rung results.
+        .target(name: "Ladder", dependencies: ["Sweep", "Fit", "Training", "Model", "Tensor"], swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
             name: "isoflop",
             dependencies: [
-                "CBLAS", "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report",
+                "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report", "Ladder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: checked),
@@ -57,7 +59,8 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "Tensor", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Sweep", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "PostgresFixture"]),
+        .testTarget(name: "LadderTests", dependencies: ["Ladder", "Sweep", "Training", "Model", "Fit"]),
+        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "Ladder", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@
 // corpus recipes (Debian packages, gzip), user corpora, and `prepareCorpus`, which builds
 // whatever is missing or stale.
 import Foundation
+import Tensor
 import Tokenizer
 
 /// Paths under the data folder (a contract other targets code against):
@@ -194,9 +195,7 @@ public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throw
     guard !text.isEmpty else { throw CorpusError.emptyInput(source: paths.joined(separator: " ")) }
     let manifest = CorpusManifest(name: name, sources: sources, bytes: text.count, sha256: SHA256.hex(text))
     try writeBytes(text, to: layout.corpusText(name))
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try writeBytes([UInt8](try enc.encode(manifest)), to: layout.corpusManifest(name))
+    try writeBytes([UInt8](try sortedJSON(manifest)), to: layout.corpusManifest(name))
     return manifest
 }
 
@@ -293,9 +292,7 @@ func corpusTokenizer(_ name: String, vocabSize: Int, text: [UInt8], trainBytes c
         try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocabSize, threads: threads, source: layout.corpusText(name))
     }
     try t.save(to: tokPath)
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try writeBytes([UInt8](try enc.encode(wanted)), to: provPath)
+    try writeBytes([UInt8](try sortedJSON(wanted)), to: provPath)
     return t
 }
 

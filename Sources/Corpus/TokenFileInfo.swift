@@ -93,9 +93,7 @@ extension TokenFileInfo {
 
     /// Writes this sidecar beside the token file at `path`.
     public func write(for path: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try enc.encode(self).write(to: URL(fileURLWithPath: TokenFileInfo.path(for: path)), options: .atomic) } catch {
+        do { try sortedJSON(self).write(to: URL(fileURLWithPath: TokenFileInfo.path(for: path)), options: .atomic) } catch {
             throw CorpusError.io(path: TokenFileInfo.path(for: path), reason: "cannot write: \(error.localizedDescription)")
         }
     }

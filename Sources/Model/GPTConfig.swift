@@ -110,6 +110,25 @@ public struct GPTConfig: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Training FLOPs per token: the Appendix F forward count × 3 (the backward pass costs
     /// twice the forward).
     public var trainingFLOPsPerToken: Double { 3 * forwardFLOPsPerSequence / Double(context) }
+
+    /// Training FLOPs per token under a counting convention (`FLOPCount`).
+    public func trainingFLOPsPerToken(_ count: FLOPCount) -> Double {
+        switch count {
+        case .appendixF: return trainingFLOPsPerToken
+        case .sixN: return 6 * Double(parameters)
+        case .kaplan: return 6 * Double(nonEmbeddingParameters)
+        }
+    }
+}
+
+/// How a run's training compute C is counted, which sizes runs for a budget and is the C a fit sees.
+public enum FLOPCount: String, Codable, CaseIterable, Sendable {
+    /// Hoffmann et al. 2022, Appendix F: embeddings, attention and the final logits included.
+    case appendixF = "appendix_f"
+    /// C = 6·N·D with N every parameter.
+    case sixN = "6n"
+    /// Kaplan et al. 2020: C = 6·N_nonemb·D, no embedding, attention-score or output-logit FLOPs.
+    case kaplan
 }
 
 /// Errors raised while building or loading a model.

@@ -113,8 +113,9 @@ extension ReportModel {
 
         out += "<h2 id=\"runs\">Every run</h2>\n<div class=\"runs\">\n"
         let runRows = runs.sorted { ($0.schedule, $0.budget, $0.parameters) < ($1.schedule, $1.budget, $1.parameters) }.map {
-            [String($0.runID), $0.schedule, formatFLOPs($0.budget), $0.shape, grouped($0.parameters), grouped($0.tokens),
-             fixed($0.epochs, 2), scientific($0.lr), fixed($0.finalLoss, 4), fixed($0.seconds, 1), $0.status]
+            [String($0.id), $0.schedule, formatFLOPs($0.budget), $0.shape, grouped(Double($0.parameters)),
+             grouped(Double($0.tokens)), fixed($0.epochs, 2), scientific($0.peakLR),
+             fixed($0.finalEvalLoss ?? $0.finalTrainLoss ?? .nan, 4), fixed($0.wallSeconds ?? 0, 1), $0.status]
         }
         out += tableHTML(header: ["run", "schedule", "budget C", "shape", "N", "tokens", "epochs", "lr", "final loss",
                                   "time (s)", "status"], textColumns: [1, 3, 10], rows: runRows, id: "run-table")
@@ -122,7 +123,7 @@ extension ReportModel {
     }
 
     /// When the page was written, and while runs are still to come, which ones, by budget.
-    func progressHTML(pending: [RunSummary]) -> String {
+    func progressHTML(pending: [RunsTableRow]) -> String {
         let stamp = written.map { "Written \(utcStamp($0))." } ?? ""
         guard !pending.isEmpty else {
             return stamp.isEmpty ? "" : "<p class=\"written\" id=\"written\">\(stamp) Every run of the sweep has ended.</p>\n"
@@ -187,20 +188,25 @@ func utcStamp(_ date: Date) -> String {
 /// into place, so a browser reloading the page during a rewrite sees the old page or the new one.
 @discardableResult
 public func writeReport(_ model: ReportModel, to dir: String) throws -> [String] {
+    let svgs = try model.figures().enumerated().map { i, f in f.svg(id: "f\(i + 1)") }
+    return try writePage(dir, figures: Array(zip(model.figureFiles, svgs)), index: model.html(figures: svgs))
+}
+
+/// Writes each figure's SVG under its name and the page as index.html into `dir` (created if
+/// needed), each file atomically; returns the paths, index.html last.
+func writePage(_ dir: String, figures: [(String, String)], index html: String) throws -> [String] {
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
         throw ExportError.cannotCreateDirectory(path: dir, reason: error.localizedDescription)
     }
-    let svgs = try model.figures().enumerated().map { i, f in f.svg(id: "f\(i + 1)") }
     var written: [String] = []
-    for (name, svg) in zip(model.figureFiles, svgs) {
+    for (name, svg) in figures {
         let path = (dir as NSString).appendingPathComponent(name)
         try writeText(svg, to: path)
         written.append(path)
     }
     let index = (dir as NSString).appendingPathComponent("index.html")
-    try writeText(model.html(figures: svgs), to: index)
-    written.append(index)
-    return written
+    try writeText(html, to: index)
+    return written + [index]
 }

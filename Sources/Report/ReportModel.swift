@@ -103,37 +103,6 @@ public struct ScheduleResult: Sendable {
     }
 }
 
-/// One row of the run table.
-public struct RunSummary: Sendable {
-    public var runID: Int
-    public var schedule: String
-    /// E.g. "d64 L2".
-    public var shape: String
-    public var budget: Double
-    public var parameters: Double
-    public var tokens: Double
-    public var epochs: Double
-    public var lr: Double
-    public var finalLoss: Double
-    public var seconds: Double
-    public var status: String
-
-    public init(runID: Int, schedule: String, shape: String, budget: Double, parameters: Double, tokens: Double,
-                epochs: Double, lr: Double, finalLoss: Double, seconds: Double, status: String = "done") {
-        self.runID = runID
-        self.schedule = schedule
-        self.shape = shape
-        self.budget = budget
-        self.parameters = parameters
-        self.tokens = tokens
-        self.epochs = epochs
-        self.lr = lr
-        self.finalLoss = finalLoss
-        self.seconds = seconds
-        self.status = status
-    }
-}
-
 /// Loss against steps of one run of the horizon experiment (a cosine cycle `cycle` times its
 /// steps: 1, 1.5, 2, 5).
 public struct HorizonCurve: Sendable {
@@ -156,7 +125,8 @@ public struct ReportModel: Sendable {
     public var schedules: [ScheduleResult]
     public var curves: [RunCurve]
     public var horizon: [HorizonCurve]
-    public var runs: [RunSummary]
+    /// Every run of the sweep, whatever its state, as the runs table lists it.
+    public var runs: [RunsTableRow]
     /// Weight of the debiased EMA applied to the training curves before plotting.
     public var curveSmoothing: Double
     /// When the page was written; shown on it.
@@ -168,7 +138,7 @@ public struct ReportModel: Sendable {
     public var lrCurves: [LRCurve] = []
 
     public init(title: String = "isoflop report", notes: [String] = [], schedules: [ScheduleResult] = [],
-                curves: [RunCurve] = [], horizon: [HorizonCurve] = [], runs: [RunSummary] = [],
+                curves: [RunCurve] = [], horizon: [HorizonCurve] = [], runs: [RunsTableRow] = [],
                 curveSmoothing: Double = 0.8, written: Date? = nil, refreshSeconds: Int? = nil) {
         self.title = title
         self.notes = notes
@@ -182,6 +152,6 @@ public struct ReportModel: Sendable {
     }
 
     /// Runs still to come: planned or running.
-    public var pendingRuns: [RunSummary] { runs.filter { $0.status == "planned" || $0.status == "running" } }
+    public var pendingRuns: [RunsTableRow] { runs.filter { $0.status == "planned" || $0.status == "running" } }
 
 }

@@ -69,6 +69,9 @@ public struct RunsTableRow: Equatable, Sendable {
 
     /// The loss a fit takes: the final eval loss, else the final train loss; only for done runs.
     public var loss: Double? { status == "done" ? finalEvalLoss ?? finalTrainLoss : nil }
+
+    /// "d=64 L=2", with the head size when it is not the default 32 ("d=16 L=1 head 16").
+    public var shape: String { "d=\(d) L=\(layers)" + (headSize == 32 ? "" : " head \(headSize)") }
 }
 
 /// The runs table's columns, in file order. `N`, `N_nonemb`, `D`, `C`, `loss`, `budget`,

@@ -1,5 +1,5 @@
-// The JSON text that every target writes by hand (safetensors headers, tokenizer.json, exports)
-// and the one line it prints for a JSON file that does not decode.
+// The JSON text that every target writes by hand (safetensors headers, tokenizer.json, exports),
+// the form of the JSON files it encodes, and the one line for a JSON file that does not decode.
 import Foundation
 
 /// `s` as a JSON string literal, quotes included (RFC 8259, section 7): `"` and `\` escaped,
@@ -19,6 +19,14 @@ public func jsonQuoted(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// `value` as indented JSON with sorted keys, as the files beside the data are written: the same
+/// value always gives the same bytes.
+public func sortedJSON<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(value)
 }
 
 /// One line for a decoding error: the key path (dotted, "top level" for the root) and what was

@@ -67,7 +67,8 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         func fail(_ s: String) -> TrainingError { .invalidConfig("schedule: " + s) }
         guard peak.isFinite, peak > 0 else { throw fail("peak lr \(peak) must be positive") }
         guard totalSteps >= 1 else { throw fail("totalSteps \(totalSteps) must be at least 1") }
-        guard warmupSteps >= 0, warmupSteps <= totalSteps else {
+        // A fixed run may end inside the warmup of the cycle it is cut from (checked against the cycle below).
+        guard warmupSteps >= 0, warmupSteps <= totalSteps || kind == .fixed else {
             throw fail("warmupSteps \(warmupSteps) must be in 0...\(totalSteps)")
         }
         guard finalFraction >= 0, finalFraction <= 1 else { throw fail("finalFraction \(finalFraction) must be in 0...1") }

@@ -161,11 +161,7 @@ public struct TrainConfig: Codable, Hashable, Sendable {
     }
 
     /// Pretty, key-sorted JSON (as written beside checkpoints).
-    public func encodedJSON() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(self)
-    }
+    public func encodedJSON() throws -> Data { try sortedJSON(self) }
 }
 
 /// Any string key, for listing what a JSON object actually holds.

@@ -23,33 +23,34 @@ struct ReproduceCommand: ParsableCommand {
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let store = try self.store.resolved() ?? defaultStorePath(cfg)
-        try stage(["sweep", "run", config, "--store", store, "--report", out] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
+        try runStage(["sweep", "run", config, "--store", store, "--report", out] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
         // The horizon experiment (figure 4): one shape under cycles of 1×, 1.5×, 2× and 5× its
         // steps; about two minutes, run once.
         let horizon = "\(out)/horizon.csv"
         if !FileManager.default.fileExists(atPath: horizon) {
-            try stage(["horizon", "--corpus", cfg.corpus, "--vocab", "\(cfg.vocab)", "--batch", "\(cfg.batch)",
+            try runStage(["horizon", "--corpus", cfg.corpus, "--vocab", "\(cfg.vocab)", "--batch", "\(cfg.batch)",
                        "--steps", "\(horizonSteps)", "--eval-every", "\(max(1, horizonSteps / 30))", "--out", horizon])
         }
-        try stage(["report", "--store", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
+        try runStage(["report", "--store", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
         // Both bootstrap designs: residuals (fixed design, the default) and resampled runs.
         for s in ["matched", "fixed"] {
             for method in BootstrapMethod.allCases {
                 let suffix = method == .residuals ? "" : "-\(method.rawValue)"
-                try stage(["fit", "--store", store, "--schedule", s, "--bootstrap", "\(bootstrap)",
+                try runStage(["fit", "--store", store, "--schedule", s, "--bootstrap", "\(bootstrap)",
                            "--bootstrap-method", method.rawValue, "--json", "\(out)/fit-\(s)\(suffix).json"])
             }
         }
     }
+}
 
-    private func stage(_ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ExitCode(p.terminationStatus)
-        }
+/// Runs this same program with `args` as one stage of a longer job; a stage that fails ends the job with its status.
+func runStage(_ args: [String]) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    p.arguments = args
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw ExitCode(p.terminationStatus)
     }
 }

@@ -98,15 +98,6 @@ func runsTable(_ results: SweepResults) -> [RunsTableRow] {
 /// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
 /// fails is reported as a note.
 func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
-    let summaries = results.runs.map { r in
-        let plan = r.plan
-        let shape = "d=\(plan.model.d) L=\(plan.model.layers)" + (plan.model.headSize == 32 ? "" : " head \(plan.model.headSize)")
-        return RunSummary(
-            runID: Int(r.id), schedule: plan.schedule.rawValue, shape: shape, budget: plan.budget,
-            parameters: Double(plan.parameters), tokens: Double(plan.tokens), epochs: plan.epochs,
-            lr: plan.peakLR, finalLoss: r.finalEvalLoss ?? r.finalTrainLoss ?? .nan,
-            seconds: r.wallSeconds ?? 0, status: r.status.rawValue)
-    }
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
         + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
@@ -136,7 +127,7 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
         }
     }
     return ReportModel(title: "isoflop report: \(results.name)", notes: notes, schedules: fitted,
-                       curves: reportCurves(results), runs: summaries)
+                       curves: reportCurves(results), runs: runsTable(results))
 }
 
 func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) -> ScheduleResult {

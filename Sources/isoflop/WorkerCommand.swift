@@ -115,8 +115,8 @@ struct SweepWorkerCommand: ParsableCommand {
         worker.pollSeconds = min(5, max(0.2, lease / 4))
         let report = try worker.runUntilDone(shouldStop: { stopRequested || orphaned() })
         if self.report { FileHandle.standardError.write(Data(String(
-            format: "%@: %d done, %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
-            worker.name, report.done, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
+            format: "%@: %d done (and %d read from them), %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
+            worker.name, report.done, report.shared, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
             100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
         if report.stopped > 0 || stopRequested || orphaned() { throw ExitCode(130) }
     }

@@ -84,7 +84,7 @@ final class HTMLReportTests: XCTestCase {
         var model = Synthetic.model(schedules: ["a<b & \"c\" 'd'"], budgets: [1e12, 1e13], sizes: 3)
         model.title = "<script>alert(1)</script>"
         model.notes = ["x < y && y > z"]
-        model.runs[0].shape = "d<64> & L\"2\""
+        model.runs[0].status = "d<64> & L\"2\""
         let html = model.html(figures: try model.figures().enumerated().map { $0.element.svg(id: "f\($0.offset)") })
         XCTAssertFalse(html.contains("<script>"))
         XCTAssertFalse(html.contains("a<b"))

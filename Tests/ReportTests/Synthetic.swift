@@ -48,7 +48,7 @@ enum Synthetic {
 
     static func model(schedules names: [String] = ["matched", "fixed"], budgets: [Double] = [1e12, 3e12, 1e13, 3e13],
                       sizes: Int = 7) -> ReportModel {
-        var schedules: [ScheduleResult] = [], curves: [RunCurve] = [], runs: [RunSummary] = []
+        var schedules: [ScheduleResult] = [], curves: [RunCurve] = [], runs: [RunsTableRow] = []
         var seed: UInt64 = 12345
         func noise() -> Double {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
@@ -75,9 +75,12 @@ enum Synthetic {
                             evalLoss: s % 10 == 0 ? loss(parameters: n, tokens: t) : nil)
                     }
                     curves.append(RunCurve(runID: id, sweep: "synthetic", schedule: name, budget: c, parameters: n, rows: rows))
-                    runs.append(RunSummary(runID: id, schedule: name, shape: "d\(32 * (k + 1)) L\(k / 2 + 1)", budget: c,
-                                           parameters: n, tokens: d, epochs: d / 5e6, lr: 3e-3 / Double(k + 1),
-                                           finalLoss: final, seconds: c / 2e9))
+                    runs.append(RunsTableRow(
+                        id: id, sweep: "synthetic", key: "\(name) C=\(c) k=\(k)", schedule: name, budget: c,
+                        d: 32 * (k + 1), layers: k / 2 + 1, headSize: 32, parameters: Int(n), nonEmbeddingParameters: Int(n),
+                        flopsPerToken: 6 * n, flopsPerToken6N: 6 * n, steps: steps, tokens: Int(d), flops: c,
+                        epochs: d / 5e6, peakLR: 3e-3 / Double(k + 1), seed: 1, status: "done",
+                        finalTrainLoss: final, finalEvalLoss: final, wallSeconds: c / 2e9))
                 }
                 points += profile
                 let (c0, c1, c2) = parabola(profile.map { log($0.parameters) }, profile.map(\.loss))
@@ -123,8 +126,9 @@ enum Synthetic {
         let pending: Set<Double> = [1e13, 3e13]
         for i in m.runs.indices where pending.contains(m.runs[i].budget) {
             m.runs[i].status = i % 4 == 0 ? "running" : "planned"
-            m.runs[i].finalLoss = .nan
-            m.runs[i].seconds = 0
+            m.runs[i].finalTrainLoss = nil
+            m.runs[i].finalEvalLoss = nil
+            m.runs[i].wallSeconds = nil
         }
         m.curves.removeAll { pending.contains($0.budget) }
         for s in m.schedules.indices {

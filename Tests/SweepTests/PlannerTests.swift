@@ -132,6 +132,9 @@ final class PlannerTests: XCTestCase {
             return r
         }
         XCTAssertEqual(Planner.shareRuns(runs).map(\.sharedFrom), [runs[2].key, runs[2].key, nil])
+        var stale = runs
+        stale[2].sharedFrom = "elsewhere"
+        XCTAssertEqual(Planner.shareRuns(stale), Planner.shareRuns(runs), "worked out anew")
         // Anything else that differs splits a group: seed, every schedule parameter, data, eval.
         let changes: [(String, (inout PlannedRun) -> Void)] = [
             ("seed", { $0.seed += 1 }), ("peak", { $0.peakLR *= 1.5 }), ("warmup", { $0.warmupSteps += 1 }),

@@ -16,6 +16,7 @@ final class PostgresStoreTests: XCTestCase {
     func testResultsReadOneSweepInOnePass() throws { try contract().resultsReadOneSweepInOnePass() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract().divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract().benchmarkHandsOutEveryRunOnce() }
+    func testResultCopiesCarryTheCurve() throws { try contract().resultCopiesCarryTheCurve() }
     func testTransactionsRollBackAndIdentityIsShared() throws { try contract().transactionsRollBackAndIdentityIsShared() }
 
     /// One list of migrations: the same tables with the same columns, in the same order.

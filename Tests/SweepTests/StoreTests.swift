@@ -231,6 +231,40 @@ struct StoreContract {
         XCTAssertEqual(summary.byStatus[.planned], summary.total - 2)
     }
 
+    /// A result copied between runs of identical training (a ladder's rungs): the target takes
+    /// the source's state, losses and metric rows with FLOPs in its own counting; a run that is
+    /// not planned, or a source that has not ended, changes nothing.
+    func resultCopiesCarryTheCurve() throws {
+        let store = try newStore()
+        let runs = try smallPlan(budgets: [1e10], schedules: [.matched])
+        let a = try store.createSweep(name: "a", configJSON: "{}", runs: runs)
+        let b = try store.createSweep(name: "b", configJSON: "{}", runs: runs)
+        let source = try XCTUnwrap(store.claimNextRun(sweep: a, worker: "w", host: "h", pid: 1, lease: 60))
+        let target = try XCTUnwrap(store.runs(sweep: b).first { $0.plan.key == source.plan.key })
+        XCTAssertFalse(try store.copyResult(from: source.id, to: target.id, flopsPerToken: 3), "the source is still running")
+        try store.appendMetrics([MetricRow(run: source.id, step: 1, tokens: 1024, flops: 1, lr: 0.01, trainLoss: 4),
+                                 MetricRow(run: source.id, step: 2, tokens: 2048, flops: 2, lr: 0.02, trainLoss: 3.5, evalLoss: 3.75)])
+        try store.finishRun(source.id, worker: "w", outcome: .done(finalTrainLoss: 3.5, finalEvalLoss: 3.75, tokensPerSecond: 9),
+                            wallSeconds: 4)
+        XCTAssertTrue(try store.copyResult(from: source.id, to: target.id, flopsPerToken: 3))
+        XCTAssertFalse(try store.copyResult(from: source.id, to: target.id, flopsPerToken: 3), "a copied run is done")
+        let copied = try XCTUnwrap(store.runs(sweep: b).first { $0.id == target.id })
+        XCTAssertEqual(copied.status, .done)
+        XCTAssertEqual(copied.finalTrainLoss, 3.5)
+        XCTAssertEqual(copied.finalEvalLoss, 3.75)
+        XCTAssertEqual(copied.tokensPerSecond, 9)
+        XCTAssertEqual(copied.wallSeconds, 0)
+        XCTAssertEqual(copied.step, 2)
+        XCTAssertEqual(copied.message, "copied from run \(source.id) (identical training)")
+        let rows = try store.metrics(run: target.id)
+        XCTAssertEqual(rows.map(\.run), [target.id, target.id])
+        XCTAssertEqual(rows.map(\.flops), [3072, 6144])
+        XCTAssertEqual(rows.map(\.lr), [0.01, 0.02])
+        XCTAssertEqual(rows.map(\.evalLoss), [nil, 3.75])
+        XCTAssertEqual(try store.curves(sweep: b)[target.id]?.count, 2)
+        XCTAssertEqual(try store.runs(sweep: b).filter { $0.status == .done }.count, 1)
+    }
+
     /// The store benchmark's bookkeeping on a small scale (its timings are not checked).
     func benchmarkHandsOutEveryRunOnce() throws {
         var options = StoreBenchmarkOptions()
@@ -260,6 +294,7 @@ final class StoreTests: XCTestCase {
     func testResultsReadOneSweepInOnePass() throws { try contract.resultsReadOneSweepInOnePass() }
     func testDivergedAndFinishedRunsAreRecorded() throws { try contract.divergedAndFinishedRunsAreRecorded() }
     func testBenchmarkHandsOutEveryRunOnce() throws { try contract.benchmarkHandsOutEveryRunOnce() }
+    func testResultCopiesCarryTheCurve() throws { try contract.resultCopiesCarryTheCurve() }
     func testTransactionsRollBackAndIdentityIsShared() throws { try contract.transactionsRollBackAndIdentityIsShared() }
 
     func testStoreURLs() throws {

@@ -52,6 +52,17 @@ final class JSONTextTests: XCTestCase {
         }
     }
 
+    func testSortedJSONIsIndentedKeySortedAndTheSameForEqualValues() throws {
+        // Dictionaries built in opposite orders encode to the same bytes.
+        var a: [String: Int] = [:], b: [String: Int] = [:]
+        for (k, key) in ["zeta", "alpha", "mid", "beta"].enumerated() { a[key] = k }
+        for (k, key) in ["zeta", "alpha", "mid", "beta"].enumerated().reversed() { b[key] = k }
+        let text = String(decoding: try sortedJSON(a), as: UTF8.self)
+        XCTAssertEqual(try sortedJSON(b), try sortedJSON(a))
+        XCTAssertEqual(text, "{\n  \"alpha\" : 1,\n  \"beta\" : 3,\n  \"mid\" : 2,\n  \"zeta\" : 0\n}")
+        XCTAssertEqual(try JSONDecoder().decode([String: Int].self, from: try sortedJSON(a)), a)
+    }
+
     private struct Sample: Decodable { var name: String; var steps: Int }
 
     private func decodingError(_ json: String) -> DecodingError? {

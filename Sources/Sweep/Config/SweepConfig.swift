@@ -137,6 +137,17 @@ public struct LRRule: Codable, Hashable, Sendable {
     public func batchTerm(batch: Int) -> Double { batch8 * log(32 / Double(batch)) / log(4) }
 }
 
+/// Which N the fits of a sweep take: every parameter (Chinchilla) or the non-embedding ones
+/// (Kaplan et al. 2020).
+public enum ParameterCount: String, Codable, CaseIterable, Sendable {
+    case total, nonemb
+}
+
+/// Whose warmup a run of the `fixed` schedule takes (`fixed_warmup`).
+public enum FixedWarmup: String, Codable, CaseIterable, Sendable {
+    case shape, run
+}
+
 /// A whole sweep, as read from configs/*.toml.
 public struct SweepConfig: Codable, Hashable, Sendable {
     public var name: String
@@ -176,6 +187,25 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     // Several seeds per shape (SweepConfig+Seeds.swift): nil = the one `seed`.
     public var seeds: [Int]?
 
+    // The knobs that tell Kaplan et al.'s setup from Chinchilla's (`isoflop ladder`). Their
+    // defaults plan exactly the runs planned before the knobs existed.
+    /// How compute is counted: it sizes each run for its budget and is the C the fits see.
+    public var flopCount: FLOPCount = .appendixF
+    /// Which N the fits take.
+    public var params: ParameterCount = .total
+    /// One warmup length in steps for every run (Kaplan-style), replacing warmup_fraction and
+    /// warmup_min; a run shorter than it warms up for all its steps.
+    public var warmupSteps: Int?
+    /// AdamW's moment decays and decoupled weight decay.
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.95
+    public var weightDecay: Double = 0.1
+    /// The floor the cosine (and wsd's cooldown) decays to, as a fraction of the peak LR.
+    public var lrFloor: Double = 0.1
+    /// Whose warmup a `fixed` run takes: its shape's, shared by all the shape's fixed runs (so
+    /// that each is trained as the first steps of the longest), or its own.
+    public var fixedWarmup: FixedWarmup = .shape
+
     enum CodingKeys: String, CodingKey {
         case name, corpus, trainTokens = "train_tokens", evalTokens = "eval_tokens", tokenizer, vocab
         case uniqueTokens = "unique_tokens", budgets, family, grid, budgetGrids = "budget_grid", batch, context
@@ -183,6 +213,8 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         case warmupMin = "warmup_min", warmupFraction = "warmup_fraction", evalEvery = "eval_every"
         case evalBatches = "eval_batches", checkpointEvery = "checkpoint_every", seed, workers
         case flopsPerSecond = "flops_per_second", overheadPerToken = "overhead_per_token"
+        case flopCount = "flop_count", params, warmupSteps = "warmup_steps", beta1, beta2
+        case weightDecay = "weight_decay", lrFloor = "lr_floor", fixedWarmup = "fixed_warmup"
         case seeds
     }
 
@@ -227,6 +259,14 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
         flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond)
         overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
+        flopCount = try c.decodeIfPresent(FLOPCount.self, forKey: .flopCount) ?? flopCount
+        params = try c.decodeIfPresent(ParameterCount.self, forKey: .params) ?? params
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? beta1
+        beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2
+        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? weightDecay
+        lrFloor = try c.decodeIfPresent(Double.self, forKey: .lrFloor) ?? lrFloor
+        fixedWarmup = try c.decodeIfPresent(FixedWarmup.self, forKey: .fixedWarmup) ?? fixedWarmup
         try decodeSeeds(c)
     }
 
@@ -311,6 +351,26 @@ public struct SweepConfig: Codable, Hashable, Sendable {
             throw bad("overhead_per_token", "\(overheadPerToken) must be finite and not negative")
         }
         try validateSeeds(bad)
+        try validateKnobs(bad)
+    }
+
+    /// The ladder's knobs: ranges, and warmup_steps against the keys it replaces.
+    private func validateKnobs(_ bad: (String, String) -> ConfigError) throws {
+        if let w = warmupSteps {
+            guard (0...Int(Int32.max)).contains(w) else { throw bad("warmup_steps", "\(w) must be in 0...\(Int32.max)") }
+            // Values other than the defaults beside warmup_steps would be silently ignored.
+            guard warmupFraction == 0.05, warmupMin == 10 else {
+                throw bad("warmup_steps", "\(w) replaces warmup_fraction and warmup_min; give warmup_steps or those, not both")
+            }
+            if schedules.contains(.fixed), fixedCycle > 0, fixedCycle <= w {
+                throw bad("warmup_steps", "\(w) must be shorter than fixed_cycle \(fixedCycle)")
+            }
+        }
+        for (key, beta) in [("beta1", beta1), ("beta2", beta2)] where !(0..<1).contains(beta) {
+            throw bad(key, "\(beta) must be in [0, 1)")
+        }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight_decay", "\(weightDecay) must be finite and not negative") }
+        guard (0...1).contains(lrFloor) else { throw bad("lr_floor", "\(lrFloor) must be in 0...1 (a fraction of the peak LR)") }
     }
 
     /// Every shape of the family as a model config of this sweep's vocabulary and context.

@@ -43,6 +43,14 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     /// run's result: it evaluates after this run's last step, and this run's record is read
     /// from it. Nil: the run is trained itself. Absent from the JSON of runs planned before.
     public var sharedFrom: String? = nil
+    // The ladder's knobs, recorded where a config moved them off their defaults (nil: Appendix F
+    // FLOPs, every parameter, β1 = 0.9, β2 = 0.95, weight decay 0.1); warmup_steps and lr_floor
+    // show in `warmupSteps` and `minLRFraction`. Absent in stores written before the knobs.
+    public var flopCount: FLOPCount? = nil
+    public var parameterCount: ParameterCount? = nil
+    public var beta1: Double? = nil
+    public var beta2: Double? = nil
+    public var weightDecay: Double? = nil
     /// Why an adaptive grid (`AdaptivePlan`) added this run; nil for runs of a fixed grid (and
     /// left out of their JSON, so stored plans of older sweeps compare equal).
     public var reason: String? = nil
@@ -78,6 +86,9 @@ extension PlannedRun {
         c.checkpointEvery = checkpointEvery
         c.trainTokens = trainTokens
         c.validationTokens = evalTokens
+        c.beta1 = beta1 ?? c.beta1
+        c.beta2 = beta2 ?? c.beta2
+        c.weightDecay = weightDecay ?? c.weightDecay
         try c.validate()
         return c
     }
@@ -109,9 +120,9 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Steps for a budget: floor(C / (batch tokens × training FLOPs per token)).
-public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int) -> Int {
-    Int((budget / (Double(batch * model.context) * model.trainingFLOPsPerToken)).rounded(.down))
+/// Steps for a budget: floor(C / (batch tokens × training FLOPs per token)), FLOPs counted by `count`.
+public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int, count: FLOPCount = .appendixF) -> Int {
+    Int((budget / (Double(batch * model.context) * model.trainingFLOPsPerToken(count))).rounded(.down))
 }
 
 public enum Planner {
@@ -146,14 +157,17 @@ public enum Planner {
         for (c, shapes) in grids {
             for m in shapes {
                 // Counts past these would overflow Int on the way (tokens = steps × batch × T).
-                let tokens = c / m.trainingFLOPsPerToken
+                let tokens = c / m.trainingFLOPsPerToken(config.flopCount)
                 guard tokens <= 1e15 else {
                     throw PlanError.invalid("budget \(formatFLOPs(c)) means \(String(format: "%.3g", tokens)) tokens for \(m.description); at most 1e15")
                 }
-                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch))
+                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount))
             }
         }
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
+        if let w = config.warmupSteps, config.schedules.contains(.fixed), cycle <= w {
+            throw PlanError.invalid("warmup_steps \(w) is not shorter than the fixed cycle of \(cycle) steps")
+        }
 
         // The fixed schedule is one cosine per shape, whatever the budget (Kaplan et al. 2020):
         // its peak from the rule at the steps of the shape's longest fixed run, its warmup from
@@ -162,7 +176,7 @@ public enum Planner {
         if config.schedules.contains(.fixed) {
             for (c, shapes) in grids {
                 for m in shapes {
-                    let steps = stepsForBudget(c, model: m, batch: config.batch)
+                    let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
                     guard steps >= 1 else { continue }
                     let known = fixedSteps[m] ?? (steps, steps)
                     fixedSteps[m] = (min(known.shortest, steps), max(known.longest, steps))
@@ -173,7 +187,7 @@ public enum Planner {
         var runs: [PlannedRun] = []
         for (c, shapes) in grids {
             for m in shapes {
-                let steps = stepsForBudget(c, model: m, batch: config.batch)
+                let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
                 guard steps >= 1 else {
                     warnings.append("budget \(formatFLOPs(c)) is less than one step of \(m.description); skipped")
                     continue
@@ -194,14 +208,16 @@ public enum Planner {
                     let span: (shortest: Int, longest: Int) = kind == .fixed ? fixedSteps[m] ?? (steps, steps) : (steps, steps)
                     let schedule = LRSchedule(
                         kind: kind, peak: config.lr.peak(d: m.d, steps: span.longest, batch: config.batch), totalSteps: steps,
-                        warmupSteps: LRSchedule.warmup(steps: span.shortest, fraction: config.warmupFraction, minimum: config.warmupMin),
-                        cycleSteps: kind == .fixed ? cycle : nil, cooldownFraction: config.cooldownFraction)
+                        warmupSteps: kind == .fixed ? fixedWarmup(config, steps: steps, shortest: span.shortest) : warmup(config, steps: steps),
+                        cycleSteps: kind == .fixed ? cycle : nil, finalFraction: config.lrFloor,
+                        cooldownFraction: config.cooldownFraction)
+                    let flopsPerToken = m.trainingFLOPsPerToken(config.flopCount)
                     for seed in seeds {
                         runs.append(PlannedRun(
                             key: runKey(budget: c, model: m, schedule: kind, seed: config.runSeeds.count > 1 ? seed : nil),
                             budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
-                            tokens: tokens, flops: Double(tokens) * m.trainingFLOPsPerToken,
-                            flopsPerToken: m.trainingFLOPsPerToken, parameters: m.parameters,
+                            tokens: tokens, flops: Double(tokens) * flopsPerToken,
+                            flopsPerToken: flopsPerToken, parameters: m.parameters,
                             nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
                             peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
                             cycleSteps: schedule.cycleSteps ?? steps,
@@ -209,7 +225,12 @@ public enum Planner {
                             evalEvery: config.evalEvery, evalBatches: config.evalBatches,
                             checkpointEvery: config.checkpointEvery, seed: seed,
                             trainTokens: config.trainTokens, evalTokens: config.evalTokens,
-                            tokenizer: config.tokenizer, corpus: config.corpus))
+                            tokenizer: config.tokenizer, corpus: config.corpus,
+                            flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
+                            parameterCount: config.params == .total ? nil : config.params,
+                            beta1: config.beta1 == 0.9 ? nil : config.beta1,
+                            beta2: config.beta2 == 0.95 ? nil : config.beta2,
+                            weightDecay: config.weightDecay == 0.1 ? nil : config.weightDecay))
                     }
                 }
             }
@@ -227,11 +248,13 @@ public enum Planner {
     /// carry is equal apart from key, budget, steps, tokens, FLOPs and epochs, and their
     /// learning rate at a step does not depend on the run's length (the fixed cycle and the
     /// constant rate; not the matched cosine or wsd, which end where the run ends). Runs as long
-    /// as their group's longest are left apart. Order and everything else of `runs` is kept.
+    /// as their group's longest are left apart. `sharedFrom` is worked out anew; the order and
+    /// everything else of `runs` is kept.
     public static func shareRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
         var groups: [PlannedRun: [Int]] = [:]
         for (i, r) in runs.enumerated() where isLengthFree(r.lrSchedule) { groups[r.withoutLength, default: []].append(i) }
         var out = runs
+        for i in out.indices { out[i].sharedFrom = nil }
         for members in groups.values where members.count > 1 {
             var longest = members[0]
             for i in members where runs[i].steps > runs[longest].steps { longest = i }
@@ -268,6 +291,23 @@ public enum Planner {
         return near.sorted { $0.parameters < $1.parameters }
     }
 
+    /// A run's warmup: the config's fixed `warmup_steps` (all of a shorter run), else
+    /// max(warmup_min, warmup_fraction × steps).
+    static func warmup(_ config: SweepConfig, steps: Int) -> Int {
+        if let w = config.warmupSteps { return min(w, steps) }
+        return LRSchedule.warmup(steps: steps, fraction: config.warmupFraction, minimum: config.warmupMin)
+    }
+
+    /// A fixed run's warmup. `fixed_warmup = "shape"`: the shape's, shared by all its fixed runs
+    /// so that each is the first steps of the longest: `warmup_steps` whole (a run shorter than
+    /// it ends inside it), else from the shape's shortest fixed run. `"run"`: the run's own.
+    static func fixedWarmup(_ config: SweepConfig, steps: Int, shortest: Int) -> Int {
+        switch config.fixedWarmup {
+        case .run: return warmup(config, steps: steps)
+        case .shape: return config.warmupSteps ?? warmup(config, steps: shortest)
+        }
+    }
+
     /// "C=3e+11 d=64 L=1 h=32 matched", with " seed=2" only in sweeps of several seeds (so the
     /// keys of one-seed sweeps, and the stores holding them, stay as they were).
     static func runKey(budget: Double, model: GPTConfig, schedule: ScheduleKind, seed: Int? = nil) -> String {
@@ -292,7 +332,8 @@ public struct ThroughputModel: Sendable {
 
     public func seconds(_ run: PlannedRun) -> Double {
         guard let rate = measured[MeasuredShape(model: run.model, batch: run.batchSize)], rate > 0 else {
-            return Double(run.tokens) * (run.flopsPerToken / flopsPerSecond + overheadPerToken)
+            // The compute actually done (Appendix F), whichever convention counts the budget.
+            return Double(run.tokens) * (run.model.trainingFLOPsPerToken / flopsPerSecond + overheadPerToken)
         }
         // Each evaluation runs `evalBatches` forward passes, about a third of a training step each.
         let evaluations = Double(run.evalEvery > 0 ? run.steps / run.evalEvery + 1 : 1)

@@ -150,6 +150,10 @@ public protocol RunStore: AnyObject {
     /// Per budget C (read from the runs' `budget` column), how many runs there are and how many
     /// have ended (done, diverged or failed), in increasing C.
     func budgetProgress(sweep: Int64) throws -> [BudgetProgress]
+    /// Gives the planned run `target` the result and metric rows of the ended run `source`
+    /// (a run of identical training, e.g. in another rung of a ladder), its FLOPs counted at
+    /// `flopsPerToken`; false, changing nothing, when `target` is no longer planned.
+    func copyResult(from source: Int64, to target: Int64, flopsPerToken: Double) throws -> Bool
 }
 
 /// How far one budget of a sweep has come.
@@ -539,6 +543,34 @@ extension SQLRunStore {
             out[row.run, default: []].append(row)
         }
         return out
+    }
+
+    public func copyResult(from source: Int64, to target: Int64, flopsPerToken: Double) throws -> Bool {
+        try database.inTransaction {
+            var values: [SQLValue]?
+            try database.perform("""
+                SELECT status, step, last_loss, final_train_loss, final_eval_loss, tokens_per_second, diverged_step
+                FROM runs WHERE id = ? AND status IN ('done', 'diverged')
+                """, [.int(Int(source))]) { r in
+                values = [.text(r.text(0)), .int(r.int(1))] + (2...6).map { c in
+                    r.isNull(c) ? .null : (c == 6 ? .int(r.int(c)) : .double(r.double(c)))
+                }
+            }
+            guard let values else { return false }
+            let changed = try database.perform("""
+                UPDATE runs SET status = ?, step = ?, last_loss = ?, final_train_loss = ?, final_eval_loss = ?,
+                  tokens_per_second = ?, diverged_step = ?, started = \(Self.now), ended = \(Self.now), wall_seconds = 0,
+                  message = ? WHERE id = ? AND status = 'planned'
+                """, values + [.text("copied from run \(source) (identical training)"), .int(Int(target))])
+            guard changed == 1 else { return false }
+            try database.perform("DELETE FROM metrics WHERE run = ?", [.int(Int(target))])
+            try database.perform("""
+                INSERT INTO metrics(run, step, tokens, flops, lr, train_loss, eval_loss)
+                SELECT CAST(? AS BIGINT), step, tokens, tokens * CAST(? AS DOUBLE PRECISION), lr, train_loss, eval_loss
+                FROM metrics WHERE run = ?
+                """, [.int(Int(target)), .double(flopsPerToken), .int(Int(source))])
+            return true
+        }
     }
 
     public func budgetProgress(sweep: Int64) throws -> [BudgetProgress] {

@@ -1,0 +1,108 @@
+// `isoflop ladder` end to end on the quick config at tiny budgets: a Kaplan rung and a
+// Chinchilla rung trained, a third rung that only counts N differently copied from the second,
+// every rung fitted, ladder.json and the page written; run again, nothing is trained.
+import Foundation
+import Ladder
+import Sweep
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+
+extension EndToEndTests {
+    func testTinyLadderTrainsSharesFitsAndResumes() throws {
+        let dir = try tempDir()
+        let fm = FileManager.default
+        let data = Self.root.appendingPathComponent("data").path
+        try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: dir + "/data", withDestinationPath: data)
+        // The quick config at a tenth of its budgets, so that Kaplan's count (several times the
+        // tokens for these tiny shapes) still trains in seconds.
+        let quick = try String(contentsOf: Self.root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
+        let tiny = quick.replacingOccurrences(of: "budgets = [1e11, 2e11, 3e11]", with: "budgets = [1e10, 2e10, 4e10]")
+        XCTAssertNotEqual(tiny, quick)
+        try tiny.write(toFile: dir + "/tiny.toml", atomically: true, encoding: .utf8)
+        try """
+            name = "tiny"
+            base = "tiny.toml"
+            [[rungs]]
+            name = "kaplan"
+            flop_count = "kaplan"
+            params = "nonemb"
+            warmup_steps = 30
+            schedule = "fixed"
+            [[rungs]]
+            name = "chinchilla"
+            flop_count = "appendix_f"
+            params = "total"
+            warmup_fraction = 0.05
+            schedule = "matched"
+            [[rungs]]
+            name = "nonemb"
+            params = "nonemb"
+            """.write(toFile: dir + "/ladder.toml", atomically: true, encoding: .utf8)
+        let args = ["ladder", "--config", "ladder.toml", "--out", "out", "--bootstrap", "20", "--workers", "2"]
+        XCTAssertEqual(try runIn(dir, ["ladder", "--config", "ladder.toml", "--plan"]), 0)
+        XCTAssertFalse(fm.fileExists(atPath: dir + "/runs/tiny/sweep.sqlite"), "--plan trains nothing")
+        XCTAssertEqual(try runIn(dir, args), 0)
+
+        let summary = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/out/ladder.json")))
+        XCTAssertEqual(summary.rungs.map(\.name), ["kaplan", "chinchilla", "nonemb"])
+        XCTAssertEqual(summary.rungs.map(\.flopCount), [.kaplan, .appendixF, .appendixF])
+        XCTAssertEqual(summary.plannedRuns, 27)
+        // The Kaplan rung's fixed runs share one schedule per shape: each shape's two shorter
+        // runs are the first steps of its longest; the third rung copies the second.
+        XCTAssertEqual(summary.distinctTrainings, 3 + 9)
+        XCTAssertEqual(summary.rungs.map(\.copied), [0, 0, 9])
+        XCTAssertEqual(summary.rungs.map(\.finished), [9, 9, 9])
+        for rung in summary.rungs {
+            // Approach 3 fits any (N, D, loss) points; its a and interval must be finite numbers.
+            let a = try XCTUnwrap(rung.approach3A, rung.name)
+            XCTAssertTrue(a.value.isFinite, rung.name)
+            XCTAssertNotNil(a.interval95, rung.name)
+        }
+        XCTAssertEqual(summary.rungs[0].delta["warmup_steps"], "30")
+
+        // The copied rung trains nothing: its runs carry the second rung's curves.
+        let store = try SQLiteRunStore(path: dir + "/runs/tiny/sweep.sqlite")
+        let second = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-chinchilla")))
+        let third = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-nonemb")))
+        XCTAssertEqual(third.map(\.finalEvalLoss), second.map(\.finalEvalLoss))
+        XCTAssertTrue(third.allSatisfy { $0.wallSeconds == 0 && $0.message?.hasPrefix("copied from run") == true })
+        let kaplan = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan")))
+        XCTAssertTrue(kaplan.allSatisfy { $0.status == .done && $0.plan.flopCount == .kaplan })
+        XCTAssertTrue(zip(kaplan.sorted { $0.plan.key < $1.plan.key }, second.sorted { $0.plan.key < $1.plan.key })
+            .allSatisfy { $0.plan.steps > $1.plan.steps }, "Kaplan's count trains each shape longer at the same budget")
+
+        for name in ["ladder-exponents.svg", "ladder-profiles.svg"] {
+            let svg = try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8)
+            XCTAssertNoThrow(try XMLDocument(data: Data(svg.utf8)), name)
+            XCTAssertFalse(svg.contains("NaN") || svg.contains("\"nan"), name)
+        }
+        let html = try String(contentsOfFile: dir + "/out/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("ladder-table") && html.contains("<svg"))
+        XCTAssertTrue(fm.fileExists(atPath: dir + "/out/rungs/tiny-kaplan.json"))
+
+        // Rerun: nothing trains again, the outputs are rewritten.
+        let before = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended)
+        try fm.removeItem(atPath: dir + "/out/ladder.json")
+        XCTAssertEqual(try runIn(dir, args), 0)
+        XCTAssertEqual(try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended), before)
+        XCTAssertTrue(fm.fileExists(atPath: dir + "/out/ladder.json"))
+    }
+
+    /// A bad ladder config, or another store's checkpoint folder, stops the ladder before it
+    /// plans anything into its store.
+    func testBadLadderInputWritesNothing() throws {
+        let dir = try tempDir()
+        try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nschedule = \"matched\"\n"
+            .write(toFile: dir + "/missing-base.toml", atomically: true, encoding: .utf8)
+        try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nbeta2 = 2\n"
+            .write(toFile: dir + "/bad-beta.toml", atomically: true, encoding: .utf8)
+        for config in ["missing-base.toml", "bad-beta.toml", "absent.toml"] {
+            XCTAssertEqual(try runIn(dir, ["ladder", "--config", config]), 1, config)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/runs"))
+        XCTAssertNotEqual(try runIn(dir, ["ladder", "--bootstrap", "-1"]), 0)
+    }
+}
