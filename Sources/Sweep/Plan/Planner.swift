@@ -133,56 +133,16 @@ public enum Planner {
         guard config.batch > 0, config.context > 0 else { throw PlanError.invalid("batch and context must be positive") }
         guard !config.budgets.isEmpty || !config.budgetGrids.isEmpty else { throw PlanError.invalid("no budgets") }
         guard !config.schedules.isEmpty else { throw PlanError.invalid("no schedules") }
-        let family = try config.familyShapes()
         let unique = uniqueTrainingTokens ?? config.uniqueTokens
         var warnings: [String] = []
 
-        // Shapes per budget: the explicit grid where one is given, else the nearest in ln N.
-        var grids: [(Double, [GPTConfig])] = []
-        var budgets = config.budgets
-        for g in config.budgetGrids where !budgets.contains(g.flops) { budgets.append(g.flops) }
-        for c in budgets.sorted() {
-            if let explicit = config.budgetGrids.first(where: { $0.flops == c }) {
-                let shapes = explicit.shapes.map(config.model)
-                for s in shapes { try s.validate() }
-                grids.append((c, shapes.sorted { $0.parameters < $1.parameters }))
-            } else {
-                let shapes = gridShapes(family, budget: c, grid: config.grid)
-                if shapes.isEmpty { throw PlanError.invalid("no family shape within the grid width of budget \(c)") }
-                grids.append((c, shapes))
-            }
-        }
-
-        var longest = 0
-        for (c, shapes) in grids {
-            for m in shapes {
-                // Counts past these would overflow Int on the way (tokens = steps × batch × T).
-                let tokens = c / m.trainingFLOPsPerToken(config.flopCount)
-                guard tokens <= 1e15 else {
-                    throw PlanError.invalid("budget \(formatFLOPs(c)) means \(String(format: "%.3g", tokens)) tokens for \(m.description); at most 1e15")
-                }
-                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount))
-            }
-        }
+        let grids = try shapesPerBudget(config)
+        let longest = try longestRun(grids, config)
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
         if let w = config.warmupSteps, config.schedules.contains(.fixed), cycle <= w {
             throw PlanError.invalid("warmup_steps \(w) is not shorter than the fixed cycle of \(cycle) steps")
         }
-
-        // The fixed schedule is one cosine per shape, whatever the budget (Kaplan et al. 2020):
-        // its peak from the rule at the steps of the shape's longest fixed run, its warmup from
-        // its shortest, so every fixed run of a shape is the first steps of the longest one.
-        var fixedSteps: [GPTConfig: (shortest: Int, longest: Int)] = [:]
-        if config.schedules.contains(.fixed) {
-            for (c, shapes) in grids {
-                for m in shapes {
-                    let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
-                    guard steps >= 1 else { continue }
-                    let known = fixedSteps[m] ?? (steps, steps)
-                    fixedSteps[m] = (min(known.shortest, steps), max(known.longest, steps))
-                }
-            }
-        }
+        let fixedSteps = fixedSpans(grids, config)
 
         var runs: [PlannedRun] = []
         for (c, shapes) in grids {
@@ -211,26 +171,9 @@ public enum Planner {
                         warmupSteps: kind == .fixed ? fixedWarmup(config, steps: steps, shortest: span.shortest) : warmup(config, steps: steps),
                         cycleSteps: kind == .fixed ? cycle : nil, finalFraction: config.lrFloor,
                         cooldownFraction: config.cooldownFraction)
-                    let flopsPerToken = m.trainingFLOPsPerToken(config.flopCount)
                     for seed in seeds {
-                        runs.append(PlannedRun(
-                            key: runKey(budget: c, model: m, schedule: kind, seed: config.runSeeds.count > 1 ? seed : nil),
-                            budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
-                            tokens: tokens, flops: Double(tokens) * flopsPerToken,
-                            flopsPerToken: flopsPerToken, parameters: m.parameters,
-                            nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
-                            peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
-                            cycleSteps: schedule.cycleSteps ?? steps,
-                            cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
-                            evalEvery: config.evalEvery, evalBatches: config.evalBatches,
-                            checkpointEvery: config.checkpointEvery, seed: seed,
-                            trainTokens: config.trainTokens, evalTokens: config.evalTokens,
-                            tokenizer: config.tokenizer, corpus: config.corpus,
-                            flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
-                            parameterCount: config.params == .total ? nil : config.params,
-                            beta1: config.beta1 == 0.9 ? nil : config.beta1,
-                            beta2: config.beta2 == 0.95 ? nil : config.beta2,
-                            weightDecay: config.weightDecay == 0.1 ? nil : config.weightDecay))
+                        runs.append(plannedRun(config, budget: c, model: m, schedule: schedule, steps: steps,
+                                               epochs: epochs, seed: seed))
                     }
                 }
             }
@@ -240,6 +183,88 @@ public enum Planner {
             throw PlanError.invalid("two runs have the key '\(r.key)': give each budget and shape once")
         }
         return SweepPlan(config: config, runs: shareRuns(runs), fixedCycle: cycle, warnings: warnings)
+    }
+
+    /// Shapes per budget, smallest budget first: the explicit grid where one is given, else the
+    /// family shapes nearest in ln N to the predicted optimum.
+    static func shapesPerBudget(_ config: SweepConfig) throws -> [(Double, [GPTConfig])] {
+        let family = try config.familyShapes()
+        var grids: [(Double, [GPTConfig])] = []
+        var budgets = config.budgets
+        for g in config.budgetGrids where !budgets.contains(g.flops) { budgets.append(g.flops) }
+        for c in budgets.sorted() {
+            if let explicit = config.budgetGrids.first(where: { $0.flops == c }) {
+                let shapes = explicit.shapes.map(config.model)
+                for s in shapes { try s.validate() }
+                grids.append((c, shapes.sorted { $0.parameters < $1.parameters }))
+            } else {
+                let shapes = gridShapes(family, budget: c, grid: config.grid)
+                if shapes.isEmpty { throw PlanError.invalid("no family shape within the grid width of budget \(c)") }
+                grids.append((c, shapes))
+            }
+        }
+        return grids
+    }
+
+    /// The steps of the longest run, after checking no run's token count would overflow Int on
+    /// the way (tokens = steps × batch × T).
+    static func longestRun(_ grids: [(Double, [GPTConfig])], _ config: SweepConfig) throws -> Int {
+        var longest = 0
+        for (c, shapes) in grids {
+            for m in shapes {
+                let tokens = c / m.trainingFLOPsPerToken(config.flopCount)
+                guard tokens <= 1e15 else {
+                    throw PlanError.invalid("budget \(formatFLOPs(c)) means \(String(format: "%.3g", tokens)) tokens for \(m.description); at most 1e15")
+                }
+                longest = max(longest, stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount))
+            }
+        }
+        return longest
+    }
+
+    /// The steps of each shape's shortest and longest fixed run. The fixed schedule is one cosine
+    /// per shape, whatever the budget (Kaplan et al. 2020): its peak from the rule at the steps of
+    /// the shape's longest fixed run, its warmup from its shortest, so every fixed run of a shape
+    /// is the first steps of the longest one.
+    static func fixedSpans(_ grids: [(Double, [GPTConfig])], _ config: SweepConfig) -> [GPTConfig: (shortest: Int, longest: Int)] {
+        var spans: [GPTConfig: (shortest: Int, longest: Int)] = [:]
+        guard config.schedules.contains(.fixed) else { return spans }
+        for (c, shapes) in grids {
+            for m in shapes {
+                let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
+                guard steps >= 1 else { continue }
+                let known = spans[m] ?? (steps, steps)
+                spans[m] = (min(known.shortest, steps), max(known.longest, steps))
+            }
+        }
+        return spans
+    }
+
+    /// One run of the plan: a shape at a budget under a schedule and a seed. The knobs are
+    /// recorded only when set away from their defaults, so plans without them encode as before.
+    static func plannedRun(_ config: SweepConfig, budget c: Double, model m: GPTConfig, schedule: LRSchedule,
+                           steps: Int, epochs: Double, seed: Int) -> PlannedRun {
+        let kind = schedule.kind
+        let tokens = steps * config.batch * config.context
+        let flopsPerToken = m.trainingFLOPsPerToken(config.flopCount)
+        return PlannedRun(
+            key: runKey(budget: c, model: m, schedule: kind, seed: config.runSeeds.count > 1 ? seed : nil),
+            budget: c, model: m, schedule: kind, steps: steps, batchSize: config.batch,
+            tokens: tokens, flops: Double(tokens) * flopsPerToken,
+            flopsPerToken: flopsPerToken, parameters: m.parameters,
+            nonEmbeddingParameters: m.nonEmbeddingParameters, epochs: epochs,
+            peakLR: schedule.peak, minLRFraction: schedule.finalFraction, warmupSteps: schedule.warmupSteps,
+            cycleSteps: schedule.cycleSteps ?? steps,
+            cooldownSteps: kind == .wsd ? LRSchedule.cooldownSteps(fraction: schedule.cooldownFraction, steps: steps) : 0,
+            evalEvery: config.evalEvery, evalBatches: config.evalBatches,
+            checkpointEvery: config.checkpointEvery, seed: seed,
+            trainTokens: config.trainTokens, evalTokens: config.evalTokens,
+            tokenizer: config.tokenizer, corpus: config.corpus,
+            flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
+            parameterCount: config.params == .total ? nil : config.params,
+            beta1: config.beta1 == 0.9 ? nil : config.beta1,
+            beta2: config.beta2 == 0.95 ? nil : config.beta2,
+            weightDecay: config.weightDecay == 0.1 ? nil : config.weightDecay)
     }
 
     /// Groups runs that are the same run but for their length, and marks every run of a group
