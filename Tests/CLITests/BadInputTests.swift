@@ -24,12 +24,15 @@ final class BadInputTests: XCTestCase {
         p.standardOutput = out
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
-        var outData = Data(), errData = Data()
+        // Each pipe is drained on its own thread (a full pipe would block the tool); the group's
+        // wait orders the writes before the reads below.
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let outSink = Sink(), errSink = Sink()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { outSink.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errSink.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if p.isRunning {
             kill(p.processIdentifier, SIGKILL)
@@ -41,7 +44,7 @@ final class BadInputTests: XCTestCase {
         p.waitUntilExit()
         group.wait()
         return Result(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+                      stdout: String(decoding: outSink.data, as: UTF8.self), stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 
     /// Asserts a clean refusal: no signal, the exit status, and a one-line message holding every
