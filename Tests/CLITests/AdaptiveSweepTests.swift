@@ -7,39 +7,22 @@ import Sweep
 import XCTest
 
 final class AdaptiveSweepTests: XCTestCase {
-    func run(_ args: [String]) throws -> Int32 {
-        let p = try CLI.process(args)
-        p.standardError = FileHandle.standardError
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     func testEveryBudgetBracketsItsOptimum() throws {
         try CLI.requirePydocs(vocab: 512)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-adaptive-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        var text = try String(contentsOf: CLI.root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
+        let dir = try temporaryFolder()
         // A wider family than the quick config's, a grid predicted too small (the dry run's optimum
         // lies higher), and both schedules: fixed stays on the config's grid.
-        for (old, new) in [("name = \"quick\"", "name = \"adapt\""),
-                           ("budgets = [1e11, 2e11, 3e11]", "budgets = [4e11, 8e11, 1.6e12, 3.2e12]"),
-                           ("widths = [32]", "widths = [32, 64, 96, 128, 160]"),
-                           ("coefficient = 2.2e-3", "coefficient = 4e-4"),
-                           ("[grid]\n", "[grid]\nadaptive = true\n")] {
-            XCTAssertTrue(text.contains(old), old)
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        for key in ["train_tokens", "eval_tokens", "tokenizer"] {
-            text = text.replacingOccurrences(of: "\(key) = \"", with: "\(key) = \"\(CLI.root.path)/")
-        }
+        let text = try CLI.quickConfig([("name = \"quick\"", "name = \"adapt\""),
+                                        ("budgets = [1e11, 2e11, 3e11]", "budgets = [4e11, 8e11, 1.6e12, 3.2e12]"),
+                                        ("widths = [32]", "widths = [32, 64, 96, 128, 160]"),
+                                        ("coefficient = 2.2e-3", "coefficient = 4e-4"),
+                                        ("[grid]\n", "[grid]\nadaptive = true\n")], absolutePaths: true)
         let config = dir + "/adapt.toml", store = dir + "/s.sqlite"
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         let cfg = try SweepConfig.load(path: config)
         XCTAssertTrue(cfg.grid.adaptive)
 
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
         let db = try SQLiteRunStore(path: store)
         let runs = try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt")))
         guard runs.allSatisfy({ $0.status == .done && $0.finalEvalLoss != nil }) else {
@@ -63,7 +46,7 @@ final class AdaptiveSweepTests: XCTestCase {
         XCTAssertTrue(reasons.contains { $0.hasPrefix("extra shape above") }, "the low prediction needs shapes above: \(Set(reasons))")
 
         // Rerun: it resumes (the first budgets are planned the same) and adds nothing.
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
         XCTAssertEqual(try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt"))).count, runs.count)
     }
 }

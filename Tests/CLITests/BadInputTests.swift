@@ -8,48 +8,13 @@ import Glibc
 #endif
 
 final class BadInputTests: XCTestCase {
-    struct Result {
-        var status: Int32
-        /// Killed by a signal (a crash) rather than exiting.
-        var signalled: Bool
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs isoflop to its end (killed after `timeout` seconds: a hang fails the test).
+    /// Runs isoflop to its end; any refusal takes seconds, so two minutes catches a hang early.
     @discardableResult
-    func run(_ args: [String], timeout: Double = 120) throws -> Result {
-        let out = Pipe(), err = Pipe()
-        let p = try CLI.process(args, stderr: err)
-        p.standardOutput = out
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        // Each pipe is drained on its own thread (a full pipe would block the tool); the group's
-        // wait orders the writes before the reads below.
-        final class Sink: @unchecked Sendable { var data = Data() }
-        let outSink = Sink(), errSink = Sink()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outSink.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errSink.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            group.wait()
-            XCTFail("isoflop \(args.joined(separator: " ")) did not finish within \(timeout) s")
-            return Result(status: -1, signalled: true, stdout: "", stderr: "")
-        }
-        p.waitUntilExit()
-        group.wait()
-        return Result(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: outSink.data, as: UTF8.self), stderr: String(decoding: errSink.data, as: UTF8.self))
-    }
+    func run(_ args: [String], timeout: Double = 120) throws -> CLI.Output { try CLI.capture(args, timeout: timeout) }
 
     /// Asserts a clean refusal: no signal, the exit status, and a one-line message holding every
     /// string of `mentions`.
-    func assertRefused(_ r: Result, status: Int32 = 1, mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
+    func assertRefused(_ r: CLI.Output, status: Int32 = 1, mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertFalse(r.signalled, "crashed: \(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.status, status, "stderr: \(r.stderr)", file: file, line: line)
         let message = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -59,13 +24,6 @@ final class BadInputTests: XCTestCase {
         for m in mentions { XCTAssertTrue(message.contains(m), "'\(m)' missing from: \(message)", file: file, line: line) }
     }
 
-    func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-bad-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     func write(_ text: String, _ path: String) throws -> String {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -73,12 +31,8 @@ final class BadInputTests: XCTestCase {
 
     /// configs/quick.toml with lines replaced (each `old` must be in it).
     func quick(_ dir: String, name: String = "quick", _ edits: [(String, String)] = []) throws -> String {
-        var text = try String(contentsOfFile: CLI.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
-        for (old, new) in edits + [("name = \"quick\"", "name = \"\(name)\"")] {
-            XCTAssertTrue(text.contains(old), "configs/quick.toml lacks '\(old)'")
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        return try write(text, dir + "/\(UUID().uuidString).toml")
+        try write(CLI.quickConfig(edits.map { (old: $0.0, new: $0.1) } + [("name = \"quick\"", "name = \"\(name)\"")]),
+                  dir + "/\(UUID().uuidString).toml")
     }
 
     let smallRun = """
@@ -101,7 +55,7 @@ final class BadInputTests: XCTestCase {
     /// Item 1: a `seed` in a TOML run config recursed forever in the decoder (signal 11).
     func testTrainTOMLWithSeed() throws {
         try CLI.requirePydocs(vocab: 512)
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try write(smallRun + "\n", dir + "/run.toml")
         try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "steps = 4", with: "steps = 4\nseed = 1")
             .write(toFile: config, atomically: true, encoding: .utf8)
@@ -114,7 +68,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 2: a NaN cycle in the horizon CSV crashed the report (signal 11).
     func testReportHorizonWithNaN() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let csv = try write("cycle,step,lr,eval_loss\nnan,100,0.001,4.0\n", dir + "/h.csv")
         // The horizon CSV is read before the store, so no store is needed to reach it.
         let r = try run(["report", "--store", dir + "/none.sqlite", "--horizon", csv, "--out", dir + "/r"])
@@ -124,21 +78,21 @@ final class BadInputTests: XCTestCase {
     /// Item 3: `--eval-every 0` and `depth_step = 0` divided by zero.
     func testZeroDivisors() throws {
         assertRefused(try run(["horizon", "--eval-every", "0"]), status: 64, mentions: ["--eval-every", "0"])
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("depth_step = 64", "depth_step = 0")])
         assertRefused(try run(["sweep", "plan", config]), mentions: ["family.depth_step", "0"])
     }
 
     /// Item 4: a negative grid size tried to allocate 2^64 bytes.
     func testNegativeGridSize() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("sizes = 3 ", "sizes = -1 ")])
         assertRefused(try run(["sweep", "plan", config]), mentions: ["grid.sizes", "-1"])
     }
 
     /// Item 5: absurd shapes are refused naming the field, before any allocation.
     func testAbsurdShapes() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try write(smallRun, dir + "/run.toml")
         assertRefused(try run(["train", config, "--context", "100000", "--out", dir + "/a"]), mentions: ["context", "100000"])
         assertRefused(try run(["train", config, "--batch", "10000000000", "--out", dir + "/b"]), mentions: ["batch", "10000000000"])
@@ -156,7 +110,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 6: deep nesting overflowed the stack of the TOML and JSON readers.
     func testDeeplyNestedConfigs() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let deep = 50_000
         let toml = try write("name = \"x\"\nbudgets = " + String(repeating: "[", count: deep) + String(repeating: "]", count: deep) + "\n",
                              dir + "/deep.toml")
@@ -172,7 +126,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 7: a dry run wrote pretend results as `done` into the sweep's real store.
     func testDryRunLeavesTheRealStoreAlone() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let name = "dry-\(UUID().uuidString.prefix(8))"
         let config = try quick(dir, name: name, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
         addTeardownBlock { try? FileManager.default.removeItem(at: CLI.root.appendingPathComponent("runs/\(name)")) }
@@ -186,7 +140,7 @@ final class BadInputTests: XCTestCase {
     /// A SQLite store named without a folder lives in the current one; it used to fail with
     /// ": no such file" (creating the folder "" beside it).
     func testStoreInTheCurrentFolder() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         try FileManager.default.createSymbolicLink(atPath: dir + "/data", withDestinationPath: CLI.root.appendingPathComponent("data").path)
         let config = try quick(dir, name: "here", [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
         let err = Pipe()
@@ -202,7 +156,7 @@ final class BadInputTests: XCTestCase {
     /// Item 8: a second store in the same folder shares `checkpoints/` and must not use the
     /// first one's checkpoints.
     func testTwoStoresRefuseToShareCheckpoints() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
         XCTAssertEqual(try run(["sweep", "run", config, "--store", dir + "/a.sqlite", "--dry-run", "1000", "--workers", "1"]).status, 0)
         let r = try run(["sweep", "run", config, "--store", dir + "/b.sqlite", "--dry-run", "1000", "--workers", "1"])
@@ -212,7 +166,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 9: read-only commands on another program's database (or an empty file) changed it.
     func testReadersLeaveForeignDatabasesAlone() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let foreign = dir + "/other.sqlite"
         try SQLiteConnection(path: foreign).execute("CREATE TABLE notes(x); INSERT INTO notes VALUES (1)")
         let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
@@ -238,7 +192,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 10: a sweep name is a folder name; paths, dots and control characters are refused.
     func testSweepNamesAreChecked() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         for bad in ["../../x", ".", "", "a/b", "a\\nb", "..", ".hidden"] {
             let config = try quick(dir, name: bad)
             let r = try run(["sweep", "run", config, "--dry-run", "1000", "--store", dir + "/s.sqlite"])
@@ -250,7 +204,7 @@ final class BadInputTests: XCTestCase {
     /// Item 12: the input of `tokenizer encode` is not overwritten, nor another run's `--out`.
     func testOutputsNeverOverwriteInputs() throws {
         try CLI.requirePydocs(vocab: 512)
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let text = try write("hello hello world\n", dir + "/in.txt")
         let r = try run(["tokenizer", "encode", "--tokenizer", "data/tokenizers/pydocs-v512/tokenizer.json",
                          "--input", text, "--output", dir + "/./in.txt"])
@@ -268,7 +222,7 @@ final class BadInputTests: XCTestCase {
     func testSampleRefusesAnotherTokenizer() throws {
         try CLI.requirePydocs(vocab: 512)
         try CLI.requirePydocs(vocab: 2048)
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try write(smallRun, dir + "/run.toml")
         XCTAssertEqual(try run(["train", config, "--out", dir + "/out"]).status, 0)
         let r = try run(["sample", dir + "/out/checkpoint", "--prompt", "def main():",
@@ -284,7 +238,7 @@ final class BadInputTests: XCTestCase {
     /// Item 15: a sweep none of whose runs can train fails before any worker starts, with the
     /// reason, a non-zero exit, and nothing planned into the store.
     func testUnrunnableSweepFailsUpFront() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         for (edit, mention) in [(("eval_batches = 2 ", "eval_batches = 0 "), "eval_batches"),
                                 (("fixed_cycle = 0 ", "fixed_cycle = 1 "), "cycleSteps"),
                                 (("vocab = 512 ", "vocab = 2048 "), "2048")] {
@@ -298,7 +252,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 17: numeric flags are checked where they are received.
     func testNumericFlags() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir)
         for (flag, value) in [("--dry-run", "0"), ("--lease", "-5"), ("--workers", "100000"), ("--workers", "0")] {
             let r = try run(["sweep", "run", config, "--store", dir + "/s.sqlite", "\(flag)=\(value)"])
@@ -309,7 +263,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 18: no data is an error with its reason for fit, report and export alike.
     func testNoFinishedRunsIsAnError() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
         let store = dir + "/s.sqlite"
         XCTAssertEqual(try run(["sweep", "plan", config, "--store", store]).status, 0)
@@ -322,7 +276,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 19: a FIFO as token file hung `train`.
     func testFIFOTokenFile() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let fifo = dir + "/tokens.u16"
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         let config = try write(smallRun, dir + "/run.toml")
@@ -332,7 +286,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 20: JSON with a bad value names the key and value; no raw NSError dumps.
     func testMessagesNameKeyAndValue() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let json = try write("""
             {"steps": 4, "seed": -3, "model": {"d": 32, "layers": 1}, "schedule": {"kind": "matched", "peak": 0.001}}
             """, dir + "/run.json")
@@ -347,7 +301,7 @@ final class BadInputTests: XCTestCase {
 
     /// Item 20: `sweep status` does not count a worker of this machine whose process is gone.
     func testStatusSeesDeadLocalWorkers() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e9]")])
         let store = dir + "/s.sqlite"
         XCTAssertEqual(try run(["sweep", "plan", config, "--store", store]).status, 0)
@@ -369,7 +323,7 @@ final class BadInputTests: XCTestCase {
     /// Item 21: `kill -9` of `sweep run` takes its workers with it (they hand their runs back),
     /// and a rerun finishes every run.
     func testWorkersDieWithTheirSweep() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [3e10]")])
         let store = dir + "/s.sqlite"
         // Slow pretend training: runs last several seconds each.

@@ -1,6 +1,10 @@
-// What the command-line tests share: the package root and the isoflop binary built beside them.
+// What the command-line tests share: the package root, the isoflop binary built beside them,
+// running it, the quick config with edits, and temporary folders.
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum CLI {
     /// The package root (this file is Tests/CLITests/CLISupport.swift).
@@ -46,4 +50,98 @@ struct CorpusMissing: Error, CustomStringConvertible {
     var vocab: Int
     var status: Int32
     var description: String { "isoflop corpus build pydocs --vocab \(vocab) exited \(status)" }
+}
+
+extension CLI {
+    /// How a finished isoflop process ended, and what it wrote.
+    struct Output {
+        var status: Int32
+        /// Killed by a signal (a crash, or the timeout) rather than exiting.
+        var signalled: Bool
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs isoflop to its end with both streams captured, started in `dir` (the package root
+    /// unless given). Each pipe is drained on its own thread, since a full pipe would block the
+    /// tool; a run still going after `timeout` seconds is killed and fails the test (a hang).
+    static func capture(_ args: [String], in dir: String? = nil, timeout: Double = 600,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+        let out = Pipe(), err = Pipe()
+        let p = try process(args, stderr: err)
+        p.standardOutput = out
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        try p.run()
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let outSink = Sink(), errSink = Sink()
+        let group = DispatchGroup()
+        for (pipe, sink) in [(out, outSink), (err, errSink)] {
+            group.enter()
+            DispatchQueue.global().async { sink.data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            XCTFail("isoflop \(args.joined(separator: " ")) did not finish within \(timeout) s", file: file, line: line)
+        }
+        p.waitUntilExit()
+        // The group's wait orders the sinks' writes before these reads.
+        group.wait()
+        return Output(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal,
+                      stdout: String(decoding: outSink.data, as: UTF8.self), stderr: String(decoding: errSink.data, as: UTF8.self))
+    }
+
+    /// Runs isoflop to its end in `dir` (the package root unless given), its errors in the test
+    /// log; the exit status.
+    @discardableResult
+    static func run(_ args: [String], in dir: String? = nil) throws -> Int32 {
+        let p = try process(args, stderr: nil)
+        p.standardError = FileHandle.standardError
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// Kills `pid` and every process below it with SIGKILL, the deepest first, so that none of
+    /// them gets to clean up or to start another (`reproduce` and `ladder` run stages that run
+    /// workers). Children are read from every thread's list in /proc.
+    static func killTree(_ pid: Int32) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        kill(pid, SIGSTOP)   // no new children while the tree is read
+        for task in tasks {
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            for child in children.split(separator: " ").compactMap({ Int32($0) }) { killTree(child) }
+        }
+        kill(pid, SIGKILL)
+    }
+
+    /// configs/quick.toml with `edits` made (the test fails where an edit's old text is missing)
+    /// and, with `absolutePaths`, its data paths made absolute, for a config written elsewhere.
+    static func quickConfig(_ edits: [(old: String, new: String)], absolutePaths: Bool = false,
+                            file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        var text = try String(contentsOf: root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
+        for (old, new) in edits {
+            XCTAssertTrue(text.contains(old), "configs/quick.toml lacks '\(old)'", file: file, line: line)
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        if absolutePaths {
+            for key in ["train_tokens", "eval_tokens", "tokenizer"] {
+                text = text.replacingOccurrences(of: "\(key) = \"", with: "\(key) = \"\(root.path)/")
+            }
+        }
+        return text
+    }
+}
+
+extension XCTestCase {
+    /// A new empty folder in the temporary directory, named after the test, removed when it ends.
+    func temporaryFolder() throws -> String {
+        let label = String(describing: type(of: self)).lowercased()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
 }

@@ -97,9 +97,8 @@ final class ClusterTests: XCTestCase {
     /// Runs the script with bash, a stand-in executable recording its arguments: the quoting
     /// must deliver every argument intact, and the environment must hold one BLAS thread.
     func testSlurmScriptRunsTheWorkerWithItsArguments() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-slurm-\(UUID().uuidString)").path
+        let dir = try temporaryFolder()
         try FileManager.default.createDirectory(atPath: dir + "/bin dir", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let fake = dir + "/bin dir/isoflop"
         try "#!/bin/sh\nprintf '%s\\n' \"$PWD\" \"$OPENBLAS_NUM_THREADS\" \"$@\" > \"$(dirname \"$0\")/args\"\n"
             .write(toFile: fake, atomically: true, encoding: .utf8)

@@ -7,28 +7,6 @@ import XCTest
 final class EndToEndTests: XCTestCase {
     static var root: URL { CLI.root }
 
-    func process(_ args: [String]) throws -> Process {
-        let p = try CLI.process(args)
-        // Errors stay visible in the test log.
-        p.standardError = FileHandle.standardError
-        return p
-    }
-
-    @discardableResult
-    func run(_ args: [String]) throws -> Int32 {
-        let p = try process(args)
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
-    func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-e2e-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     func finalLosses(_ db: String) throws -> [String: Double] {
         let store = try SQLiteRunStore(path: db)
         let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
@@ -45,7 +23,7 @@ final class EndToEndTests: XCTestCase {
     /// of an uninterrupted sweep bit for bit (one BLAS thread, seeded data order, resumed
     /// optimizer and sampler state). Then the fitter and the report run on the store.
     func testQuickSweepKilledAndResumedMatchesUninterrupted() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         // The quick config: runs of a few hundred to two thousand steps, long enough to be
         // caught between checkpoints.
         let config = Self.root.appendingPathComponent("configs/quick.toml").path
@@ -54,7 +32,7 @@ final class EndToEndTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
         }
         let clean = dir + "/clean/sweep.sqlite", killed = dir + "/killed/sweep.sqlite"
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", clean, "--workers", "2"]), 0)
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", clean, "--workers", "2"]), 0)
         let reference = try finalLosses(clean)
         XCTAssertEqual(reference.count, 18)
         for (key, loss) in reference {
@@ -63,7 +41,8 @@ final class EndToEndTests: XCTestCase {
             XCTAssertGreaterThan(loss, 2.0, key)
         }
 
-        let first = try process(["sweep", "run", config, "--store", killed, "--workers", "2"])
+        let first = try CLI.process(["sweep", "run", config, "--store", killed, "--workers", "2"])
+        first.standardError = FileHandle.standardError   // errors stay visible in the test log
         try first.run()
         var killedMidRun = false
         let deadline = Date().addingTimeInterval(120)
@@ -88,30 +67,30 @@ final class EndToEndTests: XCTestCase {
         let midRun = try interrupted.runs(sweep: try XCTUnwrap(interrupted.sweepID(named: "quick")))
             .filter { $0.status == .running }
         XCTAssertFalse(midRun.isEmpty, "the kill left no run mid-way")
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", killed, "--workers", "2"]), 0)
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", killed, "--workers", "2"]), 0)
         XCTAssertEqual(try finalLosses(killed), reference)
 
         // Fit and report on the finished store.
         let json = dir + "/fit.json"
-        XCTAssertEqual(try run(["fit", "--store", clean, "--approach", "2", "--bootstrap", "20", "--json", json]), 0)
+        XCTAssertEqual(try CLI.run(["fit", "--store", clean, "--approach", "2", "--bootstrap", "20", "--json", json]), 0)
         let fit = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
         XCTAssertNotNil(fit as? [Any])
         let out = dir + "/report"
-        XCTAssertEqual(try run(["report", "--store", clean, "--out", out, "--bootstrap", "20"]), 0)
+        XCTAssertEqual(try CLI.run(["report", "--store", clean, "--out", out, "--bootstrap", "20"]), 0)
         let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/fig1-isoflop.svg"))
     }
 
     func testBadInputsGiveOneLineErrors() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let odd = dir + "/odd.u16"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: odd))
-        XCTAssertNotEqual(try run(["train", "--d", "48", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
-        XCTAssertNotEqual(try run(["train", "--d", "64", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
+        XCTAssertNotEqual(try CLI.run(["train", "--d", "48", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
+        XCTAssertNotEqual(try CLI.run(["train", "--d", "64", "--layers", "1", "--tokens", odd, "--validation-tokens", odd]), 0)
         let bad = dir + "/bad.toml"
         try "name = \"x\"\nbudgetz = [1e10]\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        XCTAssertNotEqual(try run(["sweep", "plan", bad]), 0)
-        XCTAssertNotEqual(try run(["fit", dir + "/missing.csv"]), 0)
+        XCTAssertNotEqual(try CLI.run(["sweep", "plan", bad]), 0)
+        XCTAssertNotEqual(try CLI.run(["fit", dir + "/missing.csv"]), 0)
     }
 }

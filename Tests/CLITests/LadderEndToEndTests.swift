@@ -11,7 +11,7 @@ import XCTest
 
 extension EndToEndTests {
     func testTinyLadderTrainsSharesFitsAndResumes() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let fm = FileManager.default
         let data = Self.root.appendingPathComponent("data").path
         try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
@@ -42,9 +42,9 @@ extension EndToEndTests {
             params = "nonemb"
             """.write(toFile: dir + "/ladder.toml", atomically: true, encoding: .utf8)
         let args = ["ladder", "--config", "ladder.toml", "--out", "out", "--bootstrap", "20", "--workers", "2"]
-        XCTAssertEqual(try runIn(dir, ["ladder", "--config", "ladder.toml", "--plan"]), 0)
+        XCTAssertEqual(try CLI.run(["ladder", "--config", "ladder.toml", "--plan"], in: dir), 0)
         XCTAssertFalse(fm.fileExists(atPath: dir + "/runs/tiny/sweep.sqlite"), "--plan trains nothing")
-        XCTAssertEqual(try runIn(dir, args), 0)
+        XCTAssertEqual(try CLI.run(args, in: dir), 0)
 
         let summary = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/out/ladder.json")))
         XCTAssertEqual(summary.rungs.map(\.name), ["kaplan", "chinchilla", "nonemb"])
@@ -86,23 +86,57 @@ extension EndToEndTests {
         // Rerun: nothing trains again, the outputs are rewritten.
         let before = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended)
         try fm.removeItem(atPath: dir + "/out/ladder.json")
-        XCTAssertEqual(try runIn(dir, args), 0)
+        XCTAssertEqual(try CLI.run(args, in: dir), 0)
         XCTAssertEqual(try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended), before)
         XCTAssertTrue(fm.fileExists(atPath: dir + "/out/ladder.json"))
+
+        // The same ladder in another folder, killed with SIGKILL (the ladder, its sweep and both
+        // workers) once some of its runs are done, then run again with the same command: every
+        // run of every rung ends with the losses of the uninterrupted ladder, and so do the fits.
+        let again = try temporaryFolder()
+        for name in ["data", "tiny.toml", "ladder.toml"] {
+            try fm.createSymbolicLink(atPath: again + "/" + name, withDestinationPath: dir + "/" + name)
+        }
+        let killed = try CLI.process(args)
+        killed.currentDirectoryURL = URL(fileURLWithPath: again)
+        try killed.run()
+        var doneAtKill = 0
+        let deadline = Date().addingTimeInterval(120)
+        while killed.isRunning && Date() < deadline && doneAtKill < 4 {
+            if let s = try? SQLiteRunStore(path: again + "/runs/tiny/sweep.sqlite", readOnly: true),
+               let id = try? s.sweepID(named: "tiny-kaplan"), let runs = try? s.runs(sweep: id) {
+                doneAtKill = runs.filter { $0.status == .done }.count
+            }
+            usleep(5_000)
+        }
+        CLI.killTree(killed.processIdentifier)
+        killed.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(doneAtKill, 4, "killed before four runs were done")
+        XCTAssertFalse(fm.fileExists(atPath: again + "/out/ladder.json"), "the ladder had finished before the kill")
+        XCTAssertEqual(try CLI.run(args, in: again), 0)
+        let resumed = try SQLiteRunStore(path: again + "/runs/tiny/sweep.sqlite")
+        for rung in ["tiny-kaplan", "tiny-chinchilla", "tiny-nonemb"] {
+            func losses(_ s: SQLiteRunStore) throws -> [String: Double?] {
+                Dictionary(uniqueKeysWithValues: try s.runs(sweep: try XCTUnwrap(s.sweepID(named: rung))).map { ($0.plan.key, $0.finalEvalLoss) })
+            }
+            XCTAssertEqual(try losses(resumed), try losses(store), rung)
+        }
+        let after = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: again + "/out/ladder.json")))
+        XCTAssertEqual(after.rungs.map { $0.approach3A?.value }, summary.rungs.map { $0.approach3A?.value })
     }
 
     /// A bad ladder config, or another store's checkpoint folder, stops the ladder before it
     /// plans anything into its store.
     func testBadLadderInputWritesNothing() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nschedule = \"matched\"\n"
             .write(toFile: dir + "/missing-base.toml", atomically: true, encoding: .utf8)
         try "name = \"bad\"\nbase = \"nowhere.toml\"\n[[rungs]]\nname = \"a\"\nbeta2 = 2\n"
             .write(toFile: dir + "/bad-beta.toml", atomically: true, encoding: .utf8)
         for config in ["missing-base.toml", "bad-beta.toml", "absent.toml"] {
-            XCTAssertEqual(try runIn(dir, ["ladder", "--config", config]), 1, config)
+            XCTAssertEqual(try CLI.run(["ladder", "--config", config], in: dir), 1, config)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/runs"))
-        XCTAssertNotEqual(try runIn(dir, ["ladder", "--bootstrap", "-1"]), 0)
+        XCTAssertNotEqual(try CLI.run(["ladder", "--bootstrap", "-1"], in: dir), 0)
     }
 }

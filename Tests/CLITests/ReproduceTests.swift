@@ -10,17 +10,8 @@ import Sweep
 import XCTest
 
 extension EndToEndTests {
-    /// Runs the tool in `dir`, whose `data` and `configs` link to the package's.
-    func runIn(_ dir: String, _ args: [String]) throws -> Int32 {
-        let p = try process(args)
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     func testReproduceOnTheQuickConfigWritesAReportWithFiniteResults() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let fm = FileManager.default
         for link in ["data", "configs"] {
             let target = Self.root.appendingPathComponent(link).path
@@ -28,7 +19,7 @@ extension EndToEndTests {
             try fm.createSymbolicLink(atPath: dir + "/" + link, withDestinationPath: target)
         }
         let args = ["reproduce", "--config", "configs/quick.toml", "--out", "out", "--bootstrap", "40", "--horizon-steps", "120"]
-        XCTAssertEqual(try runIn(dir, args), 0)
+        XCTAssertEqual(try CLI.run(args, in: dir), 0)
 
         // The report: a page that shows every figure, and figures with no non-finite number in them.
         let out = dir + "/out"
@@ -90,7 +81,7 @@ extension EndToEndTests {
         let before = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
         XCTAssertTrue(before.allSatisfy { $0.status == .done })
         try fm.removeItem(atPath: out + "/index.html")
-        XCTAssertEqual(try runIn(dir, args), 0)
+        XCTAssertEqual(try CLI.run(args, in: dir), 0)
         let after = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
         XCTAssertEqual(after.map(\.ended), before.map(\.ended))
         XCTAssertEqual(after.map(\.attempts), before.map(\.attempts))

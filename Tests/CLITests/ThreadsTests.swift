@@ -6,9 +6,7 @@ import XCTest
 final class ThreadsTests: XCTestCase {
     /// The header line `isoflop train` prints once its trainer and model exist.
     func header(threads: [String]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-threads-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try temporaryFolder()
         var rng = SystemRandomNumberGenerator()
         let tokens = (0..<4000).map { _ in UInt16.random(in: 0..<64, using: &rng) }
         try tokens.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: dir + "/t.u16"))

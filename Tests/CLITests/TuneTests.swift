@@ -6,35 +6,16 @@ import Sweep
 import XCTest
 
 final class TuneTests: XCTestCase {
-    func run(_ args: [String]) throws -> Int32 {
-        let p = try CLI.process(args)
-        p.standardError = FileHandle.standardError
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     func testTinyPilotWritesTheRuleAndTheReportDrawsIt() throws {
         try CLI.requirePydocs(vocab: 512)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-tune-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try temporaryFolder()
         // The quick config at a fifth of its budgets (36–140 steps a run), matched only.
-        let quick = try String(contentsOf: CLI.root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
-        var text = quick
-        for (old, new) in [("name = \"quick\"", "name = \"tiny\""), ("budgets = [1e11, 2e11, 3e11]", "budgets = [2e10, 4e10, 6e10]"),
-                           ("schedules = [\"matched\", \"fixed\"]", "schedules = [\"matched\"]")] {
-            XCTAssertTrue(text.contains(old), old)
-            text = text.replacingOccurrences(of: old, with: new)
-        }
-        for (old, new) in [("train_tokens = \"", "train_tokens = \"\(CLI.root.path)/"), ("eval_tokens = \"", "eval_tokens = \"\(CLI.root.path)/"),
-                           ("tokenizer = \"", "tokenizer = \"\(CLI.root.path)/")] {
-            text = text.replacingOccurrences(of: old, with: new)
-        }
+        let text = try CLI.quickConfig([("name = \"quick\"", "name = \"tiny\""), ("budgets = [1e11, 2e11, 3e11]", "budgets = [2e10, 4e10, 6e10]"),
+                                        ("schedules = [\"matched\", \"fixed\"]", "schedules = [\"matched\"]")], absolutePaths: true)
         let config = dir + "/tiny.toml", store = dir + "/s.sqlite", json = dir + "/tune.json"
         try text.write(toFile: config, atomically: true, encoding: .utf8)
 
-        XCTAssertEqual(try run(["tune", config, "--store", store, "--workers", "2", "--write", "--json", json]), 0)
+        XCTAssertEqual(try CLI.run(["tune", config, "--store", store, "--workers", "2", "--write", "--json", json]), 0)
         let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
         let rule = result["rule"] as! [String: Any]
         let best = result["best"] as! [[String: Any]]
@@ -62,16 +43,16 @@ final class TuneTests: XCTestCase {
         let runs = try stored.runs(sweep: pilot)
         XCTAssertTrue(runs.allSatisfy { $0.status == .done || $0.status == .diverged })
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try run(["tune", config, "--store", store, "--workers", "2", "--json", json]), 0)
+        XCTAssertEqual(try CLI.run(["tune", config, "--store", store, "--workers", "2", "--json", json]), 0)
         XCTAssertEqual(try stored.runs(sweep: pilot).count, runs.count)
         let again = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
         XCTAssertEqual((again["rule"] as! [String: Any])["intercept"] as! Double, rule["intercept"] as! Double)
 
         // The sweep itself beside its pilot: the report reads the sweep (the pilot does not make
         // the store ambiguous) and draws the pilot as figure 5.
-        XCTAssertEqual(try run(["sweep", "run", config, "--store", store, "--workers", "2"]), 0)
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", store, "--workers", "2"]), 0)
         let out = dir + "/report"
-        XCTAssertEqual(try run(["report", "--store", store, "--out", out, "--bootstrap", "0"]), 0)
+        XCTAssertEqual(try CLI.run(["report", "--store", store, "--out", out, "--bootstrap", "0"]), 0)
         let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         XCTAssertTrue(html.contains("Learning-rate pilot") && html.contains("Figure 5"))
         let svg = try String(contentsOfFile: out + "/fig5-lr.svg", encoding: .utf8)

@@ -18,49 +18,28 @@ final class WorkerProcessTests: XCTestCase {
     static var root: URL { CLI.root }
     var isoflop: String { CLI.binary }
 
-    func process(_ args: [String], stderr: Pipe? = nil) throws -> Process { try CLI.process(args, stderr: stderr) }
-
-    /// Runs to the end; the exit status and what it wrote to standard error.
-    @discardableResult
-    func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
-        let pipe = Pipe()
-        let p = try process(args, stderr: pipe)
-        try p.run()
-        let err = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: err, as: UTF8.self))
-    }
-
-    func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-workers-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
 
     /// The quick config at a tenth of its budgets with a checkpoint every 10 steps, so a worker is
     /// caught between two.
+    /// The quick config at a tenth of its budgets (the takeover needs runs, not fittable
+    /// optima) with a checkpoint every 10 steps, written into `dir`.
     func quickConfig(in dir: String) throws -> String {
-        let quick = try String(contentsOfFile: Self.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
-        let shorter = quick.replacingOccurrences(of: "checkpoint_every = 50", with: "checkpoint_every = 10")
-        XCTAssertNotEqual(shorter, quick, "configs/quick.toml no longer has the checkpoint interval this test shortens")
-        // A tenth of quick's budgets: the takeover needs runs, not fittable optima.
-        let edited = shorter.replacingOccurrences(of: "budgets = [1e11, 2e11, 3e11]", with: "budgets = [1e10, 2e10, 3e10]")
-        XCTAssertNotEqual(edited, shorter, "configs/quick.toml no longer has the budgets this test scales down")
         let path = dir + "/quick.toml"
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        try CLI.quickConfig([("checkpoint_every = 50", "checkpoint_every = 10"),
+                             ("budgets = [1e11, 2e11, 3e11]", "budgets = [1e10, 2e10, 3e10]")])
+            .write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     func testThreeWorkersOneKilledOnSQLite() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         try threeWorkersOneKilled(store: "sqlite:" + dir + "/workers/sweep.sqlite", dir: dir)
     }
 
     #if canImport(PostgresFixture)
     func testThreeWorkersOneKilledOnPostgreSQL() throws {
         let url = try PostgresFixture.shared().createDatabase("three_workers")
-        try threeWorkersOneKilled(store: url, dir: try tempDir())
+        try threeWorkersOneKilled(store: url, dir: try temporaryFolder())
     }
     #endif
 
@@ -74,8 +53,8 @@ final class WorkerProcessTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         Self.referenceDirectory = dir
         let store = dir + "/sweep.sqlite"
-        let (status, stderr) = try run(["sweep", "run", try quickConfig(in: dir), "--store", store, "--workers", "1"])
-        guard status == 0 else { throw ReferenceSweepFailed(message: stderr) }
+        let r = try CLI.capture(["sweep", "run", try quickConfig(in: dir), "--store", store, "--workers", "1"])
+        guard r.status == 0 else { throw ReferenceSweepFailed(message: r.stderr) }
         Self.reference = store
         return store
     }
@@ -92,11 +71,11 @@ final class WorkerProcessTests: XCTestCase {
     func threeWorkersOneKilled(store url: String, dir: String) throws {
         let config = try quickConfig(in: dir)
         let reference = try referenceSweep()
-        XCTAssertEqual(try run(["sweep", "plan", config, "--store", url]).status, 0)
+        XCTAssertEqual(try CLI.capture(["sweep", "plan", config, "--store", url]).status, 0)
 
         let checkpoints = dir + "/shared-checkpoints"
         let workers = try (0..<3).map { _ in
-            try process(["worker", "--store", url, "--checkpoints", checkpoints, "--processes", "1", "--lease", "3"])
+            try CLI.process(["worker", "--store", url, "--checkpoints", checkpoints, "--processes", "1", "--lease", "3"])
         }
         for w in workers { try w.run() }
         defer { for w in workers where w.isRunning { kill(w.processIdentifier, SIGKILL) } }
@@ -176,19 +155,18 @@ final class WorkerProcessTests: XCTestCase {
     /// A checkpoint folder that cannot be created: one line naming it, non-zero exit, and
     /// nothing claimed (worker) or created (sweep run).
     func testUnusableCheckpointFolderIsRefusedBeforeAnything() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quickConfig(in: dir)
         let db = dir + "/planned.sqlite"
-        XCTAssertEqual(try run(["sweep", "plan", config, "--store", db]).status, 0)
+        XCTAssertEqual(try CLI.capture(["sweep", "plan", config, "--store", db]).status, 0)
         let file = dir + "/a-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
 
         for bad in [file + "/checkpoints", file] {
-            let (status, stderr) = try run(["worker", "--store", db, "--checkpoints", bad, "--processes", "1"])
-            XCTAssertNotEqual(status, 0)
-            let lines = stderr.split(separator: "\n")
-            XCTAssertEqual(lines.count, 1, stderr)
-            XCTAssertTrue(stderr.contains("checkpoint directory \(bad) "), stderr)
+            let r = try CLI.capture(["worker", "--store", db, "--checkpoints", bad, "--processes", "1"])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("checkpoint directory \(bad) "), r.stderr)
         }
         let store = try SQLiteRunStore(path: db)
         let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
@@ -196,14 +174,14 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertTrue(runs.allSatisfy { $0.status == .planned && $0.attempts == 0 }, "nothing claimed")
 
         let fresh = dir + "/fresh/sweep.sqlite"
-        let (status, stderr) = try run(["sweep", "run", config, "--store", fresh, "--checkpoints", file + "/x"])
-        XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(stderr.contains("checkpoint directory \(file)/x cannot be created"), stderr)
+        let r = try CLI.capture(["sweep", "run", config, "--store", fresh, "--checkpoints", file + "/x"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("checkpoint directory \(file)/x cannot be created"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "no store was created")
 
-        let (pgStatus, pgError) = try run(["worker", "--store", "postgresql://nobody@127.0.0.1:1/none"])
-        XCTAssertNotEqual(pgStatus, 0)
-        XCTAssertTrue(pgError.contains("--checkpoints DIR is required"), pgError)
+        let pg = try CLI.capture(["worker", "--store", "postgresql://nobody@127.0.0.1:1/none"])
+        XCTAssertNotEqual(pg.status, 0)
+        XCTAssertTrue(pg.stderr.contains("--checkpoints DIR is required"), pg.stderr)
     }
 
     /// Two stores in one folder share its checkpoint folder, and run ids repeat between them: a
@@ -211,19 +189,19 @@ final class WorkerProcessTests: XCTestCase {
     /// records the store that owns it, so the second sweep (here trained under another seed) is
     /// refused before it writes anything, and the first sweep's checkpoints are left as they were.
     func testACheckpointOfAnotherRunIsRefused() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quickConfig(in: dir)
         let text = try String(contentsOfFile: config, encoding: .utf8)
         let other = text.replacingOccurrences(of: "seed = 1 ", with: "seed = 2 ")
         XCTAssertNotEqual(other, text)
         let otherConfig = dir + "/quick-seed2.toml"
         try other.write(toFile: otherConfig, atomically: true, encoding: .utf8)
-        let first = try run(["sweep", "run", config, "--store", dir + "/a.sqlite", "--workers", "2"])
+        let first = try CLI.capture(["sweep", "run", config, "--store", dir + "/a.sqlite", "--workers", "2"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let checkpoints = dir + "/checkpoints"
         let before = try FileManager.default.subpathsOfDirectory(atPath: checkpoints).sorted()
         XCTAssertFalse(before.isEmpty)
-        let second = try run(["sweep", "run", otherConfig, "--store", dir + "/b.sqlite", "--workers", "2"])
+        let second = try CLI.capture(["sweep", "run", otherConfig, "--store", dir + "/b.sqlite", "--workers", "2"])
         XCTAssertNotEqual(second.status, 0, "a second store trained into the first one's checkpoint folder")
         XCTAssertTrue(second.stderr.contains("b.sqlite") && second.stderr.contains("checkpoint"), second.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.sqlite"), "the refused store was created")
@@ -232,12 +210,12 @@ final class WorkerProcessTests: XCTestCase {
 
     /// `sweep slurm` plans the sweep and writes a script that runs this binary's worker.
     func testSweepSlurmPlansAndWritesTheScript() throws {
-        let dir = try tempDir()
+        let dir = try temporaryFolder()
         let config = try quickConfig(in: dir)
         let db = dir + "/sweep.sqlite", script = dir + "/job.sbatch"
-        let (status, stderr) = try run(["sweep", "slurm", config, "--store", db, "--checkpoints", dir + "/ck",
-                                        "--nodes", "3", "--processes-per-node", "2", "--output", script])
-        XCTAssertEqual(status, 0, stderr)
+        let r = try CLI.capture(["sweep", "slurm", config, "--store", db, "--checkpoints", dir + "/ck",
+                                 "--nodes", "3", "--processes-per-node", "2", "--output", script])
+        XCTAssertEqual(r.status, 0, r.stderr)
         let text = try String(contentsOfFile: script, encoding: .utf8)
         XCTAssertTrue(text.contains("#SBATCH --array=0-2\n"))
         XCTAssertTrue(text.contains("#SBATCH --cpus-per-task=2\n"))
