@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Training throughput of the laptop sweep's shapes (V = 512, batch 8 × 128) and the three bench
 # shapes (V = 2048, batch 32 × 128) on one BLAS thread, against the machine's sgemm rate
-# measured in the same run; then, for the laptop shapes, the rate of each worker inside a real
-# two-worker sweep of that shape (eval and checkpoints as configs/laptop.toml has them), and
-# PyTorch's rate where torch is installed. Rates per CPU second are what one uncontended core
+# measured in the same run; then, for the laptop shapes, the rate of each of two bench processes
+# side by side (what sharing the machine's caches and memory costs), the rate of each worker
+# inside a real two-worker sweep of that shape (eval and checkpoints as configs/laptop.toml has
+# them), and PyTorch's rate where torch is installed. Rates per CPU second are what one uncontended core
 # gives; on a shared machine compare those. Needs the pydocs V = 512 token files (setup.sh).
 #
 #   bash scripts/bench.sh                 # everything (about 10 minutes on 2 idle cores)
@@ -22,20 +23,26 @@ python3 -c "import torch" 2>/dev/null && torch=1
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: /CPU: /'
 "$bin" bench --shapes 64x1 --steps 1 --vocab 512 --batch 8 | head -1
 echo
-printf '%-22s %9s %8s %7s | %10s %7s | %14s %7s | %10s %6s\n' shape tokens/s GFLOP/s "of sgemm" \
-    "tok/CPU-s" "of sgemm" "worker tok/s" "of bench" "torch/CPU-s" ratio
+printf '%-22s %9s %8s %7s | %10s %7s | %10s %7s | %12s %7s | %10s %6s\n' shape tokens/s GFLOP/s "of sgemm" \
+    "tok/CPU-s" "of sgemm" "pair tok/s" "of bench" "worker tok/s" "of bench" "torch/CPU-s" ratio
 
 # One shape: bench line, then the executor and torch figures.
 row() {    # row SHAPE VOCAB BATCH EXECUTOR(0/1)
     local s=$1 V=$2 B=$3 exec=$4
-    local line
-    line=$("$bin" bench --shapes "$s" --vocab "$V" --batch "$B" --steps 30 | grep '^d=')
+    local out line pair="-" ofpair="-"
+    # Laptop shapes: 100 steps (0.5–15 s), so that the pair's two processes overlap for most of theirs.
+    out=$("$bin" bench --shapes "$s" --vocab "$V" --batch "$B" --steps $([ "$exec" = 1 ] && echo "100 --side-by-side" || echo 30))
+    line=$(echo "$out" | grep '^d=')
     # Fields: name..., sgemm | tokens/s GFLOP/s share | tokens/CPU-s share  loss
     local f; read -r -a f <<<"$(echo "$line" | tr '|' ' ')"
     local n=${#f[@]}
     local tps=${f[n-6]} gf=${f[n-5]} share=${f[n-4]} cps=${f[n-3]} cshare=${f[n-2]}
     local worker="-" ofbench="-" tcps="-" ratio="-"
     if [ "$exec" = 1 ]; then
+        # Two bench processes at once: each one's rate, as a share of the single process's.
+        pair=$(echo "$out" | sed -n 's/.*side by side: \([0-9]*\) tokens.*/\1/p')
+        pair=$(python3 -c "print(f'{$pair / 2:.0f}')")
+        ofpair=$(python3 -c "print(f'{100 * $pair / $tps:.0f}%')")
         local d L H=32
         IFS=x read -r d L h <<<"$s"; [ -n "${h:-}" ] && H=$h
         local budget; budget=$(python3 -c "print(f'{$gf * 1e9 * $seconds:.3e}')")
@@ -69,8 +76,8 @@ TOML
         tcps=$(python3 scripts/bench_torch.py "$tmp/p-$s" 20 | awk '{print $4}')
         ratio=$(python3 -c "print(f'{$cps / $tcps:.2f}')")
     fi
-    printf '%-22s %9s %8s %7s | %10s %7s | %14s %7s | %10s %6s\n' "$s V=$V B=$B" "$tps" "$gf" "$share" \
-        "$cps" "$cshare" "$worker" "$ofbench" "$tcps" "$ratio"
+    printf '%-22s %9s %8s %7s | %10s %7s | %10s %7s | %12s %7s | %10s %6s\n' "$s V=$V B=$B" "$tps" "$gf" "$share" \
+        "$cps" "$cshare" "$pair" "$ofpair" "$worker" "$ofbench" "$tcps" "$ratio"
 }
 
 for s in $shapes; do row "$s" 512 8 1; done

@@ -31,4 +31,20 @@ final class CalibrationTests: XCTestCase {
         // A second plan reads the cached rate: the same number to the bit, not a new measurement.
         XCTAssertEqual(Calibration.throughput(for: runs, cache: cache).measured[shape], rate)
     }
+
+    /// Rates cached before workers were measured side by side (one process alone, scaled by a
+    /// constant) are measured again rather than trusted.
+    func testRatesOfOneProcessAloneAreMeasuredAgain() throws {
+        let runs = try smallPlan(budgets: [1e10], schedules: [.matched])
+        let shape = MeasuredShape(model: runs[0].model, batch: runs[0].batchSize)
+        let cache = temporaryDirectory() + "/throughput.json"
+        struct Entry: Codable, Equatable { var shape: MeasuredShape; var tokensPerSecond: Double }
+        let old = [Benchmark.machine: [Entry(shape: shape, tokensPerSecond: 1)]]
+        try JSONEncoder().encode(old).write(to: URL(fileURLWithPath: cache))
+        let rate = try XCTUnwrap(Calibration.throughput(for: runs, cache: cache).measured[shape])
+        XCTAssertGreaterThan(rate, 100, "the old entry's rate was used")
+        let kept = try JSONDecoder().decode([String: [Entry]].self, from: Data(contentsOf: URL(fileURLWithPath: cache)))
+        XCTAssertEqual(kept[Benchmark.machine], old[Benchmark.machine], "the old entry is left as it was")
+        XCTAssertEqual(kept.count, 2)
+    }
 }
