@@ -62,20 +62,7 @@ final class AdaptivePlanTests: XCTestCase {
     }
 
     func testAdaptiveKeyInTOML() throws {
-        let text = """
-            name = "s"
-            corpus = "pydocs"
-            train_tokens = "t"
-            eval_tokens = "e"
-            tokenizer = "k"
-            vocab = 512
-            budgets = [3e11]
-            batch = 8
-            [family]
-            widths = [32, 64]
-            [grid]
-            adaptive = true
-            """
+        let text = minimalTOML(grid: "adaptive = true")
         XCTAssertTrue(try ConfigDecoder.decode(SweepConfig.self, fromTOML: text, file: "x.toml").grid.adaptive)
         XCTAssertFalse(try ConfigDecoder.decode(SweepConfig.self, fromTOML: text.replacingOccurrences(of: "adaptive = true", with: ""),
                                                 file: "x.toml").grid.adaptive)

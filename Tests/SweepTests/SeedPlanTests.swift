@@ -14,25 +14,6 @@ final class SeedPlanTests: XCTestCase {
         return c
     }
 
-    func toml(_ extra: String, grid: String = "") -> String {
-        """
-        name = "s"
-        corpus = "pydocs"
-        train_tokens = "t"
-        eval_tokens = "e"
-        tokenizer = "k"
-        vocab = 512
-        budgets = [3e11]
-        batch = 8
-        \(extra)
-        [family]
-        widths = [32, 64]
-        [grid]
-        sizes = 2
-        \(grid)
-        """
-    }
-
     func testOneSeedKeepsTodaysKeys() throws {
         let plan = try Planner.plan(config())
         XCTAssertEqual(plan.runs.count, 10)
@@ -84,7 +65,7 @@ final class SeedPlanTests: XCTestCase {
     }
 
     func testSeedKeysInTOMLAndTheirErrors() throws {
-        let c = try ConfigDecoder.decode(SweepConfig.self, fromTOML: toml("seeds = [1, 2, 3]", grid: "seeds_near_optimum = 1"), file: "x.toml")
+        let c = try ConfigDecoder.decode(SweepConfig.self, fromTOML: minimalTOML("seeds = [1, 2, 3]", grid: "seeds_near_optimum = 1"), file: "x.toml")
         try c.validate(file: "x.toml")
         XCTAssertEqual(c.runSeeds, [1, 2, 3])
         XCTAssertEqual(c.seed, 1)
@@ -97,14 +78,14 @@ final class SeedPlanTests: XCTestCase {
                 return "no error"
             } catch { return "\(error)" }
         }
-        let both = error(toml("seed = 2\nseeds = [1, 2]"))
+        let both = error(minimalTOML("seed = 2\nseeds = [1, 2]"))
         XCTAssertTrue(both.contains("x.toml") && both.contains("seeds") && both.contains("not both"), both)
-        XCTAssertTrue(error(toml("seeds = []")).contains("seeds"))
-        XCTAssertTrue(error(toml("seeds = [1, -2]")).contains("seeds[1]"))
-        XCTAssertTrue(error(toml("seeds = [3, 3]")).contains("same seed twice"))
-        let lonely = error(toml("seed = 1", grid: "seeds_near_optimum = 2"))
+        XCTAssertTrue(error(minimalTOML("seeds = []")).contains("seeds"))
+        XCTAssertTrue(error(minimalTOML("seeds = [1, -2]")).contains("seeds[1]"))
+        XCTAssertTrue(error(minimalTOML("seeds = [3, 3]")).contains("same seed twice"))
+        let lonely = error(minimalTOML("seed = 1", grid: "seeds_near_optimum = 2"))
         XCTAssertTrue(lonely.contains("grid.seeds_near_optimum") && lonely.contains("several seeds"), lonely)
-        XCTAssertTrue(error(toml("seeds = [1, 2]", grid: "seeds_near_optimum = -1")).contains("must not be negative"))
+        XCTAssertTrue(error(minimalTOML("seeds = [1, 2]", grid: "seeds_near_optimum = -1")).contains("must not be negative"))
         XCTAssertFalse(both.contains("\n"))
     }
 

@@ -24,6 +24,27 @@ func tinyConfig(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind
     return config
 }
 
+/// The smallest sweep config in TOML that decodes (one budget, two widths, two shapes per
+/// budget), with `extra` lines at the top level and `grid` lines in its `[grid]` table.
+func minimalTOML(_ extra: String = "", grid: String = "") -> String {
+    """
+    name = "s"
+    corpus = "pydocs"
+    train_tokens = "t"
+    eval_tokens = "e"
+    tokenizer = "k"
+    vocab = 512
+    budgets = [3e11]
+    batch = 8
+    \(extra)
+    [family]
+    widths = [32, 64]
+    [grid]
+    sizes = 2
+    \(grid)
+    """
+}
+
 /// A sweep of tiny shapes whose runs are then shortened to `steps` each so the tests run fast,
 /// every run trained on its own (none read from a shared run).
 func smallPlan(budgets: [Double] = [1e10, 2e10, 3e10], schedules: [ScheduleKind] = [.matched, .fixed],
