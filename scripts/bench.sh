@@ -4,10 +4,11 @@
 # measured in the same run; then, for the laptop shapes, the rate of each of two bench processes
 # side by side (what sharing the machine's caches and memory costs), the rate of each worker
 # inside a real two-worker sweep of that shape (eval and checkpoints as configs/laptop.toml has
-# them), and PyTorch's rate where torch is installed. Rates per CPU second are what one uncontended core
-# gives; on a shared machine compare those. Needs the pydocs V = 512 token files (setup.sh).
+# them), and PyTorch's rate where torch is installed. Rates per CPU second are what one
+# uncontended core gives; on a shared machine compare those. Needs the pydocs V = 512 token
+# files (setup.sh).
 #
-#   bash scripts/bench.sh                 # everything (about 10 minutes on 2 idle cores)
+#   bash scripts/bench.sh                 # everything (about 15 minutes on 2 idle cores)
 #   SHAPES="64x1 80x2x16" bash scripts/bench.sh   # some laptop shapes only; NO_BIG=1 skips the bench shapes
 set -euo pipefail
 cd "$(dirname "$0")/.."
