@@ -58,6 +58,18 @@ wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds within S
     until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $deadline ] || return 1; sleep 0.5; done
 }
 show_log() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/    /'; return 0; }
+job_gone() { [ -z "$(squeue -h -j "$JOB" 2>/dev/null)" ]; }
+submit_and_wait() {  # submit_and_wait SCRIPT WHAT: sbatch, wait for the array, show its task logs; sets JOB, START, END
+    START=$(date +%s.%N)
+    JOB=$(sbatch --parsable "$1") || fail "sbatch refused the $2 script"
+    note "submitted the $2 job array $JOB ($NODES tasks)"
+    wait_for 600 job_gone || { squeue; fail "the $2 job array did not finish within 10 minutes"; }
+    END=$(date +%s.%N)
+    for log in "$(dirname "$1")"/slurm-logs/*.out; do
+        echo "--- $(basename "$log")"
+        sed 's/^/    /' "$log"
+    done
+}
 
 # munge: a fresh key and a daemon of our own, run by the munge user.
 mkdir -p "$WORK/munge"
@@ -136,17 +148,7 @@ note "store: $STORE"
 "$ISOFLOP" sweep slurm configs/quick.toml --store "$STORE" --checkpoints "$WORK/checkpoints" \
     --nodes "$NODES" --processes-per-node "$PROCESSES" --time 00:20:00 --output "$WORK/job/quick.sbatch" \
     || fail "isoflop sweep slurm could not plan the sweep"
-START=$(date +%s.%N)
-JOB=$(sbatch --parsable "$WORK/job/quick.sbatch") || fail "sbatch refused the script"
-note "submitted job array $JOB ($NODES tasks)"
-job_gone() { [ -z "$(squeue -h -j "$JOB" 2>/dev/null)" ]; }
-wait_for 600 job_gone || { squeue; fail "the job array did not finish within 10 minutes"; }
-END=$(date +%s.%N)
-
-for log in "$WORK"/job/slurm-logs/*.out; do
-    echo "--- $(basename "$log")"
-    sed 's/^/    /' "$log"
-done
+submit_and_wait "$WORK/job/quick.sbatch" sweep
 STATUS=$("$ISOFLOP" sweep status --store "$STORE")
 echo "$STATUS"
 echo "$STATUS" | grep -q "sweep quick: 18 runs (planned 0, running 0, done 18, diverged 0, failed 0)" \
@@ -156,3 +158,25 @@ BAD=$(scontrol -o show job "$JOB" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | gre
 [ -z "$BAD" ] || fail "array tasks ended $BAD"
 awk -v n="$NODES" -v p="$PROCESSES" -v kind="$STORE_KIND" -v s="$START" -v e="$END" 'BEGIN {
     printf "slurm-smoke: PASSED: %d array tasks x %d worker process(es) trained the quick sweep on a %s store; wall time %.1f s (sbatch to the last task done)\n", n, p, kind, e - s }'
+
+# The ladder: two rungs on the quick sweep at a tenth of its budgets, the second changing only how
+# N is counted (so all its runs are copies of the first's), as a job array of the same size.
+sed 's/^budgets = \[1e11, 2e11, 3e11\]/budgets = [1e10, 2e10, 4e10]/; s/^name = "quick"/name = "tinyladder"/' \
+    configs/quick.toml > "$WORK/tiny.toml"
+grep -q '^budgets = \[1e10' "$WORK/tiny.toml" || fail "configs/quick.toml's budgets line changed; update this script"
+printf '%s\n' 'name = "tinyladder"' "base = \"$WORK/tiny.toml\"" '[[rungs]]' 'name = "total"' 'schedule = "matched"' \
+    '[[rungs]]' 'name = "nonemb"' 'params = "nonemb"' > "$WORK/ladder.toml"
+"$ISOFLOP" ladder --config "$WORK/ladder.toml" --slurm --store "$STORE" --checkpoints "$WORK/checkpoints" \
+    --nodes "$NODES" --processes-per-node "$PROCESSES" --time 00:20:00 --out "$WORK/ladder-out" \
+    --script "$WORK/ladder/ladder.sbatch" || fail "isoflop ladder --slurm could not write the job"
+submit_and_wait "$WORK/ladder/ladder.sbatch" ladder
+for rung in total nonemb; do
+    "$ISOFLOP" sweep status --store "$STORE" --sweep "tinyladder-$rung" \
+        | grep -q "9 runs (planned 0, running 0, done 9, diverged 0, failed 0)" || fail "not every run of rung $rung is done"
+done
+[ -f "$WORK/ladder-out/ladder.json" ] || fail "no ladder.json"
+grep -Eq '"copied" : 9\b' "$WORK/ladder-out/ladder.json" || fail "the second rung did not copy its nine runs from the first"
+BAD=$(scontrol -o show job "$JOB" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | grep -v 'JobState=COMPLETED' || true)
+[ -z "$BAD" ] || fail "ladder array tasks ended $BAD"
+awk -v n="$NODES" -v s="$START" -v e="$END" 'BEGIN {
+    printf "slurm-smoke: PASSED: %d array tasks ran a two-rung ladder, each training once; wall time %.1f s\n", n, e - s }'

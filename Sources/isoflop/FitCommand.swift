@@ -41,7 +41,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Which approach: 1, 2, 3 or all.")
     var approach: Approaches = .all
 
-    @Option(help: "How N counts parameters: total, nonemb, or both (default: both when every run has N_nonemb, else total).")
+    @Option(help: "How N counts parameters: total, nonemb, or both (default: a sweep store's `params` when it says nonemb; else both when every run has N_nonemb, else total).")
     var params: Params?
 
     @OptionGroup var resampling: BootstrapOptions<NoResamples>
@@ -73,7 +73,7 @@ struct FitCommand: ParsableCommand {
 
     func run() throws {
         if benchmark { return try runBenchmark() }
-        let runs = try readInput()
+        let (runs, sweepParams) = try readInput()
         var options = FitOptions()
         options.approaches = approach.list
         options.bootstrapResamples = resampling.bootstrap
@@ -88,6 +88,9 @@ struct FitCommand: ParsableCommand {
         case .total: conventions = [.total]
         case .nonemb: conventions = [.nonEmbedding]
         case .both: conventions = [.total, .nonEmbedding]
+        case nil where sweepParams == .nonemb:
+            // The sweep was configured to count N without embeddings (Kaplan's convention).
+            conventions = [.nonEmbedding]
         case nil: conventions = runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
         }
         var reports: [FitReport] = []
@@ -102,20 +105,28 @@ struct FitCommand: ParsableCommand {
         }
     }
 
-    private func readInput() throws -> [FitRun] {
-        if let url = try storeOptions.resolved() {
-            if let input, input != url { throw ValidationError("give either a CSV/store argument or --store, not both") }
-            return try loadStoreRuns(from: url, schedule: schedule, sweep: sweepChoice.sweep)
+    /// The one place that reads the fitter's input: a sweep store (every finished run of one
+    /// schedule of one sweep, with its training curve for approach 1, and the sweep's `params`
+    /// knob) or a CSV of runs.
+    private func readInput() throws -> (runs: [FitRun], params: ParameterCount?) {
+        let url: String
+        if let store = try storeOptions.resolved() {
+            if let input, input != store { throw ValidationError("give either a CSV/store argument or --store, not both") }
+            url = store
         } else if let input {
-            return try loadRuns(from: input, schedule: schedule, sweep: sweepChoice.sweep)
+            guard looksLikeStore(input) else { return (try loadCSVRuns(from: input, schedule: schedule), nil) }
+            url = input
+        } else {
+            throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
         }
-        throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
+        let results = try readResults(url, sweep: sweepChoice.sweep)
+        return (try fitRuns(results, schedule: schedule, source: url), results.params)
     }
 
     /// `--benchmark`: both solvers on the same data, one thread, and the ratio of their times.
     private func runBenchmark() throws {
         let hasInput = try input != nil || storeOptions.resolved() != nil
-        let runs = hasInput ? try readInput() : chinchillaShapedPoints()
+        let runs = hasInput ? try readInput().runs : chinchillaShapedPoints()
         let resamples = resampling.bootstrap > 0 ? resampling.bootstrap : 1000
         print("approach 3 on \(runs.count) points\(hasInput ? "" : " (synthetic, Chinchilla's shape)"), one thread, \(cpuName())")
         let rows = try benchmarkApproach3(runs, resamples: resamples)
@@ -165,11 +176,9 @@ extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 
-/// The one place that reads the fitter's input: a sweep store (every finished run of one
-/// schedule of one sweep, with its training curve for approach 1) or a CSV of runs. A CSV with a
-/// schedule column (such as `isoflop export --runs` writes) gives the runs of `schedule` only.
-func loadRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
-    if looksLikeStore(path) { return try loadStoreRuns(from: path, schedule: schedule, sweep: sweep) }
+/// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
+/// runs of `schedule` only.
+func loadCSVRuns(from path: String, schedule: String) throws -> [FitRun] {
     let runs = try readRunsCSV(path: path)
     let schedules = Set(runs.compactMap(\.schedule))
     guard !schedules.isEmpty else { return runs }
@@ -178,11 +187,6 @@ func loadRuns(from path: String, schedule: String, sweep: String?) throws -> [Fi
         throw ValidationError("\(path): no runs with schedule '\(schedule)' (the file has \(schedules.sorted().joined(separator: ", "))); choose one with --schedule")
     }
     return chosen
-}
-
-/// Every finished run of one schedule of a sweep in a store, with its eval-loss curve.
-func loadStoreRuns(from path: String, schedule: String, sweep: String?) throws -> [FitRun] {
-    try fitRuns(try readResults(path, sweep: sweep), schedule: schedule, source: path)
 }
 
 private func parseBudgets(_ text: String) -> [Double]? {

@@ -23,16 +23,32 @@ struct LadderCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Folder for the runs' checkpoints (default: checkpoints beside an SQLite store; required for PostgreSQL).")
     var checkpoints: String?
+    @Option(help: "Seconds a claimed run's lease lasts without renewal.") var lease: Double = 120
+    @Flag(name: .customLong("wait-for-others"),
+          help: "End each rung only when every one of its runs has ended, those that other machines' workers hold included (set by the Slurm script).")
+    var waitForOthers = false
+
+    @Flag(help: "Write a Slurm job-array script whose every task runs this ladder beside the others (on the --store, PostgreSQL); train nothing here.")
+    var slurm = false
+    @OptionGroup var cluster: SlurmOptions
+    @Option(help: "Slurm: the script to write (default: runs/<ladder>/<ladder>.sbatch).") var script: String?
 
     func validate() throws {
         guard (0...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap \(bootstrap) must be in 0...100000") }
         if let workers { try checkWorkerCount(workers, flag: "--workers") }
+        try checkLease(lease)
+        if slurm && plan { throw ValidationError("--slurm and --plan: choose one") }
+        if !slurm && (!cluster.isDefault || script != nil) {
+            throw ValidationError("--nodes, --processes-per-node, --time, --partition and --script go with --slurm")
+        }
+        if slurm && workers != nil { throw ValidationError("with --slurm, --processes-per-node sets each task's workers, not --workers") }
     }
 
     func run() throws {
         let ladder = try LadderConfig.load(path: config)
         let rungs = try ladder.rungConfigs(file: config)
         if plan { return try printPlan(ladder, rungs) }
+        if slurm { return try writeSlurmScript(ladder, rungs) }
         let url = try store.resolved() ?? "runs/\(ladder.name)/sweep.sqlite"
         // Another store's checkpoint folder is refused before any rung is planned into this one.
         let checkpointDir = try checkpointFolder(checkpoints, store: url)
@@ -53,8 +69,8 @@ struct LadderCommand: ParsableCommand {
             let copied = try copySharedRuns(store, sweep: sweep, rungs: rungs)
             if copied > 0 { print("rung \(i) (\(ladder.rungs[i].name)): \(copied) run(s) copied from identical runs of other rungs") }
             print("rung \(i) (\(ladder.rungs[i].name)): sweep \(cfg.name)")
-            try runStage(["sweep", "run", file, "--store", url, "--checkpoints", checkpointDir]
-                         + (workers.map { ["--workers", "\($0)"] } ?? []))
+            try runStage(["sweep", "run", file, "--store", url, "--checkpoints", checkpointDir, "--lease", "\(lease)"]
+                         + (workers.map { ["--workers", "\($0)"] } ?? []) + (waitForOthers ? ["--wait-for-others"] : []))
             let (result, view) = try fitRung(i, ladder.rungs[i], cfg, url: url)
             results.append(result)
             views.append(view)
@@ -62,6 +78,51 @@ struct LadderCommand: ParsableCommand {
         }
         printSummary(results)
         print("wrote \(out)/ladder.json and \(out)/index.html")
+    }
+
+    /// `--slurm`: checks every rung's inputs, plans the first rung into the store (so that
+    /// `sweep status` follows the job from its start) and writes the job-array script whose
+    /// every task runs this ladder with `--wait-for-others`.
+    private func writeSlurmScript(_ ladder: LadderConfig, _ rungs: [SweepConfig]) throws {
+        let url = try store.required()
+        let checkpointDir = try checkpointFolder(checkpoints, store: url)
+        try checkCheckpointOwner(checkpointDir, store: url)
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = { (path: String) in URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: cwd + "/")).standardizedFileURL.path }
+        let file = absolute(script ?? "runs/\(ladder.name)/\(ladder.name).sbatch")
+        let logs = (file as NSString).deletingLastPathComponent + "/slurm-logs"
+        let (nodes, processesPerNode) = (cluster.nodes, cluster.processesPerNode)
+        var job = SlurmJob(sweep: ladder.name, nodes: nodes, processesPerNode: processesPerNode, time: cluster.time ?? "",
+                           partition: cluster.partition,
+                           executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+                           workingDirectory: cwd, store: isSQLiteStore(url) ? "sqlite:" + absolute(storePath(url)) : url,
+                           checkpoints: checkpointDir, logDirectory: logs, lease: lease,
+                           ladder: SlurmLadder(config: absolute(config), out: absolute(out)))
+        let all = try rungs.flatMap { try Planner.plan($0).runs }
+        let distinct = try distinctTrainings(all)
+        if cluster.time == nil {
+            job.time = SlurmOptions.timeLimit(runs: distinct, config: rungs[0], workers: nodes * processesPerNode)
+        }
+        do { try job.validate() } catch let e as SlurmError { throw ValidationError(e.description) }
+        if isSQLiteStore(url) {
+            print("note: an SQLite store works across nodes only on a filesystem with reliable locks; prefer postgresql://")
+        }
+        try prepareSweepData(rungs[0])
+        for cfg in rungs { try checkSweepInputs(cfg, runs: try Planner.plan(cfg).runs) }
+        let (store, _) = try planIntoStore(rungs[0], url: url)
+        try markCheckpointOwner(checkpointDir, store: store)
+        for dir in [(file as NSString).deletingLastPathComponent, logs] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        try job.script().write(toFile: file, atomically: true, encoding: .utf8)
+        print("ladder \(ladder.name): \(rungs.count) rungs, \(all.count) runs, \(distinct.count) distinct trainings; "
+              + "first rung planned in the store")
+        print("wrote \(file): \(nodes) task(s) × \(processesPerNode) worker process(es), time limit \(job.time)")
+        let exe = shellQuote(job.executable), quotedStore = shellQuote(job.store)
+        print("next:")
+        print("  sbatch \(shellQuote(file))")
+        print("  \(exe) sweep status --store \(quotedStore) --watch 30")
+        print("  open \(shellQuote(job.ladder!.out))/index.html (rewritten after every rung)")
     }
 
     /// Copies into the rung's planned runs the results of identical runs that ended in any other
@@ -99,9 +160,7 @@ struct LadderCommand: ParsableCommand {
         var result = LadderRungResult(index: i, rung: rung, config: cfg, runs: results.runs.count, finished: finished,
                                       copied: copied, fit: fit)
         result.notes += notes
-        let nonemb = cfg.params == .nonemb
-        let points = runs.map { IsoFLOPPoint(budget: $0.budget, parameters: nonemb ? ($0.nonEmbeddingParameters ?? $0.parameters) : $0.parameters,
-                                             loss: $0.finalLoss) }
+        let points = isoFLOPPoints(runs, convention: parameterConvention(cfg.params))
         let parabolas = (fit?.approach2?.profiles ?? []).filter(\.included).map {
             IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
         }

@@ -45,6 +45,8 @@ struct ReproduceCommand: ParsableCommand {
 
 /// Runs this same program with `args` as one stage of a longer job; a stage that fails ends the job with its status.
 func runStage(_ args: [String]) throws {
+    // What this process printed so far goes before the stage's output in a log file too.
+    fflush(stdout)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     p.arguments = args

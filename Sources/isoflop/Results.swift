@@ -93,8 +93,8 @@ func runsTable(_ results: SweepResults) -> [RunsTableRow] {
     }
 }
 
-/// Fits approaches 1–3 (total parameters) for each schedule of one sweep's results and fills
-/// the report's model. While runs are still to come, only budgets whose runs have all ended
+/// Fits approaches 1–3 for each schedule of one sweep's results, N counted as the sweep's
+/// `params` says, and fills the report's model. While runs are still to come, only budgets whose runs have all ended
 /// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
 /// fails is reported as a note.
 func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
@@ -107,6 +107,10 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
         notes.append("Budgets with runs still to come are left out of the fits: "
                      + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
     }
+    let convention = parameterConvention(results.params)
+    if convention == .nonEmbedding {
+        notes.append("N counts non-embedding parameters (the sweep's params = \"nonemb\"): fits and isoFLOP profiles use N_nonemb.")
+    }
     var complete = results
     complete.runs = results.runs.filter { !pending.contains($0.plan.budget) }
     var fitted: [ScheduleResult] = []
@@ -117,11 +121,12 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
             options.approaches = [1, 2, 3]
             options.bootstrapResamples = bootstrap
             options.seed = seed
+            options.convention = convention
             let fit = try fitScalingLaws(runs, options: options)
             notes += fit.notes.map { "\(schedule): \($0)" }
             notes += diagnosticLines(fit).map { "\(schedule): \($0)" }
             notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
-            fitted.append(scheduleResult(schedule, runs: runs, fit: fit))
+            fitted.append(scheduleResult(schedule, runs: runs, fit: fit, convention: convention))
         } catch {
             notes.append("\(schedule): no fit (\(error))")
         }
@@ -130,8 +135,21 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
                        curves: reportCurves(results), runs: runsTable(results))
 }
 
-func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport) -> ScheduleResult {
-    let points = runs.map { IsoFLOPPoint(budget: $0.budget, parameters: $0.parameters, loss: $0.finalLoss) }
+/// The fitter's convention for a sweep's `params` knob.
+func parameterConvention(_ params: ParameterCount) -> ParameterConvention {
+    params == .nonemb ? .nonEmbedding : .total
+}
+
+/// Final loss against N, N counted under `convention`: the points of the isoFLOP profiles.
+func isoFLOPPoints(_ runs: [FitRun], convention: ParameterConvention) -> [IsoFLOPPoint] {
+    runs.map {
+        IsoFLOPPoint(budget: $0.budget, parameters: convention == .nonEmbedding ? ($0.nonEmbeddingParameters ?? $0.parameters) : $0.parameters,
+                     loss: $0.finalLoss)
+    }
+}
+
+func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, convention: ParameterConvention = .total) -> ScheduleResult {
+    let points = isoFLOPPoints(runs, convention: convention)
     let profiles = fit.approach2?.profiles ?? []
     let parabolas = profiles.filter(\.included).map {
         IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1,

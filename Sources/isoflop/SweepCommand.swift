@@ -198,6 +198,9 @@ struct SweepRunOptions: ParsableArguments {
     var dryRun: Double?
     @Option(help: "Keep the report in this folder up to date while the sweep runs (rewritten when a budget's runs have all ended, and every few minutes).")
     var report: String?
+    @Flag(name: .customLong("wait-for-others"),
+          help: "Return only when every run of the sweep has ended, those that workers of other machines hold included (taking over any whose lease runs out).")
+    var waitForOthers = false
 }
 
 /// Builds the corpus, tokenizer and token files a sweep trains on when they are missing
@@ -273,7 +276,7 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     }
     // An adaptive grid adds runs while the last ones of a budget train: the workers wait for them.
     let adaptive = cfg.grid.adaptive ? AdaptiveDriver(config: cfg, store: store, sweep: sweep) : nil
-    if adaptive != nil { launch.waitForLeases = true }
+    if adaptive != nil || options.waitForOthers { launch.waitForLeases = true }
     var children = try spawnWorkers(n, launch)
 
     let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)

@@ -119,6 +119,34 @@ final class ClusterTests: XCTestCase {
                               "--processes", "8", "--sweep", "big", "--lease", "90"])
     }
 
+    /// A ladder's job runs `isoflop ladder` in every task, waiting for the other tasks at the end
+    /// of each rung; bash must deliver every argument intact.
+    func testLadderSlurmScriptRunsTheLadderWithItsArguments() throws {
+        let dir = try temporaryFolder()
+        let fake = dir + "/isoflop"
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/args\"\n".write(toFile: fake, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake)
+        var j = job(executable: fake)
+        j.workingDirectory = dir
+        j.sweep = "ladder"
+        j.ladder = SlurmLadder(config: "/home/me/my ladder.toml", out: "/shared/out/ladder")
+        let text = j.script()
+        XCTAssertTrue(text.contains("#SBATCH --job-name=isoflop-ladder-ladder\n"), text)
+        let exec = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("exec ") })
+        XCTAssertTrue(exec.hasPrefix("exec \(fake) ladder --config"), "a ladder's task runs the ladder, not a bare worker: \(exec)")
+        try text.write(toFile: dir + "/job.sbatch", atomically: true, encoding: .utf8)
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = [dir + "/job.sbatch"]
+        try bash.run()
+        bash.waitUntilExit()
+        XCTAssertEqual(bash.terminationStatus, 0)
+        let args = try String(contentsOfFile: dir + "/args", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(args, ["ladder", "--config", "/home/me/my ladder.toml", "--store", "postgresql://me@db.cluster:5432/sweeps",
+                              "--checkpoints", "/shared/ck big", "--workers", "8", "--out", "/shared/out/ladder",
+                              "--lease", "90", "--wait-for-others"])
+    }
+
     func testSlurmJobValidation() {
         XCTAssertNoThrow(try job().validate())
         for bad in ["2:00", "02:60:00", "1-2:00:0", "x", "02:00:00 "] {

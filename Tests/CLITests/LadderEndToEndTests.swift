@@ -10,14 +10,15 @@ import FoundationXML
 import XCTest
 
 extension EndToEndTests {
-    func testTinyLadderTrainsSharesFitsAndResumes() throws {
+    /// A folder holding the tiny ladder: the quick config at a tenth of its budgets (so that
+    /// Kaplan's count, several times the tokens for these tiny shapes, still trains in seconds)
+    /// and three rungs: Kaplan's, Chinchilla's, and one that only counts N without embeddings.
+    func tinyLadderFolder() throws -> String {
         let dir = try temporaryFolder()
         let fm = FileManager.default
         let data = Self.root.appendingPathComponent("data").path
         try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
         try fm.createSymbolicLink(atPath: dir + "/data", withDestinationPath: data)
-        // The quick config at a tenth of its budgets, so that Kaplan's count (several times the
-        // tokens for these tiny shapes) still trains in seconds.
         let quick = try String(contentsOf: Self.root.appendingPathComponent("configs/quick.toml"), encoding: .utf8)
         let tiny = quick.replacingOccurrences(of: "budgets = [1e11, 2e11, 3e11]", with: "budgets = [1e10, 2e10, 4e10]")
         XCTAssertNotEqual(tiny, quick)
@@ -41,6 +42,12 @@ extension EndToEndTests {
             name = "nonemb"
             params = "nonemb"
             """.write(toFile: dir + "/ladder.toml", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func testTinyLadderTrainsSharesFitsAndResumes() throws {
+        let dir = try tinyLadderFolder()
+        let fm = FileManager.default
         let args = ["ladder", "--config", "ladder.toml", "--out", "out", "--bootstrap", "20", "--workers", "2"]
         XCTAssertEqual(try CLI.run(["ladder", "--config", "ladder.toml", "--plan"], in: dir), 0)
         XCTAssertFalse(fm.fileExists(atPath: dir + "/runs/tiny/sweep.sqlite"), "--plan trains nothing")
@@ -83,6 +90,22 @@ extension EndToEndTests {
         XCTAssertTrue(html.contains("ladder-table") && html.contains("<svg"))
         XCTAssertTrue(fm.fileExists(atPath: dir + "/out/rungs/tiny-kaplan.json"))
 
+        // `fit` and `report` read a sweep's `params` knob: the nonemb rung is fitted with
+        // N_nonemb alone by default, the total rung under both counts, as before.
+        let storeFile = "runs/tiny/sweep.sqlite"
+        let fitNonemb = try CLI.capture(["fit", storeFile, "--sweep", "tiny-nonemb", "--approach", "3"], in: dir)
+        XCTAssertEqual(fitNonemb.status, 0, fitNonemb.stderr)
+        XCTAssertTrue(fitNonemb.stdout.contains("N counts non-embedding parameters"), fitNonemb.stdout)
+        XCTAssertFalse(fitNonemb.stdout.contains("N counts total parameters"), fitNonemb.stdout)
+        let fitTotal = try CLI.capture(["fit", storeFile, "--sweep", "tiny-chinchilla", "--approach", "3"], in: dir)
+        XCTAssertTrue(fitTotal.stdout.contains("N counts total parameters")
+                      && fitTotal.stdout.contains("N counts non-embedding parameters"), fitTotal.stdout)
+        let forced = try CLI.capture(["fit", storeFile, "--sweep", "tiny-nonemb", "--approach", "3", "--params", "total"], in: dir)
+        XCTAssertTrue(forced.stdout.contains("N counts total parameters"), forced.stdout)
+        XCTAssertEqual(try CLI.run(["report", storeFile, "--sweep", "tiny-nonemb", "--out", "report", "--bootstrap", "0"], in: dir), 0)
+        let page = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
+        XCTAssertTrue(page.contains("N counts non-embedding parameters"), "the report says how it counts N")
+
         // Rerun: nothing trains again, the outputs are rewritten.
         let before = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan"))).map(\.ended)
         try fm.removeItem(atPath: dir + "/out/ladder.json")
@@ -123,6 +146,67 @@ extension EndToEndTests {
         }
         let after = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: again + "/out/ladder.json")))
         XCTAssertEqual(after.rungs.map { $0.approach3A?.value }, summary.rungs.map { $0.approach3A?.value })
+    }
+
+    /// Two ladders on one store at once, as two Slurm tasks run them (`--wait-for-others`, one
+    /// worker each): they plan the same rungs without conflict, every run of every rung ends,
+    /// each distinct training is done once (the last rung's runs all copied), and the ladder.json
+    /// they both write is complete.
+    func testTwoLaddersOnOneStoreShareTheWork() throws {
+        let dir = try tinyLadderFolder()
+        let args = ["ladder", "--config", "ladder.toml", "--store", "runs/shared.sqlite", "--out", "out", "--bootstrap", "20",
+                    "--workers", "1", "--wait-for-others"]
+        let first = try CLI.process(args), second = try CLI.process(args)
+        for p in [first, second] {
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            try p.run()
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while (first.isRunning || second.isRunning) && Date() < deadline { usleep(50_000) }
+        for p in [first, second] where p.isRunning { CLI.killTree(p.processIdentifier) }
+        first.waitUntilExit()
+        second.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(second.terminationStatus, 0)
+
+        let store = try SQLiteRunStore(path: dir + "/runs/shared.sqlite", readOnly: true)
+        var trained = 0
+        for rung in ["tiny-kaplan", "tiny-chinchilla", "tiny-nonemb"] {
+            let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: rung)))
+            XCTAssertEqual(runs.count, 9, rung)
+            XCTAssertTrue(runs.allSatisfy { $0.status == .done }, rung)
+            // A copied run (identical training in another rung) and a prefix read from a shared
+            // fixed run are not trainings of their own.
+            trained += runs.filter { $0.sharedFrom == nil && $0.message?.hasPrefix("copied from run") != true }.count
+        }
+        XCTAssertEqual(trained, 3 + 9, "each distinct training once, by one of the two ladders")
+        let summary = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/out/ladder.json")))
+        XCTAssertEqual(summary.rungs.map(\.finished), [9, 9, 9])
+        XCTAssertEqual(summary.rungs.map(\.copied), [0, 0, 9])
+    }
+
+    /// `ladder --slurm` writes a job whose every task runs the ladder with --wait-for-others,
+    /// plans only the first rung, and trains nothing; Slurm's options need --slurm.
+    func testLadderSlurmWritesTheScript() throws {
+        let dir = try tinyLadderFolder()
+        let r = try CLI.capture(["ladder", "--config", "ladder.toml", "--slurm", "--store", "runs/c.sqlite",
+                                 "--checkpoints", "ck", "--nodes", "3", "--processes-per-node", "4", "--script", "job.sbatch"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: dir + "/job.sbatch", encoding: .utf8)
+        let real = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+        XCTAssertTrue(text.contains("#SBATCH --job-name=isoflop-ladder-tiny\n"), text)
+        XCTAssertTrue(text.contains("#SBATCH --array=0-2\n") && text.contains("#SBATCH --cpus-per-task=4\n"), text)
+        XCTAssertTrue(text.contains(" ladder --config \(real)/ladder.toml --store sqlite:\(real)/runs/c.sqlite"), text)
+        XCTAssertTrue(text.contains("--workers 4 --out \(real)/out") && text.contains("--wait-for-others"), text)
+        let store = try SQLiteRunStore(path: dir + "/runs/c.sqlite", readOnly: true)
+        XCTAssertEqual(try store.sweepNames(), ["tiny-kaplan"], "only the first rung is planned")
+        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan")))
+        XCTAssertTrue(runs.allSatisfy { $0.status == .planned })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out/ladder.json"))
+
+        let stray = try CLI.capture(["ladder", "--config", "ladder.toml", "--nodes", "2"], in: dir)
+        XCTAssertNotEqual(stray.status, 0)
+        XCTAssertTrue(stray.stderr.contains("--slurm"), stray.stderr)
     }
 
     /// A bad ladder config, or another store's checkpoint folder, stops the ladder before it

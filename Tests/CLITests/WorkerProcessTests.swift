@@ -19,8 +19,6 @@ final class WorkerProcessTests: XCTestCase {
     var isoflop: String { CLI.binary }
 
 
-    /// The quick config at a tenth of its budgets with a checkpoint every 10 steps, so a worker is
-    /// caught between two.
     /// The quick config at a tenth of its budgets (the takeover needs runs, not fittable
     /// optima) with a checkpoint every 10 steps, written into `dir`.
     func quickConfig(in dir: String) throws -> String {
@@ -206,6 +204,51 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains("b.sqlite") && second.stderr.contains("checkpoint"), second.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.sqlite"), "the refused store was created")
         XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: checkpoints).sorted(), before)
+    }
+
+    /// `sweep run --wait-for-others` (what every task of a ladder's Slurm job runs per rung)
+    /// returns only when every run of the sweep has ended, one that another machine's worker
+    /// claimed after it started included; without the flag it would return as soon as its own
+    /// worker found nothing left to claim.
+    func testWaitForOthersReturnsOnlyWhenEveryRunHasEnded() throws {
+        let dir = try temporaryFolder()
+        // Matched runs only: a held fixed run would hold the shorter runs read from it too.
+        let config = dir + "/quick.toml"
+        try CLI.quickConfig([("budgets = [1e11, 2e11, 3e11]", "budgets = [1e10, 2e10, 3e10]"),
+                             ("schedules = [\"matched\", \"fixed\"]", "schedules = [\"matched\"]")])
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let db = dir + "/sweep.sqlite"
+        let run = try CLI.process(["sweep", "run", config, "--store", db, "--workers", "1", "--wait-for-others"])
+        try run.run()
+        defer { if run.isRunning { CLI.killTree(run.processIdentifier) } }
+        // Once its worker trains, another machine's worker takes a run and holds it.
+        var held: RunRecord?
+        let deadline = Date().addingTimeInterval(120)
+        while held == nil && run.isRunning && Date() < deadline {
+            if FileManager.default.fileExists(atPath: db), let s = try? SQLiteRunStore(path: db, readOnly: true),
+               let id = try? s.sweepID(named: "quick"), let runs = try? s.runs(sweep: id),
+               runs.contains(where: { $0.status == .running }) {
+                held = try SQLiteRunStore(path: db).claimNextRun(sweep: id, worker: "other-node", host: "elsewhere", pid: 1, lease: 600)
+            }
+            usleep(20_000)
+        }
+        let other = try XCTUnwrap(held, "no run was left to hold")
+        let store = try SQLiteRunStore(path: db)
+        // Every other run ends; the sweep keeps waiting for the held one.
+        func othersLeft() throws -> Bool {
+            try store.runs(sweep: other.sweep).contains { $0.id != other.id && ($0.status == .planned || $0.status == .running) }
+        }
+        while run.isRunning && Date() < deadline, try othersLeft() { usleep(50_000) }
+        XCTAssertFalse(try othersLeft(), "the sweep's own runs did not end in time")
+        sleep(2)
+        XCTAssertTrue(run.isRunning, "sweep run returned while another machine's worker still held a run")
+        try store.finishRun(other.id, worker: "other-node", outcome: .done(finalTrainLoss: 5, finalEvalLoss: 5, tokensPerSecond: 1),
+                            wallSeconds: 1)
+        let end = Date().addingTimeInterval(30)
+        while run.isRunning && Date() < end { usleep(50_000) }
+        XCTAssertFalse(run.isRunning, "sweep run did not return once the held run had ended")
+        run.waitUntilExit()
+        XCTAssertEqual(run.terminationStatus, 0)
     }
 
     /// `sweep slurm` plans the sweep and writes a script that runs this binary's worker.

@@ -1,5 +1,7 @@
-// The sbatch script of a sweep on a Slurm cluster: a job array whose every task runs
-// `isoflop worker` on one node; the store (PostgreSQL) coordinates them, Slurm only schedules.
+// The sbatch script of a sweep or a ladder on a Slurm cluster: a job array whose every task runs
+// `isoflop worker` (a sweep) or `isoflop ladder` (a ladder: every task walks the rungs, its
+// workers training beside the other tasks' and waiting for each rung's last run) on one node;
+// the store (PostgreSQL) coordinates them, Slurm only schedules.
 import Foundation
 
 public enum SlurmError: Error, CustomStringConvertible, Equatable {
@@ -18,9 +20,25 @@ public enum SlurmError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// What every task of a ladder's job runs: `isoflop ladder` on this config, writing there.
+public struct SlurmLadder: Equatable, Sendable {
+    /// The ladder config, absolute.
+    public var config: String
+    /// The ladder's output folder (ladder.json, figures, page), absolute.
+    public var out: String
+
+    public init(config: String, out: String) {
+        self.config = config
+        self.out = out
+    }
+}
+
 /// Everything the job-array script says. Paths should be absolute: tasks start on other nodes.
 public struct SlurmJob: Equatable, Sendable {
+    /// The sweep's name, or the ladder's.
     public var sweep: String
+    /// Set for a ladder: each task runs the ladder instead of a worker of one sweep.
+    public var ladder: SlurmLadder?
     /// Array tasks, one per node.
     public var nodes: Int
     /// Worker processes per task (one CPU each).
@@ -40,8 +58,9 @@ public struct SlurmJob: Equatable, Sendable {
 
     public init(sweep: String, nodes: Int, processesPerNode: Int, time: String, partition: String? = nil,
                 executable: String, workingDirectory: String, store: String, checkpoints: String,
-                logDirectory: String, lease: Double = 120) {
+                logDirectory: String, lease: Double = 120, ladder: SlurmLadder? = nil) {
         self.sweep = sweep
+        self.ladder = ladder
         self.nodes = nodes
         self.processesPerNode = processesPerNode
         self.time = time
@@ -54,7 +73,7 @@ public struct SlurmJob: Equatable, Sendable {
         self.lease = lease
     }
 
-    public var jobName: String { "isoflop-\(sweep)" }
+    public var jobName: String { ladder == nil ? "isoflop-\(sweep)" : "isoflop-ladder-\(sweep)" }
 
     /// Checks what Slurm would otherwise reject only at submission, or misread.
     public func validate() throws {
@@ -86,9 +105,10 @@ public struct SlurmJob: Equatable, Sendable {
     /// The sbatch script. Each array task runs one `isoflop worker` with P processes; all of
     /// them claim from the same store until no run is left.
     public func script() -> String {
+        let what = ladder == nil ? "IsoFLOP sweep '\(sweep)'" : "isoflop ladder '\(sweep)' (its rungs one after another)"
         var lines = [
             "#!/bin/bash",
-            "# IsoFLOP sweep '\(sweep)': \(nodes) array task(s), each \(processesPerNode) worker process(es) on one node.",
+            "# \(what): \(nodes) array task(s), each \(processesPerNode) worker process(es) on one node.",
             "# Submit with: sbatch <this file>. Progress: \(shellQuote(executable)) sweep status --store \(shellQuote(store))",
             "#SBATCH --job-name=\(jobName)",
             "#SBATCH --array=0-\(nodes - 1)",
@@ -106,10 +126,23 @@ public struct SlurmJob: Equatable, Sendable {
             "cd \(shellQuote(workingDirectory))",
             "# One BLAS thread per worker process: the task's CPUs go to processes, not threads.",
             "export OPENBLAS_NUM_THREADS=1",
-            "exec \(shellQuote(executable)) worker --store \(shellQuote(store)) --checkpoints \(shellQuote(checkpoints)) \\",
-            "    --processes \(processesPerNode) --sweep \(shellQuote(sweep)) --lease \(formatSeconds(lease))",
-            "",
         ]
+        if let ladder {
+            lines += [
+                "# Every task runs the whole ladder: per rung, its workers claim runs beside the other tasks',",
+                "# then it waits for the rung's last run (--wait-for-others), fits the rung and goes on.",
+                "exec \(shellQuote(executable)) ladder --config \(shellQuote(ladder.config)) --store \(shellQuote(store)) \\",
+                "    --checkpoints \(shellQuote(checkpoints)) --workers \(processesPerNode) --out \(shellQuote(ladder.out)) \\",
+                "    --lease \(formatSeconds(lease)) --wait-for-others",
+                "",
+            ]
+        } else {
+            lines += [
+                "exec \(shellQuote(executable)) worker --store \(shellQuote(store)) --checkpoints \(shellQuote(checkpoints)) \\",
+                "    --processes \(processesPerNode) --sweep \(shellQuote(sweep)) --lease \(formatSeconds(lease))",
+                "",
+            ]
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -77,6 +77,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notOwner(run: Int64, worker: String)
     /// The database server could not be reached or refused the connection.
     case cannotConnect(url: String, host: String, port: String, message: String)
+    /// A sweep's stored config holds a value this isoflop cannot read.
+    case badStoredConfig(sweep: String, message: String)
 
     public var description: String {
         switch self {
@@ -98,6 +100,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "run \(run) is no longer leased to worker \(worker) (its lease expired and another worker took it)"
         case let .cannotConnect(url, host, port, message):
             return "run store \(url): cannot connect to \(host):\(port): \(message)"
+        case let .badStoredConfig(sweep, message):
+            return "sweep '\(sweep)': its stored config \(message)"
         }
     }
 }
@@ -179,12 +183,16 @@ public struct SweepResults: Sendable {
     public var runs: [RunRecord]
     /// The metric rows of each done run, by run id, in step order.
     public var curves: [Int64: [MetricRow]]
+    /// How the sweep's config says its fits count N (`params`): the fit's and the report's
+    /// default convention.
+    public var params: ParameterCount
 
-    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]]) {
+    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]], params: ParameterCount = .total) {
         self.name = name
         self.id = id
         self.runs = runs
         self.curves = curves
+        self.params = params
     }
 
     /// The done runs, of one schedule or of all, in id order.
@@ -222,7 +230,19 @@ extension RunStore {
     /// Every run of the sweep and the curves of the done ones: two queries.
     public func results(sweep name: String?) throws -> SweepResults {
         let (name, id) = try selectSweep(named: name)
-        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: try curves(sweep: id))
+        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: try curves(sweep: id),
+                            params: try storedParams(sweep: id, name: name))
+    }
+
+    /// The `params` knob of the sweep's stored config; `total` for configs stored before it existed.
+    public func storedParams(sweep id: Int64, name: String) throws -> ParameterCount {
+        let json = try sweepConfigJSON(sweep: id)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let value = object["params"] as? String else { return .total }
+        guard let params = ParameterCount(rawValue: value) else {
+            throw StoreError.badStoredConfig(sweep: name, message: "has params = '\(value)' (expected total or nonemb)")
+        }
+        return params
     }
 }
 
