@@ -94,9 +94,9 @@ func runsTable(_ results: SweepResults) -> [RunsTableRow] {
 }
 
 /// Fits approaches 1–3 for each schedule of one sweep's results, N counted as the sweep's
-/// `params` says, and fills the report's model. While runs are still to come, only budgets whose runs have all ended
-/// enter the fits (a half-done isoFLOP profile would move its parabola). A schedule whose fit
-/// fails is reported as a note.
+/// `params` says, and fills the report's model. While runs are still to come, only budgets
+/// whose runs have all ended enter the fits (a half-done isoFLOP profile would move its
+/// parabola). A schedule whose fit fails is reported as a note.
 func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
