@@ -35,8 +35,8 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var sweepChoice: SweepChoice
 
-    @Option(help: "With a sweep store: which schedule's runs to fit (matched, fixed, constant, wsd).")
-    var schedule: String = "matched"
+    @Option(help: "Which schedule's runs to fit (matched, fixed, constant, wsd; default: the sweep's only schedule, else matched).")
+    var schedule: String?
 
     @Option(help: "Which approach: 1, 2, 3 or all.")
     var approach: Approaches = .all
@@ -120,7 +120,7 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
         }
         let results = try readResults(url, sweep: sweepChoice.sweep)
-        return (try fitRuns(results, schedule: schedule, source: url), results.params)
+        return (try fitRuns(results, schedule: schedule ?? defaultSchedule(results.schedules), source: url), results.params)
     }
 
     /// `--benchmark`: both solvers on the same data, one thread, and the ratio of their times.
@@ -176,12 +176,19 @@ extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 
+/// The schedule fitted when none is named: a sweep's only one (a ladder's rungs have one each),
+/// else matched.
+func defaultSchedule(_ schedules: [String]) -> String {
+    schedules.count == 1 ? schedules[0] : "matched"
+}
+
 /// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
-/// runs of `schedule` only.
-func loadCSVRuns(from path: String, schedule: String) throws -> [FitRun] {
+/// runs of `schedule` only (by default its only schedule, else matched).
+func loadCSVRuns(from path: String, schedule: String?) throws -> [FitRun] {
     let runs = try readRunsCSV(path: path)
     let schedules = Set(runs.compactMap(\.schedule))
     guard !schedules.isEmpty else { return runs }
+    let schedule = schedule ?? defaultSchedule(Array(schedules))
     let chosen = runs.filter { $0.schedule == schedule }
     guard !chosen.isEmpty else {
         throw ValidationError("\(path): no runs with schedule '\(schedule)' (the file has \(schedules.sorted().joined(separator: ", "))); choose one with --schedule")

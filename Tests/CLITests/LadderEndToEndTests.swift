@@ -100,6 +100,11 @@ extension EndToEndTests {
         let fitTotal = try CLI.capture(["fit", storeFile, "--sweep", "tiny-chinchilla", "--approach", "3"], in: dir)
         XCTAssertTrue(fitTotal.stdout.contains("N counts total parameters")
                       && fitTotal.stdout.contains("N counts non-embedding parameters"), fitTotal.stdout)
+        // The Kaplan rung's one schedule is fixed: fitted without naming it (a regression: fit
+        // looked for matched runs and found none).
+        let fitFixed = try CLI.capture(["fit", storeFile, "--sweep", "tiny-kaplan", "--approach", "3"], in: dir)
+        XCTAssertEqual(fitFixed.status, 0, fitFixed.stderr)
+        XCTAssertTrue(fitFixed.stdout.contains("N counts non-embedding parameters"), fitFixed.stdout)
         let forced = try CLI.capture(["fit", storeFile, "--sweep", "tiny-nonemb", "--approach", "3", "--params", "total"], in: dir)
         XCTAssertTrue(forced.stdout.contains("N counts total parameters"), forced.stdout)
         XCTAssertEqual(try CLI.run(["report", storeFile, "--sweep", "tiny-nonemb", "--out", "report", "--bootstrap", "0"], in: dir), 0)
