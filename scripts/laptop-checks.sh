@@ -13,7 +13,8 @@ bin=.build/release/isoflop
 command -v sqlite3 >/dev/null || { echo "laptop-checks: needs the sqlite3 command (apt-get install sqlite3)" >&2; exit 1; }
 mkdir -p runs/checks
 
-# variant NAME BUDGETS SEED LR_FACTOR: configs/laptop.toml, matched only, at other budgets, seed or LR.
+# variant NAME BUDGETS SEED LR_FACTOR: configs/laptop.toml, matched only, at other budgets, seed or LR,
+# on the config's fixed grid of nine shapes (the shapes the main job's adaptive grid shares with it are compared).
 variant() {
     local name=$1 budgets=$2 seed=$3 factor=$4
     local intercept
@@ -21,6 +22,8 @@ variant() {
     sed -e "s/^name = \"laptop\"/name = \"$name\"/" \
         -e "s/^budgets = .*/budgets = $budgets/" \
         -e 's/^schedules = .*/schedules = ["matched"]/' \
+        -e 's/^sizes = \[[0-9, ]*\]/sizes = 9/' \
+        -e 's/^adaptive = true /adaptive = false/' \
         -e "s/^seed = 1 /seed = $seed /" \
         -e "s/^intercept = -5.944/intercept = $intercept/" configs/laptop.toml > "runs/checks/$name.toml"
     # Each store in a folder of its own: checkpoints live beside the store, named by run id.

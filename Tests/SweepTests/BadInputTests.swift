@@ -103,6 +103,10 @@ final class ConfigInputTests: XCTestCase {
         let cases: [((String, String), [String])] = [
             (("depth_step = 64", "depth_step = 0"), ["family.depth_step", "0"]),
             (("sizes = 3", "sizes = -1"), ["grid.sizes", "-1"]),
+            (("sizes = 3", "sizes = [3]"), ["grid.sizes", "1 counts for 2 budgets"]),
+            (("sizes = 3", "sizes = [3, 0]"), ["grid.sizes[1]", "0"]),
+            (("sizes = 3", "sizes = [3, \"two\"]"), ["grid.sizes", "integer"]),
+            (("sizes = 3", "sizes = \"three\""), ["grid.sizes"]),
             (("width = 100", "width = nan"), ["grid.width", "nan"]),
             (("budgets = [1e10, 2e10]", "budgets = [1e10, -2e10]"), ["budgets[1]", "-2"]),
             (("budgets = [1e10, 2e10]", "budgets = [1e10, inf]"), ["budgets[1]", "inf"]),

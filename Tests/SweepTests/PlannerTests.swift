@@ -191,6 +191,33 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(explicit.map(\.model.headSize), [48, 48])
     }
 
+    /// `sizes = [3, 1]`: one count per budget, in the order of `budgets`, for the fixed grid and
+    /// for an adaptive grid's centred budgets; the list survives the JSON stored with a sweep.
+    func testSizesPerBudget() throws {
+        var c = config()
+        c.budgets = [1e12, 3e11]
+        c.family = FamilyConfig(widths: [32, 64, 96, 128, 160])
+        c.grid = try ConfigDecoder.decode(GridConfig.self, fromTOML: "sizes = [1, 3]\nwidth = 10\ncoefficient = 90_000\nexponent = 0",
+                                          file: "g.toml")
+        XCTAssertEqual(c.grid.perBudget, [1, 3])
+        XCTAssertEqual(c.gridSizes(at: 1e12), 1)
+        XCTAssertEqual(c.gridSizes(at: 3e11), 3)
+        XCTAssertEqual(c.gridSizes(at: 5e12), 3, "a budget not in the list (an explicit grid's) takes the largest count")
+        let runs = try Planner.plan(c).runs.filter { $0.schedule == .matched }
+        // N_opt = 90,000 at both: the one nearest is 64/1; the three nearest add 32/1 and 96/2.
+        XCTAssertEqual(runs.filter { $0.budget == 1e12 }.map { "\($0.model.d)/\($0.model.layers)" }, ["64/1"])
+        XCTAssertEqual(runs.filter { $0.budget == 3e11 }.map { "\($0.model.d)/\($0.model.layers)" }, ["32/1", "64/1", "96/2"])
+        c.grid.adaptive = true
+        XCTAssertEqual(try AdaptivePlan.centredShapes(c, budget: 1e12, optimum: 90_000).map(\.d), [64])
+        XCTAssertEqual(try AdaptivePlan.centredShapes(c, budget: 3e11, optimum: 90_000).map(\.d), [32, 64, 96])
+        let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+        XCTAssertEqual(try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "stored"), c)
+        c.grid.perBudget = nil
+        c.grid.sizes = 2
+        let one = String(decoding: try JSONEncoder().encode(c.grid), as: UTF8.self)
+        XCTAssertTrue(one.contains("\"sizes\":2"), one)
+    }
+
     func testWallEstimateAndFormatting() {
         // Longest first onto the freest worker: 5 | 4; 4+3 | 5+3; 7+1 → 8.
         XCTAssertEqual(estimateWallSeconds([3, 5, 1, 4, 3], workers: 2), 8)

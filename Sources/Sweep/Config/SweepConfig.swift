@@ -53,7 +53,11 @@ public struct FamilyConfig: Codable, Hashable, Sendable {
 /// How each budget's sizes are chosen: the `sizes` family members nearest (in ln N) to the
 /// predicted optimum N_opt = coefficient × C^exponent, within a factor `width` either side.
 public struct GridConfig: Codable, Hashable, Sendable {
+    /// Shapes per budget; `perBudget`, where given, overrides it budget by budget.
     public var sizes: Int = 7
+    /// `sizes = [9, 9, 6]`: one count per budget, in the order of the config's `budgets` (fewer
+    /// shapes where the runs are longest, nearest the optimum). Nil: `sizes` for every budget.
+    public var perBudget: [Int]? = nil
     public var width: Double = 4
     public var coefficient: Double = 2.2e-3
     public var exponent: Double = 0.62
@@ -78,12 +82,29 @@ public struct GridConfig: Codable, Hashable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        sizes = try c.decodeIfPresent(Int.self, forKey: .sizes) ?? 7
+        do {
+            sizes = try c.decodeIfPresent(Int.self, forKey: .sizes) ?? 7
+        } catch {
+            // Not one number: one per budget (an error here names the bad element).
+            let list = try c.decode([Int].self, forKey: .sizes)
+            perBudget = list
+            sizes = list.max() ?? 7
+        }
         width = try c.decodeIfPresent(Double.self, forKey: .width) ?? 4
         coefficient = try c.decodeIfPresent(Double.self, forKey: .coefficient) ?? 2.2e-3
         exponent = try c.decodeIfPresent(Double.self, forKey: .exponent) ?? 0.62
         seedsNearOptimum = try c.decodeIfPresent(Int.self, forKey: .seedsNearOptimum) ?? 0
         adaptive = try c.decodeIfPresent(Bool.self, forKey: .adaptive) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if let perBudget { try c.encode(perBudget, forKey: .sizes) } else { try c.encode(sizes, forKey: .sizes) }
+        try c.encode(width, forKey: .width)
+        try c.encode(coefficient, forKey: .coefficient)
+        try c.encode(exponent, forKey: .exponent)
+        try c.encode(seedsNearOptimum, forKey: .seedsNearOptimum)
+        try c.encode(adaptive, forKey: .adaptive)
     }
 
     public func predictedOptimum(budget: Double) -> Double { coefficient * pow(budget, exponent) }
@@ -311,6 +332,12 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         for (i, w) in family.widths.enumerated() where w < 1 { throw bad("family.widths[\(i)]", "\(w) must be positive") }
         guard family.depthStep >= 1 else { throw bad("family.depth_step", "\(family.depthStep) must be at least 1") }
         guard grid.sizes >= 1 else { throw bad("grid.sizes", "\(grid.sizes) must be at least 1") }
+        if let per = grid.perBudget {
+            guard per.count == budgets.count else {
+                throw bad("grid.sizes", "\(per) has \(per.count) counts for \(budgets.count) budgets: give one per budget, or one number")
+            }
+            for (i, n) in per.enumerated() where n < 1 { throw bad("grid.sizes[\(i)]", "\(n) must be at least 1") }
+        }
         guard grid.width.isFinite, grid.width >= 1 else { throw bad("grid.width", "\(grid.width) must be a finite factor ≥ 1") }
         guard grid.coefficient.isFinite, grid.coefficient > 0 else {
             throw bad("grid.coefficient", "\(grid.coefficient) must be positive and finite")
@@ -371,6 +398,13 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight_decay", "\(weightDecay) must be finite and not negative") }
         guard (0...1).contains(lrFloor) else { throw bad("lr_floor", "\(lrFloor) must be in 0...1 (a fraction of the peak LR)") }
+    }
+
+    /// How many shapes the grid gives `budget`: its own count where `grid.sizes` lists one per
+    /// budget, else `grid.sizes`.
+    public func gridSizes(at budget: Double) -> Int {
+        guard let per = grid.perBudget, per.count == budgets.count, let i = budgets.firstIndex(of: budget) else { return grid.sizes }
+        return per[i]
     }
 
     /// Every shape of the family as a model config of this sweep's vocabulary and context.

@@ -36,7 +36,7 @@ public enum AdaptivePlan {
     public static func centredShapes(_ config: SweepConfig, budget: Double, optimum: Double) throws -> [GPTConfig] {
         var grid = config.grid
         grid.coefficient = optimum / pow(budget, grid.exponent)
-        let shapes = Planner.gridShapes(try config.familyShapes(), budget: budget, grid: grid)
+        let shapes = Planner.gridShapes(try config.familyShapes(), budget: budget, grid: grid, sizes: config.gridSizes(at: budget))
         guard !shapes.isEmpty else { throw PlanError.invalid("no family shape within the grid width of N = \(Int(optimum)) at budget \(formatFLOPs(budget))") }
         return shapes
     }

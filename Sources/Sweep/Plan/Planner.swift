@@ -198,7 +198,7 @@ public enum Planner {
                 for s in shapes { try s.validate() }
                 grids.append((c, shapes.sorted { $0.parameters < $1.parameters }))
             } else {
-                let shapes = gridShapes(family, budget: c, grid: config.grid)
+                let shapes = gridShapes(family, budget: c, grid: config.grid, sizes: config.gridSizes(at: c))
                 if shapes.isEmpty { throw PlanError.invalid("no family shape within the grid width of budget \(c)") }
                 grids.append((c, shapes))
             }
@@ -302,16 +302,16 @@ public enum Planner {
         }
     }
 
-    /// The `grid.sizes` family shapes nearest in ln N to the predicted optimum, within a factor
-    /// `grid.width` of it, in order of N.
-    public static func gridShapes(_ family: [GPTConfig], budget: Double, grid: GridConfig) -> [GPTConfig] {
+    /// The `sizes` family shapes (the budget's `SweepConfig.gridSizes`) nearest in ln N to the
+    /// predicted optimum, within a factor `grid.width` of it, in order of N.
+    public static func gridShapes(_ family: [GPTConfig], budget: Double, grid: GridConfig, sizes: Int) -> [GPTConfig] {
         let target = log(grid.predictedOptimum(budget: budget))
         let limit = log(max(grid.width, 1))
         let near = family
             .map { ($0, abs(log(Double($0.parameters)) - target)) }
             .filter { $0.1 <= limit + 1e-12 }
             .sorted { $0.1 < $1.1 }
-            .prefix(grid.sizes)
+            .prefix(sizes)
             .map { $0.0 }
         return near.sorted { $0.parameters < $1.parameters }
     }
