@@ -71,6 +71,8 @@ func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
     } else {
         throw CLIError("--checkpoints DIR is required with a \(url.prefix { $0 != ":" }) store: a folder every worker's machine sees")
     }
+    // A server store is reached before the folder is made, so an unreachable one leaves no empty folder behind.
+    if !isSQLiteStore(url) { _ = try openRunStore(url) }
     try ensureWritableDirectory(dir)
     return URL(fileURLWithPath: dir).standardizedFileURL.path
 }

@@ -180,6 +180,21 @@ final class WorkerProcessTests: XCTestCase {
         let pg = try CLI.capture(["worker", "--store", "postgresql://nobody@127.0.0.1:1/none"])
         XCTAssertNotEqual(pg.status, 0)
         XCTAssertTrue(pg.stderr.contains("--checkpoints DIR is required"), pg.stderr)
+
+        // An unreachable server store is found before the checkpoint folder is made (it once
+        // left an empty folder behind on this error).
+        let unreachable = "postgresql://nobody@127.0.0.1:1/none"
+        let ladder = dir + "/ladder.toml"
+        try "name = \"l\"\nbase = \"\(config)\"\n[[rungs]]\nname = \"a\"\nschedule = \"matched\"\n"
+            .write(toFile: ladder, atomically: true, encoding: .utf8)
+        for (i, args) in [["sweep", "slurm", config], ["worker"], ["ladder", "--config", ladder, "--slurm"]].enumerated() {
+            let folder = dir + "/server-checkpoints-\(i)"
+            let r = try CLI.capture(args + ["--store", unreachable, "--checkpoints", folder])
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("127.0.0.1"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\(args.joined(separator: " ")) made \(folder)")
+        }
     }
 
     /// Two stores in one folder share its checkpoint folder, and run ids repeat between them: a
