@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Sweep", "Tensor"]),
         .testTarget(name: "LadderTests", dependencies: ["Ladder", "Sweep", "Training", "Model", "Fit"]),
-        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "Ladder", "PostgresFixture"]),
+        .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "Ladder", "Tensor", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]
 )

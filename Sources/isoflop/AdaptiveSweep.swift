@@ -23,6 +23,18 @@ final class AdaptiveDriver {
         lead = config.schedules.first(where: AdaptivePlan.adapts)
     }
 
+    /// The trained FLOPs of the budgets not planned yet, as the config's own grid would plan
+    /// them (the later budgets' centred grids have the same number of shapes near the same
+    /// optimum), so the progress line's total and ETA cover the whole sweep from its start.
+    func unplannedFLOPs() throws -> Double {
+        let planned = Set(try store.runs(sweep: sweep).filter { AdaptivePlan.adapts($0.plan.schedule) }.map(\.plan.budget))
+        return configGrid.filter { !planned.contains($0.budget) }.reduce(0) { $0 + $1.flops }
+    }
+
+    /// The adapting schedules' runs of the config's grid (every budget).
+    private lazy var configGrid: [PlannedRun] =
+        ((try? Planner.plan(config).trainedRuns) ?? []).filter { AdaptivePlan.adapts($0.schedule) }
+
     /// Plans the next runs when none of the adapting schedules is waiting; returns how many were added.
     func advance() throws -> Int {
         guard let lead else { return 0 }

@@ -285,7 +285,7 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
     let tick = {
         _ = try adaptive?.advance()
-        view.draw(try store.runs(sweep: sweep), began: began, startFLOPs: startFLOPs)
+        view.draw(try store.runs(sweep: sweep), began: began, startFLOPs: startFLOPs, unplanned: try adaptive?.unplannedFLOPs() ?? 0)
         try live?.update(store.budgetProgress(sweep: sweep))
     }
     var failedWorkers = try superviseWorkers(children, tick: tick)
@@ -322,15 +322,19 @@ final class ProgressView {
 
     init(live: Bool) { self.live = live }
 
-    func draw(_ runs: [RunRecord], began: Date, startFLOPs: Double, final: Bool = false) {
+    /// `unplanned`: FLOPs an adaptive grid has still to plan (its later budgets), counted in the
+    /// total and the ETA and shown as "+ ... to plan".
+    func draw(_ runs: [RunRecord], began: Date, startFLOPs: Double, unplanned: Double = 0, final: Bool = false) {
         let s = SweepProgress(runs)
         let finished = (s.byStatus[.done] ?? 0) + (s.byStatus[.diverged] ?? 0) + (s.byStatus[.failed] ?? 0)
         let elapsed = Date().timeIntervalSince(began)
         let rate = (s.doneFLOPs - startFLOPs) / max(elapsed, 1e-9)
-        let eta = rate > 0 ? (s.totalFLOPs - s.doneFLOPs) / rate : .infinity
-        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %@/%@ (%.1f%%)  elapsed %@  ETA %@",
+        let total = s.totalFLOPs + unplanned
+        let eta = rate > 0 ? (total - s.doneFLOPs) / rate : .infinity
+        let toPlan = unplanned > 0 ? " (+\(formatFLOPs(unplanned)) to plan)" : ""
+        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %@/%@%@ (%.1f%%)  elapsed %@  ETA %@",
                             finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, formatFLOPs(s.doneFLOPs),
-                            formatFLOPs(s.totalFLOPs), 100 * s.doneFLOPs / max(s.totalFLOPs, 1), formatDuration(elapsed),
+                            formatFLOPs(s.totalFLOPs), toPlan, 100 * s.doneFLOPs / max(total, 1), formatDuration(elapsed),
                             final ? "-" : formatDuration(eta))]
         for r in runs.filter({ $0.status == .running && $0.sharedFrom == nil }).sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
             lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,

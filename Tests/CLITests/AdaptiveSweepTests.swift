@@ -4,6 +4,7 @@
 import Fit
 import Foundation
 import Sweep
+import Tensor
 import XCTest
 
 final class AdaptiveSweepTests: XCTestCase {
@@ -22,7 +23,13 @@ final class AdaptiveSweepTests: XCTestCase {
         let cfg = try SweepConfig.load(path: config)
         XCTAssertTrue(cfg.grid.adaptive)
 
-        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
+        let first = try CLI.capture(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        // The progress line counts the budgets still to plan, as the config's grid has them, from the start.
+        let later = try Planner.plan(cfg).trainedRuns.filter { $0.schedule == .matched && $0.budget >= 1.6e12 }
+        let toPlan = "(+\(formatFLOPs(later.reduce(0) { $0 + $1.flops })) to plan)"
+        XCTAssertTrue(first.stdout.split(separator: "\n").first { $0.hasPrefix("runs ") }?.contains(toPlan) ?? false,
+                      "\(toPlan) not in the first progress line of:\n\(first.stdout)")
         let db = try SQLiteRunStore(path: store)
         let runs = try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt")))
         guard runs.allSatisfy({ $0.status == .done && $0.finalEvalLoss != nil }) else {
