@@ -24,8 +24,10 @@ struct TuneCommand: ParsableCommand {
     var budgets: Int = 2
     @Option(help: ArgumentHelp("Multipliers of the rule's peak LR, comma-separated (at least 3).", valueName: "list"))
     var multipliers: String = "0.5,1,2"
-    @Flag(inversion: .prefixedNo, help: "Train one more multiplier beyond an edge where a shape's best LR is the smallest or largest tried.")
+    @Flag(inversion: .prefixedNo, help: "Train more multipliers beyond an edge where a shape's best LR is the smallest or largest tried.")
     var extend = true
+    @Option(help: "The most multipliers added beyond each edge, one per round, until a shape's best LR lies inside those tried.")
+    var maxExtensions: Int = 3
     @Flag(help: "Write the fitted intercept, width and steps into the config's [lr] table (comments and all else kept).")
     var write = false
     @Option(help: ArgumentHelp("Also write the trials, best LRs and fitted rule as JSON here.", valueName: "path"))
@@ -36,6 +38,7 @@ struct TuneCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(budgets) else { throw ValidationError("--budgets \(budgets) must be in 1...1000") }
+        guard (0...10).contains(maxExtensions) else { throw ValidationError("--max-extensions \(maxExtensions) must be in 0...10") }
         _ = try parsedMultipliers()
         if let workers { try checkWorkerCount(workers, flag: "--workers") }
     }
@@ -81,32 +84,17 @@ struct TuneCommand: ParsableCommand {
         try runSweep(pilot, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
 
         var best = try bestLRs(store.runs(sweep: sweep))
-        if extend {
-            // One more step beyond each edge of the multipliers asked for, no further: a shape
-            // already extended on that side (by an earlier run of this command) is not extended
-            // again, so rerunning the command trains nothing new.
-            var more: [PlannedRun] = []
-            for b in best where b.edge != nil {
-                let members = try store.runs(sweep: sweep).filter { LRPilot.baseKey($0.plan.key) == b.key }
-                let tried = members.map { LRPilot.multiplier(of: $0.plan, config: pilot) }
-                guard let base = members.first?.plan, tried.count >= 2 else { continue }
-                let beyond = b.edge == .low ? tried.contains { $0 < mults[0] * (1 - 1e-6) }
-                                            : tried.contains { $0 > mults[mults.count - 1] * (1 + 1e-6) }
-                if beyond { continue }
-                let m = LRPilot.beyondEdge(tried, low: b.edge == .low)
-                var plain = base
-                plain.key = b.key
-                if Set(tried).count == tried.count, !tried.contains(where: { abs($0 / m - 1) < 1e-6 }) {
-                    more.append(LRPilot.run(plain, config: pilot, multiplier: m))
-                }
-            }
-            if !more.isEmpty {
-                print("\(more.count) shape(s) had their best LR at an edge; training one more multiplier beyond it")
-                _ = try store.addRuns(sweep: sweep, runs: more)
-                runs += more
-                try runSweep(pilot, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
-                best = try bestLRs(store.runs(sweep: sweep))
-            }
+        // Rounds of one more multiplier beyond each edge where a shape is still best, up to
+        // --max-extensions beyond the multipliers asked for on that side: a rerun of this command
+        // counts the ones an earlier run added, so it trains nothing new once every shape is done.
+        for _ in 0..<(extend ? maxExtensions : 0) {
+            let more = try extensions(best, store.runs(sweep: sweep), pilot: pilot, asked: mults)
+            guard !more.isEmpty else { break }
+            print("\(more.count) shape(s) had their best LR at an edge; training one more multiplier beyond it")
+            _ = try store.addRuns(sweep: sweep, runs: more)
+            runs += more
+            try runSweep(pilot, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
+            best = try bestLRs(store.runs(sweep: sweep))
         }
         let fit = try fitLRRule(best.map(\.best), batchTerm: cfg.lr.batchTerm(batch: cfg.batch))
         print(tuneTable(best, fit: fit, config: cfg))
@@ -124,6 +112,26 @@ struct TuneCommand: ParsableCommand {
         } else {
             print("(rerun with --write to put it into \(config); the pilot's runs are kept and not trained again)")
         }
+    }
+
+    /// One run beyond the edge for every shape whose best LR is at an edge of those tried and
+    /// that has fewer than `maxExtensions` multipliers beyond `asked` on that side.
+    func extensions(_ best: [PilotShape], _ stored: [RunRecord], pilot: SweepConfig, asked: [Double]) -> [PlannedRun] {
+        var more: [PlannedRun] = []
+        for b in best where b.edge != nil {
+            let members = stored.filter { LRPilot.baseKey($0.plan.key) == b.key }
+            let tried = members.map { LRPilot.multiplier(of: $0.plan, config: pilot) }
+            guard let base = members.first?.plan, tried.count >= 2, Set(tried).count == tried.count else { continue }
+            let beyond = b.edge == .low ? tried.filter { $0 < asked[0] * (1 - 1e-6) }
+                                        : tried.filter { $0 > asked[asked.count - 1] * (1 + 1e-6) }
+            guard beyond.count < maxExtensions else { continue }
+            let m = LRPilot.beyondEdge(tried, low: b.edge == .low)
+            guard !tried.contains(where: { abs($0 / m - 1) < 1e-6 }) else { continue }
+            var plain = base
+            plain.key = b.key
+            more.append(LRPilot.run(plain, config: pilot, multiplier: m))
+        }
+        return more
     }
 
     func readConfigText() throws -> String {

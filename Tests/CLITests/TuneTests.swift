@@ -58,4 +58,32 @@ final class TuneTests: XCTestCase {
         let svg = try String(contentsOfFile: out + "/fig5-lr.svg", encoding: .utf8)
         XCTAssertTrue(svg.contains("d=32 L=1 h=32"))
     }
+
+    /// A rule far too low (1/64 of the quick config's): every shape is best at the top edge of
+    /// ×0.5–×2 and stays there, so each gets exactly --max-extensions more multipliers, ×4 and ×8,
+    /// one round at a time; a rerun adds nothing.
+    func testExtensionsContinueUntilTheLimit() throws {
+        try CLI.requirePydocs(vocab: 512)
+        let dir = try temporaryFolder()
+        let low = String(format: "intercept = %.3f", -5.944 - log(64.0))
+        let text = try CLI.quickConfig([("name = \"quick\"", "name = \"low\""), ("budgets = [1e11, 2e11, 3e11]", "budgets = [2e10, 4e10]"),
+                                        ("schedules = [\"matched\", \"fixed\"]", "schedules = [\"matched\"]"),
+                                        ("intercept = -5.944", low)], absolutePaths: true)
+        let config = dir + "/low.toml", store = dir + "/s.sqlite"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let args = ["tune", config, "--store", store, "--workers", "2", "--max-extensions", "2"]
+        let first = try CLI.capture(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.stdout.components(separatedBy: "had their best LR at an edge").count - 1, 2, first.stdout)
+        let stored = try SQLiteRunStore(path: store)
+        let pilotConfig = try LRPilot.config(try SweepConfig.load(path: config), budgets: 2)
+        let runs = try stored.runs(sweep: try XCTUnwrap(stored.sweepID(named: "low-tune")))
+        let byShape = Dictionary(grouping: runs) { LRPilot.baseKey($0.plan.key) }
+        XCTAssertEqual(byShape.count, 6, "three shapes at each of two budgets")
+        for (key, members) in byShape {
+            XCTAssertEqual(members.map { LRPilot.multiplier(of: $0.plan, config: pilotConfig) }.sorted(), [0.5, 1, 2, 4, 8], key)
+        }
+        XCTAssertEqual(try CLI.run(args), 0)
+        XCTAssertEqual(try stored.runs(sweep: try XCTUnwrap(stored.sweepID(named: "low-tune"))).count, runs.count, "the rerun adds nothing")
+    }
 }

@@ -210,6 +210,16 @@ final class PlannerTests: XCTestCase {
         c.grid.adaptive = true
         XCTAssertEqual(try AdaptivePlan.centredShapes(c, budget: 1e12, optimum: 90_000).map(\.d), [64])
         XCTAssertEqual(try AdaptivePlan.centredShapes(c, budget: 3e11, optimum: 90_000).map(\.d), [32, 64, 96])
+        // One budget planned on its own (an adaptive grid's later budget, the LR pilot's
+        // smallest budgets) keeps its count; both once failed validation with the whole list.
+        let alone = try AdaptivePlan.budgetRuns(c, budget: 1e12, shapes: try AdaptivePlan.centredShapes(c, budget: 1e12, optimum: 90_000),
+                                              optimum: 90_000, reason: "test")
+        XCTAssertEqual(alone.filter { $0.schedule == .matched }.map(\.model.d), [64])
+        let pilot = try LRPilot.config(c, budgets: 1)
+        XCTAssertEqual(pilot.budgets, [3e11])
+        XCTAssertEqual(pilot.grid.perBudget, [3])
+        XCTAssertEqual(Set(try Planner.plan(pilot).runs.map(\.model.d)), [32, 64, 96])
+        XCTAssertEqual(c.keepingBudgets { $0 > 5e11 }.grid.perBudget, [1])
         let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
         XCTAssertEqual(try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "stored"), c)
         c.grid.perBudget = nil

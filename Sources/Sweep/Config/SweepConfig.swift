@@ -400,6 +400,18 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         guard (0...1).contains(lrFloor) else { throw bad("lr_floor", "\(lrFloor) must be in 0...1 (a fraction of the peak LR)") }
     }
 
+    /// The config with only the budgets `keep` accepts (and their explicit grids), their
+    /// per-budget grid sizes kept beside them.
+    public func keepingBudgets(_ keep: (Double) -> Bool) -> SweepConfig {
+        var out = self
+        out.budgets = budgets.filter(keep)
+        out.budgetGrids = budgetGrids.filter { keep($0.flops) }
+        if let per = grid.perBudget, per.count == budgets.count {
+            out.grid.perBudget = zip(budgets, per).filter { keep($0.0) }.map(\.1)
+        }
+        return out
+    }
+
     /// How many shapes the grid gives `budget`: its own count where `grid.sizes` lists one per
     /// budget, else `grid.sizes`.
     public func gridSizes(at budget: Double) -> Int {

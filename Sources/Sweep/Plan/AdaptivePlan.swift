@@ -55,6 +55,7 @@ public enum AdaptivePlan {
                                   reason: String) throws -> [PlannedRun] {
         var one = config
         one.budgets = [budget]
+        one.grid.perBudget = nil  // the explicit grid below names the budget's shapes
         one.budgetGrids = [BudgetGrid(flops: budget, shapes: shapes.map { ShapeSpec(d: $0.d, L: $0.layers, head: $0.headSize) })]
         one.schedules = config.schedules.filter(adapts)
         one.grid.coefficient = optimum / pow(budget, one.grid.exponent)

@@ -11,13 +11,11 @@ public enum LRPilot {
     /// kept), the matched schedule only, one seed. The rule's LR (before the multiples) is the config's.
     public static func config(_ config: SweepConfig, budgets count: Int) throws -> SweepConfig {
         guard count >= 1 else { throw PlanError.invalid("the pilot needs at least one budget, not \(count)") }
-        var pilot = config
-        pilot.name = config.name + suffix
-        try SweepConfig.checkName(pilot.name)
         let all = Set(config.budgets + config.budgetGrids.map(\.flops)).sorted()
         let kept = Set(all.prefix(count))
-        pilot.budgets = config.budgets.filter(kept.contains)
-        pilot.budgetGrids = config.budgetGrids.filter { kept.contains($0.flops) }
+        var pilot = config.keepingBudgets(kept.contains)
+        pilot.name = config.name + suffix
+        try SweepConfig.checkName(pilot.name)
         pilot.schedules = [.matched]
         pilot.seeds = nil
         pilot.seed = config.runSeeds[0]
