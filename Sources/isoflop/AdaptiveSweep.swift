@@ -23,11 +23,12 @@ final class AdaptiveDriver {
         lead = config.schedules.first(where: AdaptivePlan.adapts)
     }
 
-    /// The trained FLOPs of the budgets not planned yet, as the config's own grid would plan
-    /// them (the later budgets' centred grids have the same number of shapes near the same
-    /// optimum), so the progress line's total and ETA cover the whole sweep from its start.
-    func unplannedFLOPs() throws -> Double {
-        let planned = Set(try store.runs(sweep: sweep).filter { AdaptivePlan.adapts($0.plan.schedule) }.map(\.plan.budget))
+    /// The trained FLOPs of the budgets not planned yet among the sweep's `runs`, as the config's
+    /// own grid would plan them (the later budgets' centred grids have the same number of shapes
+    /// near the same optimum), so the progress line's total and ETA cover the whole sweep from
+    /// its start.
+    func unplannedFLOPs(_ runs: [RunRecord]) -> Double {
+        let planned = Set(runs.filter { AdaptivePlan.adapts($0.plan.schedule) }.map(\.plan.budget))
         return configGrid.filter { !planned.contains($0.budget) }.reduce(0) { $0 + $1.flops }
     }
 

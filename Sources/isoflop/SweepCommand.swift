@@ -285,7 +285,8 @@ func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, ch
     let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
     let tick = {
         _ = try adaptive?.advance()
-        view.draw(try store.runs(sweep: sweep), began: began, startFLOPs: startFLOPs, unplanned: try adaptive?.unplannedFLOPs() ?? 0)
+        let runs = try store.runs(sweep: sweep)
+        view.draw(runs, began: began, startFLOPs: startFLOPs, unplanned: adaptive?.unplannedFLOPs(runs) ?? 0)
         try live?.update(store.budgetProgress(sweep: sweep))
     }
     var failedWorkers = try superviseWorkers(children, tick: tick)
