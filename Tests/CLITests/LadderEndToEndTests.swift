@@ -161,18 +161,28 @@ extension EndToEndTests {
         let dir = try tinyLadderFolder()
         let args = ["ladder", "--config", "ladder.toml", "--store", "runs/shared.sqlite", "--out", "out", "--bootstrap", "20",
                     "--workers", "1", "--wait-for-others"]
-        let first = try CLI.process(args), second = try CLI.process(args)
-        for p in [first, second] {
+        // Each ladder's stderr goes to a file, so that a failure says why.
+        var logs: [String] = []
+        var processes: [Process] = []
+        for k in 0..<2 {
+            let log = dir + "/ladder-\(k).err"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let p = try CLI.process(args)
+            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             p.currentDirectoryURL = URL(fileURLWithPath: dir)
             try p.run()
+            logs.append(log)
+            processes.append(p)
         }
+        let (first, second) = (processes[0], processes[1])
         let deadline = Date().addingTimeInterval(300)
         while (first.isRunning || second.isRunning) && Date() < deadline { usleep(50_000) }
         for p in [first, second] where p.isRunning { CLI.killTree(p.processIdentifier) }
         first.waitUntilExit()
         second.waitUntilExit()
-        XCTAssertEqual(first.terminationStatus, 0)
-        XCTAssertEqual(second.terminationStatus, 0)
+        for (p, log) in zip(processes, logs) {
+            XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
 
         let store = try SQLiteRunStore(path: dir + "/runs/shared.sqlite", readOnly: true)
         var trained = 0

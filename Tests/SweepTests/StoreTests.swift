@@ -297,6 +297,30 @@ final class StoreTests: XCTestCase {
     func testResultCopiesCarryTheCurve() throws { try contract.resultCopiesCarryTheCurve() }
     func testTransactionsRollBackAndIdentityIsShared() throws { try contract.transactionsRollBackAndIdentityIsShared() }
 
+    /// Regression: two ladders started together on one new store failed now and then with
+    /// "database is locked" in `PRAGMA journal_mode = WAL`, which SQLite refuses at once (no busy
+    /// wait) when two connections both hold a read lock. Eight threads open one new store at
+    /// once, many times over; every open must succeed and the store must end in WAL mode.
+    func testManyOpenANewStoreAtOnce() throws {
+        let folder = temporaryDirectory()
+        let rounds = 40, threads = 8
+        let failures = NSCountedSet()
+        let lock = NSLock()
+        for round in 0..<rounds {
+            let path = (folder as NSString).appendingPathComponent("new-\(round).sqlite")
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                do { _ = try SQLiteRunStore(path: path) } catch {
+                    lock.lock(); failures.add("\(error)"); lock.unlock()
+                }
+            }
+        }
+        XCTAssertEqual(failures.count, 0, "\(failures.allObjects)")
+        let db = try SQLiteConnection(path: (folder as NSString).appendingPathComponent("new-0.sqlite"))
+        var mode = ""
+        try db.query("PRAGMA journal_mode") { mode = $0.text(0) }
+        XCTAssertEqual(mode, "wal")
+    }
+
     func testStoreURLs() throws {
         let path = (temporaryDirectory() as NSString).appendingPathComponent("plain.sqlite")
         XCTAssertTrue(try openRunStore(path) is SQLiteRunStore)

@@ -55,11 +55,28 @@ public final class SQLiteRunStore: SQLRunStore {
             }
             return
         }
-        try db.execute("PRAGMA journal_mode = WAL")
+        try switchToWAL(busyTimeout: busyTimeout)
         try db.execute("PRAGMA synchronous = NORMAL")
         try db.execute("PRAGMA foreign_keys = ON")
         try migrate()
         openedVersion = Self.schemaVersion
+    }
+
+    /// Puts a new store in WAL mode (a store keeps the mode once set). Two processes opening a
+    /// new store at once can both hold a read lock when asking for the exclusive one the switch
+    /// needs; SQLite then answers SQLITE_BUSY at once, without its busy handler (which would
+    /// deadlock), so the switch is retried here until the timeout.
+    private func switchToWAL(busyTimeout: Double) throws {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var attempt = 0
+        while true {
+            do {
+                return try db.execute("PRAGMA journal_mode = WAL")
+            } catch let e as SQLiteError where e.code == 5 /* SQLITE_BUSY */ && Date() < deadline {
+                attempt += 1
+                usleep(UInt32(min(attempt, 20)) * 5_000)
+            }
+        }
     }
 
     func migrate() throws {
