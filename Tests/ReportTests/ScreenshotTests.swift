@@ -43,6 +43,7 @@ final class ScreenshotTests: XCTestCase {
         XCTAssertEqual(be(16), 1280)
         XCTAssertEqual(be(20), 1600)
         // Charts are many coloured strokes: the PNG with them is far bigger than the text-only page.
+        print("screenshot: full \(full.count) bytes, without figures \(bare.count)")
         XCTAssertGreaterThan(full.count, 2 * bare.count, "full \(full.count) bytes, without figures \(bare.count)")
     }
 
@@ -66,7 +67,10 @@ final class ScreenshotTests: XCTestCase {
         guard let partial = try screenshot(of: base + "/partial") else { throw XCTSkip("no Chromium on this machine") }
         guard let empty = try screenshot(of: base + "/blank") else { throw XCTSkip("no Chromium on this machine") }
         XCTAssertEqual(Array(partial.prefix(4)), [0x89, 0x50, 0x4e, 0x47])
-        XCTAssertGreaterThan(partial.count, 3 * empty.count / 2, "partial \(partial.count) bytes, figures blanked \(empty.count)")
+        // With its charts the page compresses to 1.48–1.55 times its blanked twin (Chromium's
+        // antialiasing varies from run to run); without them it would be about 1.0.
+        print("screenshot: partial \(partial.count) bytes, figures blanked \(empty.count)")
+        XCTAssertGreaterThan(partial.count, 5 * empty.count / 4, "partial \(partial.count) bytes, figures blanked \(empty.count)")
         if let keep = ProcessInfo.processInfo.environment["ISOFLOP_SHOT_DIR"] {
             try? FileManager.default.removeItem(atPath: keep + "/partial.png")
             try partial.write(to: URL(fileURLWithPath: keep + "/partial.png"))
