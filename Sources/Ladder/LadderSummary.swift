@@ -92,12 +92,23 @@ public struct LadderSummary: Codable, Equatable, Sendable {
     }
 }
 
+/// The fitter's counting of N for a sweep's `params` knob (one mapping for the ladder, the
+/// report and `fit`).
+public extension ParameterCount {
+    var convention: ParameterConvention {
+        switch self {
+        case .total: return .total
+        case .nonemb: return .nonEmbedding
+        }
+    }
+}
+
 /// The fit options of one rung: approaches 2 and 3 under the rung's N, with `resamples`
 /// residual-bootstrap resamples.
 public func rungFitOptions(_ config: SweepConfig, resamples: Int) -> FitOptions {
     var options = FitOptions()
     options.approaches = [2, 3]
-    options.convention = config.params == .total ? .total : .nonEmbedding
+    options.convention = config.params.convention
     options.bootstrapResamples = resamples
     return options
 }

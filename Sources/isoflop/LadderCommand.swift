@@ -160,7 +160,7 @@ struct LadderCommand: ParsableCommand {
         var result = LadderRungResult(index: i, rung: rung, config: cfg, runs: results.runs.count, finished: finished,
                                       copied: copied, fit: fit)
         result.notes += notes
-        let points = isoFLOPPoints(runs, convention: parameterConvention(cfg.params))
+        let points = isoFLOPPoints(runs, convention: cfg.params.convention)
         let parabolas = (fit?.approach2?.profiles ?? []).filter(\.included).map {
             IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
         }

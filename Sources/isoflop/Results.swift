@@ -4,6 +4,7 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Ladder
 import Report
 import Sweep
 import Tensor
@@ -107,7 +108,7 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
         notes.append("Budgets with runs still to come are left out of the fits: "
                      + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
     }
-    let convention = parameterConvention(results.params)
+    let convention = results.params.convention
     if convention == .nonEmbedding {
         notes.append("N counts non-embedding parameters (the sweep's params = \"nonemb\"): fits and isoFLOP profiles use N_nonemb.")
     }
@@ -133,11 +134,6 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
     }
     return ReportModel(title: "isoflop report: \(results.name)", notes: notes, schedules: fitted,
                        curves: reportCurves(results), runs: runsTable(results))
-}
-
-/// The fitter's convention for a sweep's `params` knob.
-func parameterConvention(_ params: ParameterCount) -> ParameterConvention {
-    params == .nonemb ? .nonEmbedding : .total
 }
 
 /// Final loss against N, N counted under `convention`: the points of the isoFLOP profiles.
