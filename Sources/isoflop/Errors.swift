@@ -19,8 +19,7 @@ func describeError(_ error: Error) -> String {
     if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
         return describeFileError(error)
     }
-    if let e = error as? CustomStringConvertible { return oneLineMessage(e.description) }
-    return oneLineMessage(ns.localizedDescription)
+    return oneLineMessage(String(describing: error))
 }
 
 /// "PATH: reason" for an error of Foundation's file functions, the reason from the system

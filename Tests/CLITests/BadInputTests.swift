@@ -171,7 +171,7 @@ final class BadInputTests: XCTestCase {
         try SQLiteConnection(path: foreign).execute("CREATE TABLE notes(x); INSERT INTO notes VALUES (1)")
         let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
         let empty = dir + "/empty.sqlite"
-        FileManager.default.createFile(atPath: empty, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: nil))
         for args in [["sweep", "status", "--store"], ["report", "--out", dir + "/r", "--store"], ["export", "--out", dir + "/e", "--store"],
                      ["fit", "--store"]] {
             for db in [foreign, empty] {

@@ -166,7 +166,7 @@ extension EndToEndTests {
         var processes: [Process] = []
         for k in 0..<2 {
             let log = dir + "/ladder-\(k).err"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil))
             let p = try CLI.process(args)
             p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             p.currentDirectoryURL = URL(fileURLWithPath: dir)
