@@ -39,8 +39,8 @@ trap 'rm -rf "$profile"' EXIT
 
 # --no-sandbox: the sandbox cannot start as root in containers; the page is our own file.
 # Network is cut off by pointing every host at nothing, so a page that needs it shows the gap.
-# --virtual-time-budget: the shot waits until the page and its figures have loaded (a busy
-# machine otherwise caught a figure not yet drawn).
+# --virtual-time-budget: the shot is taken once the page and its figures have loaded, however
+# long a busy machine takes to load them.
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=10000 \
     --user-data-dir="$profile" --host-resolver-rules="MAP * ~NOTFOUND" \
     --window-size="$width,$height" --screenshot="$out_abs" "file://$abs" >/dev/null 2>&1 || true

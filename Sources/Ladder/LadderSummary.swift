@@ -92,8 +92,8 @@ public struct LadderSummary: Codable, Equatable, Sendable {
     }
 }
 
-/// The fitter's counting of N for a sweep's `params` knob (one mapping for the ladder, the
-/// report and `fit`).
+/// The fitter's counting of N for a sweep's `params` knob (one mapping for the ladder's rungs
+/// and the sweep report).
 public extension ParameterCount {
     var convention: ParameterConvention {
         switch self {

@@ -1,5 +1,6 @@
 // The SQLite run store: one file per sweep folder, WAL mode, versioned schema with
 // migrations, atomic claims in IMMEDIATE transactions, batched metric writes.
+import CSQLite
 import Foundation
 
 public final class SQLiteRunStore: SQLRunStore {
@@ -72,7 +73,7 @@ public final class SQLiteRunStore: SQLRunStore {
         while true {
             do {
                 return try db.execute("PRAGMA journal_mode = WAL")
-            } catch let e as SQLiteError where e.code == 5 /* SQLITE_BUSY */ && Date() < deadline {
+            } catch let e as SQLiteError where e.code == SQLITE_BUSY && Date() < deadline {
                 attempt += 1
                 usleep(UInt32(min(attempt, 20)) * 5_000)
             }
