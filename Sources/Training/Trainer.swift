@@ -230,6 +230,10 @@ extension Trainer {
 public enum Checkpoint {
     /// The run config saved beside the weights.
     public static func config(in dir: String) throws -> TrainConfig {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
+            throw TrainingError.checkpoint(path: dir, reason: "no such checkpoint folder")
+        }
         let path = dir + "/config.json"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.checkpoint(path: path, reason: "missing")

@@ -61,6 +61,19 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// A folder that is not there is named as such, not as its missing config.json (a sweep's
+    /// run read from a longer shared run has no checkpoint folder of its own).
+    func testMissingCheckpointFolderIsNamed() throws {
+        let (dir, _) = try checkpoint()
+        XCTAssertThrowsError(try Checkpoint.config(in: dir + "-absent")) {
+            XCTAssertTrue("\($0)".contains(dir + "-absent") && "\($0)".contains("no such checkpoint folder"), "\($0)")
+        }
+        try FileManager.default.removeItem(atPath: dir + "/config.json")
+        XCTAssertThrowsError(try Checkpoint.config(in: dir)) {
+            XCTAssertTrue("\($0)".contains("config.json") && "\($0)".contains("missing"), "\($0)")
+        }
+    }
+
     /// Item 19: a FIFO (or a folder) as token file is an error at once, not a hang.
     func testTokenFileMustBeARegularFile() throws {
         let dir = temporaryDirectory(self)
