@@ -160,7 +160,7 @@ final class StoreInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: foreign + "-wal"))
 
         let empty = dir + "/empty.sqlite"
-        FileManager.default.createFile(atPath: empty, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: nil))
         XCTAssertThrowsError(try openRunStore(empty, readOnly: true)) { XCTAssertTrue("\($0)".contains("empty"), "\($0)") }
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int, 0)
         XCTAssertThrowsError(try openRunStore(dir + "/missing.sqlite", readOnly: true))

@@ -70,7 +70,7 @@ struct StoreContract {
             try s.database.perform(insert, [.text("gone")])
             throw Stop()
         }) { XCTAssertTrue($0 is Stop, "the body's error goes on, not \($0)") }
-        try s.database.inTransaction { try s.database.perform(insert, [.text("kept")]) }
+        _ = try s.database.inTransaction { try s.database.perform(insert, [.text("kept")]) }
     }
 
     func claimLargestFirstAndLeaseTakeover() throws {
