@@ -231,8 +231,9 @@ public enum Checkpoint {
     /// The run config saved beside the weights.
     public static func config(in dir: String) throws -> TrainConfig {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
-            throw TrainingError.checkpoint(path: dir, reason: "no such checkpoint folder")
+        let exists = FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder)
+        guard exists, isFolder.boolValue else {
+            throw TrainingError.checkpoint(path: dir, reason: exists ? "not a folder" : "no such checkpoint folder")
         }
         let path = dir + "/config.json"
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -68,6 +68,9 @@ final class BadInputTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.config(in: dir + "-absent")) {
             XCTAssertTrue("\($0)".contains(dir + "-absent") && "\($0)".contains("no such checkpoint folder"), "\($0)")
         }
+        XCTAssertThrowsError(try Checkpoint.config(in: dir + "/config.json")) {
+            XCTAssertTrue("\($0)".contains("not a folder"), "\($0)")
+        }
         try FileManager.default.removeItem(atPath: dir + "/config.json")
         XCTAssertThrowsError(try Checkpoint.config(in: dir)) {
             XCTAssertTrue("\($0)".contains("config.json") && "\($0)".contains("missing"), "\($0)")
