@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The checks behind the README's "why not closer to 0.5", after `isoflop reproduce` has run the
+# The checks behind "why not closer to 0.5" (docs/laptop-findings.md), after `isoflop reproduce` has run the
 # laptop sweep: the smallest budgets trained again at half and twice the peak-LR rule, and with
 # seeds 2 and 3; prints each shape's losses side by side and the exponents refitted from the best
 # LR per shape and from the median over seeds. About 10 minutes on two cores.
