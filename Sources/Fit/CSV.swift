@@ -26,7 +26,11 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
 /// current one by more than 10%, and the budget is the geometric mean of its runs' C. Without
 /// either, the runs have no budgets (0) and only approach 3 applies.
 public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
-    var lines: [(number: Int, fields: [String])] = []
+    // Rows are parsed as they are read, so memory grows by one FitRun per row, not by the
+    // fields of every line at once.
+    var header: [String]? = nil
+    var columns: Columns? = nil
+    var runs: [FitRun] = []
     var number = 0
     for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
         number += 1
@@ -35,56 +39,71 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\"")))
         }
-        lines.append((number, fields))
+        guard let names = header, let columns else {
+            header = fields
+            columns = try Columns(header: fields, source: source)
+            continue
+        }
+        if let run = try columns.run(fields, names: names, line: number, source: source) { runs.append(run) }
     }
-    guard let header = lines.first else { throw FitError.missingColumn("N", file: source) }
-    let names = header.fields.map { $0.lowercased() }
-    // A column spelled exactly as asked wins over one equal up to case (a runs table has both
-    // `d`, the width, and `D`, the tokens).
-    func column(_ name: String) -> Int? { header.fields.firstIndex(of: name) ?? names.firstIndex(of: name.lowercased()) }
-    func required(_ name: String) throws -> Int {
-        guard let i = column(name) else { throw FitError.missingColumn(name, file: source) }
-        return i
-    }
-    let nCol = try required("N"), dCol = try required("D"), lossCol = try required("loss"), cCol = column("C")
-    let nonembCol = column("N_nonemb"), budgetCol = column("budget")
-    let scheduleCol = column("schedule"), idCol = column("id"), statusCol = column("status")
-    guard lines.count > 1 else { throw FitError.noRows(file: source) }
+    guard let columns else { throw FitError.missingColumn("N", file: source) }
+    guard !runs.isEmpty else { throw FitError.noRows(file: source) }
+    if columns.budget == nil && columns.c != nil { assignBudgetsByFLOPs(&runs) }
+    return runs
+}
 
-    var runs: [FitRun] = []
-    for (lineNumber, fields) in lines.dropFirst() {
+/// Where each column of a runs CSV is, found by header name.
+private struct Columns {
+    var n: Int, d: Int, loss: Int, c: Int?, nonemb: Int?, budget: Int?, schedule: Int?, id: Int?, status: Int?
+
+    init(header: [String], source: String) throws {
+        let lowered = header.map { $0.lowercased() }
+        // A column spelled exactly as asked wins over one equal up to case (a runs table has both
+        // `d`, the width, and `D`, the tokens).
+        func column(_ name: String) -> Int? { header.firstIndex(of: name) ?? lowered.firstIndex(of: name.lowercased()) }
+        func required(_ name: String) throws -> Int {
+            guard let i = column(name) else { throw FitError.missingColumn(name, file: source) }
+            return i
+        }
+        n = try required("N"); d = try required("D"); loss = try required("loss"); c = column("C")
+        nonemb = column("N_nonemb"); budget = column("budget")
+        schedule = column("schedule"); id = column("id"); status = column("status")
+    }
+
+    /// The run on one data line; nil for a row whose status is not `done`.
+    func run(_ fields: [String], names: [String], line: Int, source: String) throws -> FitRun? {
         guard fields.count == names.count else {
-            throw FitError.wrongFieldCount(file: source, line: lineNumber, expected: names.count, found: fields.count)
+            throw FitError.wrongFieldCount(file: source, line: line, expected: names.count, found: fields.count)
         }
         func number(_ col: Int) throws -> Double {
             guard let v = Double(fields[col]), v.isFinite else {
-                throw FitError.malformedNumber(file: source, line: lineNumber, column: header.fields[col], text: fields[col])
+                throw FitError.malformedNumber(file: source, line: line, column: names[col], text: fields[col])
             }
             return v
         }
-        if let col = statusCol, fields[col] != "done" { continue }
-        let place = "\(source) line \(lineNumber)"
-        let loss = try number(lossCol)
-        guard loss > 0 else { throw FitError.nonPositiveLoss(source: place, value: loss) }
-        let n = try number(nCol), d = try number(dCol), c = try cCol.map { try number($0) } ?? 0
-        for (name, v) in [("N", n), ("D", d), ("C", cCol == nil ? 1 : c)] where !(v > 0) {
+        if let col = status, fields[col] != "done" { return nil }
+        let place = "\(source) line \(line)"
+        let lossValue = try number(loss)
+        guard lossValue > 0 else { throw FitError.nonPositiveLoss(source: place, value: lossValue) }
+        let nValue = try number(n), dValue = try number(d), cValue = try c.map { try number($0) } ?? 0
+        for (name, v) in [("N", nValue), ("D", dValue), ("C", c == nil ? 1 : cValue)] where !(v > 0) {
             throw FitError.nonPositiveValue(source: place, column: name, value: v)
         }
-        var nonemb: Double? = nil
-        if let col = nonembCol, !fields[col].isEmpty {
+        for (name, v, limit) in [("N", nValue, maximumCount), ("D", dValue, maximumCount), ("C", cValue, maximumFLOPs)] where v > limit {
+            throw FitError.outOfRange(source: place, column: name, value: v, limit: limit)
+        }
+        var nonEmbedding: Double? = nil
+        if let col = nonemb, !fields[col].isEmpty {
             let v = try number(col)
             guard v > 0 else { throw FitError.nonPositiveValue(source: place, column: "N_nonemb", value: v) }
-            nonemb = v
+            nonEmbedding = v
         }
-        let budget = try budgetCol.map { try number($0) } ?? 0
-        let schedule = scheduleCol.map { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-        let id = idCol.map { fields[$0] } ?? "\(source):\(lineNumber)"
-        runs.append(FitRun(id: id, budget: budget, parameters: n, nonEmbeddingParameters: nonemb,
-                           tokens: d, flops: c, finalLoss: loss, schedule: schedule))
+        let budgetValue = try budget.map { try number($0) } ?? 0
+        let scheduleName = schedule.map { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        let runID = id.map { fields[$0] } ?? "\(source):\(line)"
+        return FitRun(id: runID, budget: budgetValue, parameters: nValue, nonEmbeddingParameters: nonEmbedding,
+                      tokens: dValue, flops: cValue, finalLoss: lossValue, schedule: scheduleName)
     }
-    guard !runs.isEmpty else { throw FitError.noRows(file: source) }
-    if budgetCol == nil && cCol != nil { assignBudgetsByFLOPs(&runs) }
-    return runs
 }
 
 /// Clusters runs by C (10% tolerance from a cluster's smallest C) and sets each run's budget to

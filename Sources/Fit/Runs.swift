@@ -81,6 +81,10 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
     case noTrainingCurves
     case tooFewBracketedBudgets(approach: Int, kept: Int, total: Int)
     case noConvergence(approach: Int)
+    case tooFewPoints(approach: Int, found: Int, needed: Int)
+    case noSpread(approach: Int, column: String, value: Double)
+    case outOfRange(source: String, column: String, value: Double, limit: Double)
+    case nonFiniteResult(approach: Int, what: String)
 
     public var description: String {
         switch self {
@@ -110,6 +114,14 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
             return "approach \(approach): only \(kept) of \(total) budgets usable (optimum outside the sampled sizes); need 2"
         case let .noConvergence(approach):
             return "approach \(approach): no starting point led to a finite fit"
+        case let .tooFewPoints(approach, found, needed):
+            return "approach \(approach) fits 5 parameters and needs at least \(needed) distinct (N, D) points, the runs have \(found)"
+        case let .noSpread(approach, column, value):
+            return "approach \(approach): every run has \(column) = \(formatCount(value)), so the law cannot tell how loss depends on \(column)"
+        case let .outOfRange(source, column, value, limit):
+            return "\(source): \(column) = \(value) is beyond \(limit), outside what the fits can represent"
+        case let .nonFiniteResult(approach, what):
+            return "approach \(approach): the fit gave a non-finite \(what); the data do not determine it"
         }
     }
 }
@@ -147,8 +159,18 @@ public func validateRuns(_ runs: [FitRun], convention: ParameterConvention) thro
             throw FitError.nonPositiveValue(source: "run \(run.id)", column: "D", value: run.tokens)
         }
         guard run.flops >= 0 else { throw FitError.nonPositiveValue(source: "run \(run.id)", column: "C", value: run.flops) }
+        // N·D and the FLOPs that follow from them must stay finite in Double.
+        for (column, value, limit) in [("N", n, maximumCount), ("D", run.tokens, maximumCount), ("C", run.flops, maximumFLOPs)]
+        where value > limit {
+            throw FitError.outOfRange(source: "run \(run.id)", column: column, value: value, limit: limit)
+        }
     }
 }
+
+/// The largest N or D the fits accept (far beyond any model trained, yet N·D·6 stays finite).
+public let maximumCount = 1e30
+/// The largest budget C the fits accept or forecast at.
+public let maximumFLOPs = 1e60
 
 /// The isoFLOP profiles approaches 1 and 2 need: the runs' budget groups (budget > 0) with at
 /// least 3 distinct sizes, and the groups left out for having fewer. Throws when fewer than 3

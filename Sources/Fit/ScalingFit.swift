@@ -39,9 +39,16 @@ public struct FitOptions: Sendable {
     public var envelopeGridPoints = 200
     /// Budgets at which approach 3's optimal allocation is tabulated; nil: the runs' budgets.
     public var allocationBudgets: [Double]? = nil
+    /// Budgets at which approaches 2 and 3 forecast the optimum (N, D and loss, with intervals).
+    public var forecastBudgets: [Double] = []
+    /// Whether to test the fit's own forecasts by refitting without the largest budgets (needs 4
+    /// isoFLOP budgets or more).
+    public var holdout = true
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Called from any thread with (resamples done, resamples in all) as a bootstrap proceeds.
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
+    /// Called as each stage of a long fit starts (an approach, a held-out refit), for people.
+    public var stage: (@Sendable (String) -> Void)? = nil
 
     public init() {}
 }
@@ -98,6 +105,8 @@ public struct Approach3Summary: Codable, Equatable, Sendable {
     /// for the allocations.
     public var flopsPerParameterToken: Double
     public var allocations: [Allocation]
+    /// The Huber δ of the objective (nil in reports written before it was recorded: 1e-3).
+    public var huberDelta: Double? = nil
 }
 
 public struct FitReport: Codable, Equatable, Sendable {
@@ -125,6 +134,10 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var notes: [String]
     /// Seeds stuck on the early plateau, left out of their shape's loss (nil when none).
     public var plateauRuns: [PlateauRun]? = nil
+    /// Approaches 2 and 3's forecasts at `FitOptions.forecastBudgets` (nil when none was asked).
+    public var forecasts: [Forecast]? = nil
+    /// The fit's test of its own forecasts on its largest budgets (nil with fewer than 4 budgets).
+    public var holdout: HoldoutCheck? = nil
 }
 
 /// Fits the requested approaches to `runs` under `options.convention`. Approaches 1 and 2 need
@@ -148,10 +161,13 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
         report.notes += context.seeds.plateau.map(\.description)
     }
     let alone = options.approaches.count == 1
+    var skipped: [FitError] = []
     func attempt(_ approach: Int, _ body: () throws -> Void) throws {
         guard options.approaches.contains(approach) else { return }
+        options.stage?("approach \(approach) on \(context.points.count) points")
         do { try body() } catch let error as FitError where !alone {
             report.notes.append("approach \(approach) skipped: \(error)")
+            skipped.append(error)
         }
     }
     let isoFLOP = Result { try isoFLOPGroups(context.points) }
@@ -165,7 +181,27 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
     try attempt(1) { try summarizeApproach1(context, groups: try isoFLOP.get().groups, into: &report) }
     try attempt(2) { try summarizeApproach2(context, groups: try isoFLOP.get().groups, into: &report) }
     try attempt(3) { try summarizeApproach3(context, into: &report) }
+    // Every approach asked for was skipped: the fit has no result, which is an error, not a table
+    // (approach 3's reason last, as it is the one that fits any points).
+    if report.exponents.isEmpty, let last = skipped.last { throw last }
+    try checkFinite(report)
+    if options.holdout, case .success(let g) = isoFLOP, g.groups.count >= 4, options.approaches.contains(where: { $0 >= 2 }) {
+        report.holdout = holdoutCheck(runs, groups: g.groups.map(\.budget), full: report, options: options)
+    }
     return report
+}
+
+/// A fit whose headline numbers are not finite says so rather than printing "inf" and "nan".
+private func checkFinite(_ report: FitReport) throws {
+    for row in report.exponents where !(row.a.value.isFinite && row.b.value.isFinite) {
+        throw FitError.nonFiniteResult(approach: row.approach, what: "exponent (a = \(row.a.value), b = \(row.b.value))")
+    }
+    for a in report.approach3?.allocations ?? [] where !(a.parameters.isFinite && a.tokens.isFinite && a.parameters > 0) {
+        throw FitError.nonFiniteResult(approach: 3, what: "optimum at C = \(formatFLOPs(a.budget))")
+    }
+    for f in report.forecasts ?? [] where !(f.parameters.value.isFinite && f.tokens.value.isFinite) {
+        throw FitError.nonFiniteResult(approach: f.approach, what: "forecast at C = \(formatFLOPs(f.budget))")
+    }
 }
 
 /// Each approach's N_opt ∝ C^a and D_opt ∝ C^b as power laws (approach 3's from its parametric

@@ -64,10 +64,13 @@ func summarizeApproach2(_ context: FitContext, groups: [BudgetGroup], into repor
     let fit = try fitApproach2(points, groups: groups, convention: convention)
     let included = fit.profiles.filter(\.included).map(\.budget)
     // Each refit gives a, b, then the curvature test's values (q, central a, local exponents).
+    let ahead = context.options.forecastBudgets
     func values(_ f: Approach2Fit) -> [Double] {
         [f.optimalParameters.exponent, f.optimalTokens.exponent] + curvatureValues(f, budgets: included)
+            + approach2ForecastValues(f, budgets: ahead)
     }
-    let width = 2 + 2 + max(0, included.count - 1)
+    let curvatureWidth = 2 + max(0, included.count - 1)
+    let width = 2 + curvatureWidth + 3 * ahead.count
     let samples: [[Double]]
     switch context.options.bootstrapMethod {
     case .runs:
@@ -97,7 +100,11 @@ func summarizeApproach2(_ context: FitContext, groups: [BudgetGroup], into repor
     report.approach2 = fit
     report.notes += fit.warnings.map { "approach 2: " + $0 }
     report.exponents.append(context.summary(2, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
-    report.curvature = curvatureTest(fit, samples: Array(samples.dropFirst(2)))
+    report.curvature = curvatureTest(fit, samples: Array(samples[2..<(2 + curvatureWidth)]))
+    if !ahead.isEmpty {
+        report.forecasts = (report.forecasts ?? []) + forecasts(approach: 2, budgets: ahead, point: approach2ForecastValues(fit, budgets: ahead),
+                                                                 samples: samples[(2 + curvatureWidth)...])
+    }
     report.notes += approach2Diagnostics(fit, curvature: report.curvature)
 }
 

@@ -42,6 +42,7 @@ func runApproach3(_ objective: Approach3Objective, solver: Approach3Solver, opti
 func summarizeApproach3(_ context: FitContext, into report: inout FitReport) throws {
     let points = context.points, options = context.options
     let n = points.map { $0.parameters(for: options.convention)! }, d = points.map(\.tokens), l = points.map(\.finalLoss)
+    try checkApproach3Design(parameters: n, tokens: d)
     let delta = options.approach3.delta
     let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: delta)
     let fit = try runApproach3(base, solver: options.solver == .lbfgs ? .lbfgs : .varpro, options: options)
@@ -57,12 +58,13 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
     } else {
         report.notes.append("approach 3: C is not known for every run, so the optimum takes C = 6 N D")
     }
-    let budgets = options.allocationBudgets ?? report.budgets
+    let budgets = options.allocationBudgets ?? report.budgets, ahead = options.forecastBudgets
     func values(_ law: ParametricLaw) -> [Double] {
         let optima = budgets.map { law.optimalAllocation(flops: $0, flopsPerParameterToken: k) }
         return [law.a, law.b, law.E, law.A, law.B, law.alpha, law.beta] + optima.map(\.parameters) + optima.map(\.tokens)
+            + approach3ForecastValues(law, k: k, budgets: ahead)
     }
-    let width = 7 + 2 * budgets.count
+    let width = 7 + 2 * budgets.count + 3 * ahead.count
     let samples: [[Double]]
     switch options.bootstrapMethod {
     case .runs:
@@ -89,18 +91,32 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
                           parametersInterval95: Estimate(value: opt.parameters, samples: samples[7 + j]).interval95,
                           tokensInterval95: Estimate(value: opt.tokens, samples: samples[7 + budgets.count + j]).interval95)
     }
+    if !ahead.isEmpty {
+        report.forecasts = (report.forecasts ?? []) + forecasts(approach: 3, budgets: ahead, point: approach3ForecastValues(law, k: k, budgets: ahead),
+                                                                 samples: samples[(7 + 2 * budgets.count)...])
+    }
     let correlation = pearsonCorrelation(samples[5], samples[6])
     report.approach3 = Approach3Summary(
         E: Estimate(value: law.E, samples: samples[2]), A: Estimate(value: law.A, samples: samples[3]),
         B: Estimate(value: law.B, samples: samples[4]), alpha: Estimate(value: law.alpha, samples: samples[5]),
         beta: Estimate(value: law.beta, samples: samples[6]), law: law, solver: options.solver == .lbfgs ? .lbfgs : .varpro,
         objective: fit.objective, seconds: fit.seconds, detail: fit.detail, comparison: comparison,
-        alphaBetaCorrelation: correlation, flopsPerParameterToken: k, allocations: allocations)
+        alphaBetaCorrelation: correlation, flopsPerParameterToken: k, allocations: allocations, huberDelta: delta)
     report.exponents.append(context.summary(3, a: law.a, b: law.b, samples: samples))
     if let correlation, abs(correlation) > 0.95 {
         report.notes.append(String(format: "approach 3: α and β are correlated (r = %.3f over the resamples): the data "
             + "barely separate them, so their intervals are wide while a = β/(α+β) may still be tight; more spread in N "
             + "and D helps", correlation))
+    }
+}
+
+/// Five parameters need more than five distinct points, and A/N^α and B/D^β each need their
+/// variable to vary; otherwise the solver returns whatever its start was.
+func checkApproach3Design(parameters n: [Double], tokens d: [Double]) throws {
+    let distinct = Set(zip(n, d).map { [$0.0, $0.1] }).count
+    guard distinct >= 6 else { throw FitError.tooFewPoints(approach: 3, found: distinct, needed: 6) }
+    for (column, values) in [("N", n), ("D", d)] where values.max()! <= values.min()! * (1 + 1e-9) {
+        throw FitError.noSpread(approach: 3, column: column, value: values[0])
     }
 }
 

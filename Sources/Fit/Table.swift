@@ -30,14 +30,40 @@ public func renderTable(_ reports: [FitReport]) -> String {
             out += "seeds: C=\(formatFLOPs(spread.budget)) N=\(formatCount(spread.parameters)): \(spread.seeds) seeds, loss "
                 + String(format: "%.4f–%.4f (sd %.4f)\n", spread.lowest, spread.highest, spread.standardDeviation)
         }
+        if let h = report.holdout { out += holdoutLines(h) }
         for note in report.notes { out += "note: \(note)\n" }
     }
     return out
 }
 
+/// The held-out check as a table: each forecast beside what the left-out budget's runs measured.
+private func holdoutLines(_ h: HoldoutCheck) -> String {
+    var out = "held-out check: refit without the largest budget(s), forecast there, against the runs (95% intervals; "
+        + "measured N is the full fit's vertex, * the best run's N where the vertex is not bracketed)\n"
+    out += "  " + pad("fitted up to", 13) + pad("at", 7) + pad("approach", 9) + pad("loss forecast", 24) + pad("best run", 9)
+        + pad("error", 8) + pad("N_opt forecast", 25) + pad("measured N", 11) + "ratio\n"
+    for row in h.rows {
+        let f = row.forecast
+        let loss = f.loss.map { String(format: "%.3f ", $0.value) + interval($0.interval95) + mark(row.lossCovered) } ?? "–"
+        let n = formatCount(f.parameters.value) + " " + countInterval(f.parameters.interval95) + mark(row.parametersCovered)
+        out += "  " + pad(formatFLOPs(row.fittedUpTo), 13) + pad(formatFLOPs(row.measured.budget), 7) + pad("\(f.approach)", 9)
+            + pad(loss, 24) + pad(String(format: "%.3f", row.measured.bestLoss), 9)
+            + pad(row.lossError.map { String(format: "%+.3f", $0) } ?? "–", 8) + pad(n, 25)
+            + pad(formatCount(row.measured.targetParameters) + (row.measured.vertexParameters == nil ? "*" : ""), 11)
+            + String(format: "×%.2f", row.parameterRatio) + "\n"
+    }
+    for note in h.notes { out += "  note: \(note)\n" }
+    out += "  " + h.verdict + "\n"
+    return out
+}
+
+/// "" inside the interval, " out" outside, "" without one.
+private func mark(_ covered: Bool?) -> String { covered == false ? " out" : "" }
+
 /// Approach 3's law with intervals, the solvers side by side, and the optimum per budget.
 private func approach3Lines(_ p: Approach3Summary) -> String {
-    var out = "approach 3: L(N, D) = E + A/N^α + B/D^β, Huber δ = 1e-3 on log loss, summed; headline: \(solverName(p.solver))\n"
+    var out = "approach 3: L(N, D) = E + A/N^α + B/D^β, Huber δ = \(formatFLOPs(p.huberDelta ?? 1e-3)) on log loss, summed; "
+        + "headline: \(solverName(p.solver))\n"
     var header = "  " + pad("", 3) + pad(solverName(p.solver), 12) + pad("95% interval", 22)
     if let c = p.comparison { header += solverName(c.solver) }
     out += header + "\n"

@@ -86,8 +86,12 @@ extension ReportModel {
         }
         out += tableHTML(header: ["schedule", "approach", "a (N_opt)", "b (D_opt)", "N_opt coefficient", "D_opt coefficient"],
                          textColumns: [0, 1], rows: expRows, id: "exponents-table")
+        let verdicts = holdoutVerdicts
+        if !verdicts.isEmpty {
+            out += "<p id=\"holdout\">" + verdicts.map(xmlEscape).joined(separator: "<br/>\n") + "</p>\n"
+        }
 
-        let captions = [
+        let captions4 = [
             "Figure 1. IsoFLOP profiles: final loss of each run against its parameter count N, one colour per "
                 + "FLOP budget C, with the parabola in ln N fitted to each budget and its minimum (diamond).",
             "Figure 2. Compute-optimal parameters N_opt and tokens D_opt against compute C, with the power law "
@@ -98,12 +102,20 @@ extension ReportModel {
             "Figure 4. Left and centre: per-budget optimum of each schedule (approach 2 where available) and its "
                 + "exponent. Right: one model trained under cosine cycles of 1×, 1.5×, 2× and 5× its steps; a longer "
                 + "cycle than the run leaves the learning rate high and the final loss worse.",
-            "Figure 5. The learning-rate pilot (isoflop tune): final loss of each shape of the smallest budgets "
+        ]
+        let captions = captions4 + (holdoutSchedules.isEmpty ? [] : [
+            "Figure \(captions4.count + 1). The held-out check: each fit redone without its largest budget (diamonds) and "
+                + "without its two largest (triangles), and its forecast there with the 95% bootstrap interval (bars), against "
+                + "what the runs measured (black: the best run's loss; the full fit's parabola vertex for N, else the best run's N). "
+                + "Approach 2's loss is its frontier L_min(C) = E + k·C^−γ through the parabolas' minima; approach 3's is its law "
+                + "at the optimum.",
+        ]) + (lrCurves.isEmpty ? [] : [
+            "Figure \(figureFiles.count). The learning-rate pilot (isoflop tune): final loss of each shape of the smallest budgets "
                 + "against its peak LR, one line per shape coloured by N; the diamond marks the best LR (the vertex "
                 + "of the parabola in ln lr through the best LR and its neighbours) from which the LR rule was fitted.",
-        ]
-        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", "Matched against fixed schedules",
-                        "Learning rate"]
+        ])
+        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", "Matched against fixed schedules"]
+            + (holdoutSchedules.isEmpty ? [] : ["Forecasts against the runs"]) + (lrCurves.isEmpty ? [] : ["Learning rate"])
         let files = figureFiles
         for (i, svg) in figures.enumerated() where i < files.count {
             out += "<h2 id=\"figure\(i + 1)\">\(headings[i])</h2>\n<figure>\n\(svg)"
@@ -169,7 +181,8 @@ extension ReportModel {
 
     /// All figures in page order: four, and the LR pilot's when there is one.
     public func figures() throws -> [Figure] {
-        [isoFLOPFigure(), optimaFigure(), try curvesFigure(), try scheduleFigure()] + (lrCurves.isEmpty ? [] : [lrFigure()])
+        [isoFLOPFigure(), optimaFigure(), try curvesFigure(), try scheduleFigure()]
+            + (holdoutSchedules.isEmpty ? [] : [holdoutFigure()]) + (lrCurves.isEmpty ? [] : [lrFigure()])
     }
 }
 

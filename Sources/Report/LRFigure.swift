@@ -29,9 +29,11 @@ public struct LRCurve: Equatable, Sendable {
 public let lrFigureFile = "fig5-lr.svg"
 
 extension ReportModel {
-    /// The figure files of this report in page order: the four of every report, and the LR panel's
-    /// when the store holds a pilot.
-    public var figureFiles: [String] { reportFigureFiles + (lrCurves.isEmpty ? [] : [lrFigureFile]) }
+    /// The figure files of this report in page order: the four of every report, the held-out
+    /// check's when a fit made one, and the LR panel's when the store holds a pilot.
+    public var figureFiles: [String] {
+        reportFigureFiles + (holdoutSchedules.isEmpty ? [] : [holdoutFigureFile]) + (lrCurves.isEmpty ? [] : [lrFigureFile])
+    }
 
     /// Final loss against peak LR per shape, one panel per budget, shapes coloured by N.
     public func lrFigure() -> Figure {

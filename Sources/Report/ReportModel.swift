@@ -94,6 +94,8 @@ public struct ScheduleResult: Sendable {
     public var points: [IsoFLOPPoint]
     public var parabolas: [IsoFLOPParabola]
     public var approaches: [ApproachResult]
+    /// The fit's test of its own forecasts at its largest budgets (nil with fewer than 4 budgets).
+    public var holdout: HoldoutCheck? = nil
 
     public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPParabola], approaches: [ApproachResult]) {
         self.schedule = schedule

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Tensor
 import Sweep
 
 struct FitCommand: ParsableCommand {
@@ -44,14 +45,14 @@ struct FitCommand: ParsableCommand {
     @Option(help: "How N counts parameters: total, nonemb, or both (default: a sweep store's `params` when it says nonemb; else both when every run has N_nonemb, else total).")
     var params: Params?
 
-    @OptionGroup var resampling: BootstrapOptions<NoResamples>
+    @OptionGroup var resampling: BootstrapOptions<ReportResamples>
 
     @Option(name: .customLong("bootstrap-method"),
             help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget, and seeds within each shape).")
     var bootstrapMethod: BootstrapMethod = .residuals
 
-    @Option(help: "Approach 3's solver: varpro (variable projection), lbfgs (L-BFGS from Chinchilla's 4,500 starts), or both (VarPro's headline and bootstrap, the L-BFGS grid's fit beside it). Both minimise the same Huber objective.")
-    var solver: Approach3Solver = .both
+    @Option(help: "Approach 3's solver: varpro (variable projection), lbfgs (L-BFGS from Chinchilla's 4,500 starts; about 75× slower), or both (VarPro's headline and bootstrap, the L-BFGS grid's fit beside it as a cross-check). Both minimise the same Huber objective.")
+    var solver: Approach3Solver = .varpro
 
     @Option(help: "How several seeds of one shape combine: median or mean.")
     var seeds: SeedAggregate = .median
@@ -62,12 +63,19 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Comma-separated budgets in FLOPs at which to give approach 3's optimal N, D and tokens per parameter, with intervals (default: the isoFLOP budgets).")
     var optimumAt: String?
 
+    @Option(name: .customLong("huber-delta"), help: "Approach 3's Huber δ on the residuals of log loss (Hoffmann et al.: 1e-3; large values make it least squares).")
+    var huberDelta: Double = 1e-3
+
+    @Flag(name: .customLong("no-holdout"), help: "Skip the held-out check (with 4 budgets or more, the fit is redone without the largest one and two budgets, and its forecasts there are set beside the runs).")
+    var noHoldout = false
+
     @Flag(help: "Time approach 3's two solvers on one thread on the same data (the input, or 240 synthetic points of the Chinchilla shape), with --bootstrap refits (default 1000), and VarPro on 100,000 points.")
     var benchmark = false
 
     func validate() throws {
+        guard huberDelta.isFinite, huberDelta > 0 else { throw ValidationError("--huber-delta must be a positive number, not \(huberDelta)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
-            throw ValidationError("--optimum-at must be positive numbers separated by commas, not '\(optimumAt)'")
+            throw ValidationError("--optimum-at must be finite positive budgets up to \(formatFLOPs(maximumFLOPs)) separated by commas, not '\(optimumAt)'")
         }
     }
 
@@ -76,13 +84,24 @@ struct FitCommand: ParsableCommand {
         let (runs, sweepParams) = try readInput()
         var options = FitOptions()
         options.approaches = approach.list
-        options.bootstrapResamples = resampling.bootstrap
+        // The held-out check needs intervals, so a fit resamples by default; on a very large input
+        // the default falls to point estimates (each resample refits every row) unless asked.
+        let automatic = resampling.bootstrap == ReportResamples.resamples && !CommandLine.arguments.contains { $0 == "--bootstrap" || $0.hasPrefix("--bootstrap=") }
+        options.bootstrapResamples = automatic && runs.count > 20_000 ? 0 : resampling.bootstrap
+        if options.bootstrapResamples != resampling.bootstrap {
+            FileHandle.standardError.write("fit: \(runs.count) rows, so no bootstrap by default; --bootstrap N resamples anyway\n".data(using: .utf8)!)
+        }
         options.bootstrapMethod = bootstrapMethod
         options.solver = solver
         options.seeds = seeds
         options.seed = resampling.seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
-        options.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
+        options.holdout = !noHoldout
+        options.approach3.delta = huberDelta
+        // Long fits (many resamples or many points) say what they are doing as they go.
+        let long = options.bootstrapResamples >= 200 || runs.count >= 20_000
+        options.progress = long ? ProgressLine.report : nil
+        options.stage = long ? ProgressLine.stage : nil
         let conventions: [ParameterConvention]
         switch params {
         case .total: conventions = [.total]
@@ -162,6 +181,10 @@ enum ProgressLine {
         last = Date()
         FileHandle.standardError.write("\rbootstrap \(done)/\(total)\(done == total ? "\n" : "")".data(using: .utf8)!)
     }
+
+    static let stage: @Sendable (String) -> Void = { text in
+        FileHandle.standardError.write("fit: \(text)\n".data(using: .utf8)!)
+    }
 }
 
 /// The CPU's model name from /proc/cpuinfo, or "unknown CPU".
@@ -198,6 +221,6 @@ func loadCSVRuns(from path: String, schedule: String?) throws -> [FitRun] {
 
 private func parseBudgets(_ text: String) -> [Double]? {
     let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0! <= maximumFLOPs }) else { return nil }
     return values.map { $0! }
 }

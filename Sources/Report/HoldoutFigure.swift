@@ -1,0 +1,65 @@
+// The report's held-out figure: each fit's forecasts at its largest budgets, made without them,
+// with 95% interval bars, against what the runs there measured.
+import Fit
+import Foundation
+import Tensor
+
+/// The figure file of the held-out check, written when a schedule has one.
+public let holdoutFigureFile = "fig-holdout.svg"
+
+extension ReportModel {
+    /// Schedules whose fit tested its own forecasts.
+    var holdoutSchedules: [ScheduleResult] { schedules.filter { !($0.holdout?.rows.isEmpty ?? true) } }
+
+    /// Loss at the optimum and N_opt against C: the best run of every budget (black), each
+    /// approach's forecast (colour; diamond one budget out, triangle two out) with its interval.
+    public func holdoutFigure() -> Figure {
+        var panels: [Panel] = []
+        for s in holdoutSchedules {
+            guard let check = s.holdout else { continue }
+            let budgets = Set(s.points.map(\.budget)).sorted()
+            let best = budgets.compactMap { c in s.points.filter { $0.budget == c }.min { $0.loss < $1.loss } }
+            var loss: [Series] = [.scatter("best run", xs: best.map(\.budget), ys: best.map(\.loss), color: .black)]
+            var size: [Series] = [.scatter("measured (vertex, else best run)", xs: check.rows.map(\.measured.budget),
+                                           ys: check.rows.map(\.measured.targetParameters), color: .black)]
+            for (k, approach) in Set(check.rows.map(\.forecast.approach)).sorted().enumerated() {
+                let color = Color.categorical[(k + 1) % Color.categorical.count]
+                for leftOut in [1, 2] {
+                    let rows = check.rows.filter { $0.forecast.approach == approach && $0.leftOut == leftOut }
+                    guard !rows.isEmpty else { continue }
+                    // Side by side rather than on top of each other: a small shift in C per series.
+                    let shift = 1 + 0.06 * Double(2 * k + leftOut)
+                    let xs = rows.map { $0.measured.budget * shift }
+                    let name = "approach \(approach), \(leftOut == 1 ? "one budget" : "two budgets") out"
+                    let marker: Marker = leftOut == 1 ? .diamond : .triangle
+                    let withLoss = rows.filter { $0.forecast.loss != nil }
+                    loss.append(.scatter(name, xs: withLoss.map { $0.measured.budget * shift },
+                                         ys: withLoss.map { $0.forecast.loss!.value }, color: color, marker: marker, size: 5.5))
+                    loss.append(intervalBars(xs: withLoss.map { $0.measured.budget * shift },
+                                             intervals: withLoss.map { $0.forecast.loss?.interval95 }, color: color))
+                    size.append(.scatter(name, xs: xs, ys: rows.map(\.forecast.parameters.value), color: color, marker: marker, size: 5.5))
+                    size.append(intervalBars(xs: xs, intervals: rows.map(\.forecast.parameters.interval95), color: color))
+                }
+            }
+            panels.append(Panel(title: "\(s.schedule): loss at the optimum", x: AxisSpec("compute C (FLOPs)", scale: .log10),
+                                y: AxisSpec("final loss"), series: loss, legend: .topRight))
+            panels.append(Panel(title: "\(s.schedule): N_opt", x: AxisSpec("compute C (FLOPs)", scale: .log10),
+                                y: AxisSpec("parameters N", scale: .log10), series: size, legend: .outsideRight))
+        }
+        return Figure(title: "Forecasts made without the largest budgets, against the runs there", panels: panels, columns: 2)
+    }
+
+    /// One line per schedule for the page's summary: how its law forecast its own largest budget.
+    public var holdoutVerdicts: [String] { holdoutSchedules.compactMap { s in s.holdout.map { "\(s.schedule): \($0.verdict)" } } }
+}
+
+/// Vertical bars from each interval's lower to upper end, as one series broken between bars.
+private func intervalBars(xs: [Double], intervals: [Interval?], color: Color) -> Series {
+    var bx: [Double] = [], by: [Double] = []
+    for (x, i) in zip(xs, intervals) {
+        guard let i else { continue }
+        bx += [x, x, .nan]
+        by += [i.lower, i.upper, .nan]
+    }
+    return Series(xs: bx, ys: by, color: color, lineWidth: 1.2)
+}
