@@ -12,7 +12,7 @@ struct Isoflop: ParsableCommand {
             TrainCommand.self, SampleCommand.self, BenchCommand.self,
             CorpusCommand.self, TokenizerCommand.self,
             SweepCommand.self, WorkerCommand.self, ExportCommand.self, ExportHFCommand.self, CompareCommand.self,
-            FitCommand.self, ReportCommand.self, HorizonCommand.self, ReproduceCommand.self, LadderCommand.self, TuneCommand.self,
+            FitCommand.self, PredictCommand.self, ReportCommand.self, HorizonCommand.self, ReproduceCommand.self, LadderCommand.self, TuneCommand.self,
             StoreBenchCommand.self,
         ])
 }
