@@ -18,7 +18,7 @@ public func readRunsCSV(path: String) throws -> [FitRun] {
 
 /// Parses runs from CSV text. Required columns (any order, case-insensitive, an exact match
 /// first): `N` (all parameters), `D` (tokens), `loss`. Optional: `C` (FLOPs used), `N_nonemb`,
-/// `budget`, `schedule`, `id`, and
+/// `budget`, `schedule`, `id`, `steps`, and
 /// `status`: where present, only rows whose status is `done` are runs (a runs table lists
 /// unfinished runs too, with no loss).
 /// Blank lines and lines starting with `#` are skipped. Without a `budget` column, runs are
@@ -54,7 +54,7 @@ public func parseRunsCSV(_ text: String, source: String) throws -> [FitRun] {
 
 /// Where each column of a runs CSV is, found by header name.
 private struct Columns {
-    var n: Int, d: Int, loss: Int, c: Int?, nonemb: Int?, budget: Int?, schedule: Int?, id: Int?, status: Int?
+    var n: Int, d: Int, loss: Int, c: Int?, nonemb: Int?, budget: Int?, schedule: Int?, id: Int?, status: Int?, steps: Int?
 
     init(header: [String], source: String) throws {
         let lowered = header.map { $0.lowercased() }
@@ -67,7 +67,7 @@ private struct Columns {
         }
         n = try required("N"); d = try required("D"); loss = try required("loss"); c = column("C")
         nonemb = column("N_nonemb"); budget = column("budget")
-        schedule = column("schedule"); id = column("id"); status = column("status")
+        schedule = column("schedule"); id = column("id"); status = column("status"); steps = column("steps")
     }
 
     /// The run on one data line; nil for a row whose status is not `done`.
@@ -101,8 +101,15 @@ private struct Columns {
         let budgetValue = try budget.map { try number($0) } ?? 0
         let scheduleName = schedule.map { fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         let runID = id.map { fields[$0] } ?? "\(source):\(line)"
+        var stepCount: Int? = nil
+        if let col = steps, !fields[col].isEmpty {
+            guard let v = Int(fields[col]), v >= 0 else {
+                throw FitError.malformedNumber(file: source, line: line, column: names[col], text: fields[col])
+            }
+            stepCount = v
+        }
         return FitRun(id: runID, budget: budgetValue, parameters: nValue, nonEmbeddingParameters: nonEmbedding,
-                      tokens: dValue, flops: cValue, finalLoss: lossValue, schedule: scheduleName)
+                      tokens: dValue, flops: cValue, finalLoss: lossValue, schedule: scheduleName, steps: stepCount)
     }
 }
 

@@ -33,10 +33,14 @@ public struct FitRun: Codable, Equatable, Sendable {
     public var schedule: String?
     /// The training curve, for approach 1; may be empty.
     public var curve: [CurvePoint]
+    /// Optimizer steps the run took, when known (runs shorter than `FitOptions.minimumSteps` are
+    /// left out of the fits).
+    public var steps: Int? = nil
 
     public init(id: String, budget: Double, parameters: Double, nonEmbeddingParameters: Double? = nil,
                 tokens: Double, flops: Double, finalLoss: Double, schedule: String? = nil,
-                curve: [CurvePoint] = []) {
+                curve: [CurvePoint] = [], steps: Int? = nil) {
+        self.steps = steps
         self.id = id
         self.budget = budget
         self.parameters = parameters
@@ -85,6 +89,7 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
     case noSpread(approach: Int, column: String, value: Double)
     case outOfRange(source: String, column: String, value: Double, limit: Double)
     case nonFiniteResult(approach: Int, what: String)
+    case allRunsTooShort(minimumSteps: Int, runs: Int)
 
     public var description: String {
         switch self {
@@ -120,6 +125,8 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
             return "approach \(approach): every run has \(column) = \(formatCount(value)), so the law cannot tell how loss depends on \(column)"
         case let .outOfRange(source, column, value, limit):
             return "\(source): \(column) = \(value) is beyond \(limit), outside what the fits can represent"
+        case let .allRunsTooShort(minimumSteps, runs):
+            return "every one of the \(runs) runs took fewer than \(minimumSteps) steps; lower --min-steps to fit them"
         case let .nonFiniteResult(approach, what):
             return "approach \(approach): the fit gave a non-finite \(what); the data do not determine it"
         }

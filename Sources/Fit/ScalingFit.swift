@@ -41,6 +41,10 @@ public struct FitOptions: Sendable {
     public var allocationBudgets: [Double]? = nil
     /// Budgets at which approaches 2 and 3 forecast the optimum (N, D and loss, with intervals).
     public var forecastBudgets: [Double] = []
+    /// Runs that took fewer optimizer steps than this are left out (the early transient: a short
+    /// run is still leaving the loss plateau of its first few hundred steps); 0 keeps every run.
+    /// Runs whose steps are unknown are kept.
+    public var minimumSteps = 0
     /// Whether to test the fit's own forecasts by refitting without the largest budgets (needs 4
     /// isoFLOP budgets or more).
     public var holdout = true
@@ -143,7 +147,9 @@ public struct FitReport: Codable, Equatable, Sendable {
 /// Fits the requested approaches to `runs` under `options.convention`. Approaches 1 and 2 need
 /// isoFLOP groups (3 budgets of 3 sizes or more); approach 3 fits any (N, D, loss) points. With
 /// several approaches asked for, one that cannot be fitted is skipped with a note; alone, it throws.
-public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions()) throws -> FitReport {
+public func fitScalingLaws(_ given: [FitRun], options: FitOptions = FitOptions()) throws -> FitReport {
+    let runs = given.filter { ($0.steps ?? Int.max) >= options.minimumSteps }
+    guard !runs.isEmpty else { throw FitError.allRunsTooShort(minimumSteps: options.minimumSteps, runs: given.count) }
     try validateRuns(runs, convention: options.convention)
     let context = FitContext(runs: runs, options: options)
     var report = FitReport(convention: options.convention, runs: runs.count, points: context.points.count, budgets: [],
@@ -151,6 +157,10 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
                            exponents: [], approach1: nil, approach2: nil, curvature: nil, approach3: nil,
                            seedAggregate: context.seeds.hasSeeds ? options.seeds : nil,
                            seedSpreads: context.seeds.hasSeeds ? context.seeds.spreads : nil, notes: [])
+    if runs.count < given.count {
+        report.notes.append("\(given.count - runs.count) of \(given.count) runs took fewer than \(options.minimumSteps) steps "
+            + "and are left out (the early transient; --min-steps 0 keeps them)")
+    }
     if context.seeds.hasSeeds {
         let shapes = context.seeds.members.filter { $0.count > 1 }.count
         report.notes.append("\(shapes) shapes have several seeds; each enters the fits as the \(options.seeds.rawValue) of its seeds"
@@ -186,7 +196,8 @@ public func fitScalingLaws(_ runs: [FitRun], options: FitOptions = FitOptions())
     if report.exponents.isEmpty, let last = skipped.last { throw last }
     try checkFinite(report)
     if options.holdout, case .success(let g) = isoFLOP, g.groups.count >= 4, options.approaches.contains(where: { $0 >= 2 }) {
-        report.holdout = holdoutCheck(runs, groups: g.groups.map(\.budget), full: report, options: options)
+        // Every run measures the left-out budgets' best, short ones included; the refits drop them again.
+        report.holdout = holdoutCheck(given, groups: g.groups.map(\.budget), full: report, options: options)
     }
     return report
 }

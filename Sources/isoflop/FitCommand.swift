@@ -66,6 +66,9 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("huber-delta"), help: "Approach 3's Huber δ on the residuals of log loss (Hoffmann et al.: 1e-3; large values make it least squares).")
     var huberDelta: Double = 1e-3
 
+    @Option(name: .customLong("min-steps"), help: "Leave out runs of fewer optimizer steps than this (the early transient); needs a steps column in a CSV.")
+    var minSteps: Int = 0
+
     @Flag(name: .customLong("no-holdout"), help: "Skip the held-out check (with 4 budgets or more, the fit is redone without the largest one and two budgets, and its forecasts there are set beside the runs).")
     var noHoldout = false
 
@@ -73,6 +76,7 @@ struct FitCommand: ParsableCommand {
     var benchmark = false
 
     func validate() throws {
+        guard minSteps >= 0 else { throw ValidationError("--min-steps must not be negative, not \(minSteps)") }
         guard huberDelta.isFinite, huberDelta > 0 else { throw ValidationError("--huber-delta must be a positive number, not \(huberDelta)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be finite positive budgets up to \(formatFLOPs(maximumFLOPs)) separated by commas, not '\(optimumAt)'")
@@ -98,6 +102,7 @@ struct FitCommand: ParsableCommand {
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
         options.holdout = !noHoldout
         options.approach3.delta = huberDelta
+        options.minimumSteps = minSteps
         // Long fits (many resamples or many points) say what they are doing as they go.
         let long = options.bootstrapResamples >= 200 || runs.count >= 20_000
         options.progress = long ? ProgressLine.report : nil

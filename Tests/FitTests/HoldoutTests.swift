@@ -125,4 +125,29 @@ final class HoldoutTests: XCTestCase {
         XCTAssertEqual(try decodeJSON(encodeJSON([report])).first?.holdout, check)
         XCTAssertTrue(renderTable([report]).contains("held-out check"))
     }
+
+    /// The transient rule: runs shorter than --min-steps are left out of the fits (with a note),
+    /// while the held-out check still measures each left-out budget's best over every run.
+    func testShortRunsAreLeftOutButStillMeasured() throws {
+        var runs = syntheticSweep(budgets: [1e18, 1e19, 1e20, 1e21])
+        for i in runs.indices { runs[i].steps = i % 3 == 0 ? 100 : 5000 }
+        // A short run that is the best of the largest budget: measured, though not fitted.
+        runs[runs.count - 1].steps = 100
+        runs[runs.count - 1].finalLoss = 0.5
+        var options = FitOptions()
+        options.approaches = [2, 3]
+        options.minimumSteps = 1000
+        let report = try fitScalingLaws(runs, options: options)
+        let short = runs.filter { $0.steps! < 1000 }.count
+        XCTAssertEqual(report.runs, runs.count - short)
+        XCTAssertTrue(report.notes.contains("\(short) of \(runs.count) runs took fewer than 1000 steps and are left out (the early transient; --min-steps 0 keeps them)"), "\(report.notes)")
+        XCTAssertEqual(report.holdout?.rows.first { $0.leftOut == 1 }?.measured.bestLoss, 0.5)
+        options.minimumSteps = 10_000
+        XCTAssertThrowsError(try fitScalingLaws(runs, options: options)) { error in
+            XCTAssertEqual(error as? FitError, .allRunsTooShort(minimumSteps: 10_000, runs: runs.count))
+        }
+        let csv = try parseRunsCSV("N,D,C,loss,steps\n1e5,2e6,1.2e12,3.0,700\n", source: "s.csv")
+        XCTAssertEqual(csv.first?.steps, 700)
+        XCTAssertThrowsError(try parseRunsCSV("N,D,C,loss,steps\n1e5,2e6,1.2e12,3.0,-1\n", source: "s.csv"))
+    }
 }

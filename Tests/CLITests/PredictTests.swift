@@ -1,0 +1,67 @@
+// `isoflop predict --train` end to end: a quick sweep's law forecast at a larger budget, trained,
+// scored, killed with SIGKILL while it trains and resumed to the same result.
+import Foundation
+import Sweep
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class PredictTests: XCTestCase {
+    func testPredictTrainsScoresAndResumesAfterSIGKILL() throws {
+        try CLI.requirePydocs(vocab: 512)
+        let dir = try temporaryFolder()
+        let config = dir + "/quick.toml"
+        try CLI.quickConfig([(old: "schedules = [\"matched\", \"fixed\"]", new: "schedules = [\"matched\"]")], absolutePaths: true)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        for sub in ["clean", "killed"] { try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true) }
+        let clean = dir + "/clean/sweep.sqlite", killed = dir + "/killed/sweep.sqlite"
+        XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", clean, "--workers", "2"]), 0)
+        // The store with its write-ahead log, which may hold the sweep's last commits.
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: clean + suffix) {
+            try FileManager.default.copyItem(atPath: clean + suffix, toPath: killed + suffix)
+        }
+
+        let args = ["--budget", "6e11", "--bootstrap", "50", "--workers", "2"]
+        let forecast = try CLI.capture(["predict", "--store", clean] + args)
+        XCTAssertEqual(forecast.status, 0, forecast.stderr)
+        XCTAssertTrue(forecast.stdout.contains("to train: sweep quick-predict"), forecast.stdout)
+        let readOnly = try SQLiteRunStore(path: clean, readOnly: true)
+        XCTAssertNil(try readOnly.sweepID(named: "quick-predict"), "a forecast without --train planned a sweep")
+
+        let reference = try CLI.capture(["predict", "--store", clean, "--train"] + args)
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        XCTAssertTrue(reference.stdout.contains("outcome at C = 6e11"), reference.stdout)
+        XCTAssertTrue(reference.stdout.contains("approach 3: loss forecast"), reference.stdout)
+
+        // The same forecast trained in the copy, killed once the predict sweep has a checkpoint.
+        let first = try CLI.process(["predict", "--store", killed, "--train"] + args)
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        var killedMidRun = false
+        let deadline = Date().addingTimeInterval(300)
+        let checkpoints = dir + "/killed/checkpoints"
+        while first.isRunning && Date() < deadline {
+            let written = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
+                .contains { FileManager.default.fileExists(atPath: checkpoints + "/" + $0 + "/state.json") }
+            if written {
+                let pids = (try? String(contentsOfFile: "/proc/\(first.processIdentifier)/task/\(first.processIdentifier)/children", encoding: .utf8)) ?? ""
+                for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+                kill(first.processIdentifier, SIGKILL)
+                killedMidRun = true
+                break
+            }
+            usleep(2_000)
+        }
+        first.waitUntilExit()
+        XCTAssertTrue(killedMidRun, "no checkpoint of the predict sweep appeared")
+        let resumed = try CLI.capture(["predict", "--store", killed, "--train"] + args)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        // The score is computed from the runs' final losses, which resume bit for bit.
+        func scoreLines(_ text: String) -> [String] {
+            text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("outcome at") || $0.hasPrefix("  approach ") && $0.contains("measured/forecast") }
+        }
+        XCTAssertEqual(scoreLines(resumed.stdout), scoreLines(reference.stdout))
+        XCTAssertEqual(scoreLines(reference.stdout).count, 3, reference.stdout)
+    }
+}
