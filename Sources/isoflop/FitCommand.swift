@@ -51,7 +51,7 @@ struct FitCommand: ParsableCommand {
             help: "How approaches 2 and 3 resample: residuals (fixed design: each run keeps N and D, its loss gets a resampled residual) or runs (runs drawn with replacement within each budget, and seeds within each shape).")
     var bootstrapMethod: BootstrapMethod = .residuals
 
-    @Option(help: "Approach 3's solver: varpro (variable projection), lbfgs (L-BFGS from Chinchilla's 4,500 starts; about 75× slower), or both (VarPro's headline and bootstrap, the L-BFGS grid's fit beside it as a cross-check). Both minimise the same Huber objective.")
+    @Option(help: "Approach 3's solver: varpro (variable projection), lbfgs (L-BFGS from Chinchilla's 4,500 starts; far slower), or both (VarPro's headline and bootstrap, the L-BFGS grid's fit beside it as a cross-check). Both minimise the same Huber objective.")
     var solver: Approach3Solver = .varpro
 
     @Option(help: "How several seeds of one shape combine: median or mean.")
