@@ -32,8 +32,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Multiples of the forecast N_opt to train with --train (the nearest family shapes).")
     var sizes: String = "0.5,1,2"
 
-    @Option(help: "Whose N_opt the trained shapes are centred on: approach 2 or 3.")
-    var centre: Int = 3
+    @Option(help: "Whose N_opt the trained shapes are centred on: approach 2 (the default: its forecasts held best one budget out on pydocs and gcide, docs/predicting.md) or 3.")
+    var centre: Int = 2
 
     @Flag(help: "Train the forecast optimum and its neighbours, then score the forecast.")
     var train = false
@@ -62,7 +62,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let url = try storeOptions.required()
-        let results = try readResults(url, sweep: sweepChoice.sweep)
+        let results = try readResults(url, sweep: try sweepChoice.sweep ?? parentSweep(url))
         let scheduleName = schedule ?? defaultSchedule(results.schedules)
         guard let kind = ScheduleKind(rawValue: scheduleName), kind != .fixed else {
             throw CLIError("predict trains a schedule whose learning rate follows each run's own length (matched, wsd or constant), "
@@ -122,6 +122,15 @@ struct PredictCommand: ParsableCommand {
         runOptions.workers = workers
         try runSweep(predicted, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: runOptions)
     }
+}
+
+/// The sweep a forecast is made from when none is named: the store's only sweep that is not a
+/// forecast of another, so rerunning `predict --train` after it planned `<name>-predict` (to
+/// resume it) reads the same sweep as the first time. Nil leaves the choice to `readResults`.
+func parentSweep(_ url: String) throws -> String? {
+    let names = try openExistingStore(url).sweepNames()
+    let parents = names.filter { name in !names.contains { Prediction.sweepName($0) == name } }
+    return parents.count == 1 ? parents[0] : nil
 }
 
 /// The config a sweep was planned with, as its store keeps it.
