@@ -107,7 +107,7 @@ struct TuneCommand: ParsableCommand {
             print("wrote \(json)")
         }
         if write {
-            try writeRule(fit, original: original)
+            try LRRuleFile.write(intercept: fit.intercept, width: fit.width, steps: fit.steps, to: config, startedFrom: original)
             print("wrote the rule into \(config)'s [lr] table")
         } else {
             print("(rerun with --write to put it into \(config); the pilot's runs are kept and not trained again)")
@@ -154,18 +154,6 @@ struct TuneCommand: ParsableCommand {
             return (store, id)
         }
         return (store, try store.createSweep(name: pilot.name, configJSON: try pilot.storedJSON(), runs: runs))
-    }
-
-    /// The config file with the rule written in, checked by decoding it again, written atomically.
-    func writeRule(_ fit: LRRuleFit, original: String) throws {
-        let text = try LRRuleWriter.write(intercept: fit.intercept, width: fit.width, steps: fit.steps, into: original, file: config)
-        let check = try ConfigDecoder.decode(SweepConfig.self, fromTOML: text, file: config)
-        try check.validate(file: config)
-        guard abs(check.lr.intercept - fit.intercept) < 6e-4, abs(check.lr.width - fit.width) < 6e-4,
-              abs(check.lr.steps - fit.steps) < 6e-4 else {
-            throw CLIError("\(config): the rewritten [lr] table does not read back as the fitted rule; nothing written")
-        }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: config), options: .atomic)
     }
 }
 

@@ -15,7 +15,17 @@ final class TuneTests: XCTestCase {
         let config = dir + "/tiny.toml", store = dir + "/s.sqlite", json = dir + "/tune.json"
         try text.write(toFile: config, atomically: true, encoding: .utf8)
 
-        XCTAssertEqual(try CLI.run(["tune", config, "--store", store, "--workers", "2", "--write", "--json", json]), 0)
+        // Issue 25, item 1: the user edits the config while the pilot trains (once the store
+        // exists, the config has been read); the edits stay, only the rule is written.
+        let tune = try CLI.process(["tune", config, "--store", store, "--workers", "2", "--write", "--json", json])
+        try tune.run()
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: store), tune.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(tune.isRunning, "the pilot ended before the config could be edited")
+        let edited = "# edited while the pilot ran\n" + text.replacingOccurrences(of: "seed = 1 ", with: "seed = 7 ")
+        try edited.write(toFile: config, atomically: true, encoding: .utf8)
+        tune.waitUntilExit()
+        XCTAssertEqual(tune.terminationStatus, 0)
         let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
         let rule = result["rule"] as! [String: Any]
         let best = result["best"] as! [[String: Any]]
@@ -26,13 +36,14 @@ final class TuneTests: XCTestCase {
             let ln = b["lnLR"] as! Double
             XCTAssertTrue(log(lrs.min()!) - 1e-9 <= ln && ln <= log(lrs.max()!) + 1e-9, "best ln lr \(ln) within the LRs tried \(lrs)")
         }
-        // Written: the three values changed, every other line (comments included) as it was.
+        // Written: the three values changed, every other line (comments and the edits included) as it was.
         let written = try String(contentsOfFile: config, encoding: .utf8)
-        let before = text.components(separatedBy: "\n"), after = written.components(separatedBy: "\n")
+        let before = edited.components(separatedBy: "\n"), after = written.components(separatedBy: "\n")
         XCTAssertEqual(before.count, after.count)
         let changed = zip(before, after).filter { $0.0 != $0.1 }.map(\.1)
         XCTAssertTrue(changed.allSatisfy { $0.hasPrefix("intercept = ") || $0.hasPrefix("width = ") || $0.hasPrefix("steps = ") }, "\(changed)")
-        let cfg = try SweepConfig.load(path: config)
+        var cfg = try SweepConfig.load(path: config)
+        XCTAssertEqual(cfg.seed, 7)
         XCTAssertEqual(cfg.lr.intercept, rule["intercept"] as! Double, accuracy: 5e-4)
         XCTAssertEqual(cfg.lr.width, rule["width"] as! Double, accuracy: 5e-4)
         XCTAssertEqual(cfg.lr.steps, rule["steps"] as! Double, accuracy: 5e-4)
@@ -42,9 +53,19 @@ final class TuneTests: XCTestCase {
         let pilot = try XCTUnwrap(stored.sweepID(named: "tiny-tune"))
         let runs = try stored.runs(sweep: pilot)
         XCTAssertTrue(runs.allSatisfy { $0.status == .done || $0.status == .diverged })
+        // Issue 25, item 2: run through a symbolic link to the config, whose mode is 600: the
+        // link stays a link, the config gets the rule and keeps its mode.
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try CLI.run(["tune", config, "--store", store, "--workers", "2", "--json", json]), 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
+        let link = dir + "/link.toml"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: config)
+        XCTAssertEqual(try CLI.run(["tune", link, "--store", store, "--workers", "2", "--write", "--json", json]), 0)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), config)
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        cfg = try SweepConfig.load(path: config)
+        XCTAssertEqual(cfg.lr.intercept, rule["intercept"] as! Double, accuracy: 5e-4)
         XCTAssertEqual(try stored.runs(sweep: pilot).count, runs.count)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
         let again = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
         XCTAssertEqual((again["rule"] as! [String: Any])["intercept"] as! Double, rule["intercept"] as! Double)
 

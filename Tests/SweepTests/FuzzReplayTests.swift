@@ -25,6 +25,10 @@ final class FuzzReplayTests: XCTestCase {
                                           : ConfigDecoder.decode(SweepConfig.self, fromTOML: text, file: name)),
                    (try? sweep.validate(file: name)) != nil, (try? Planner.plan(sweep)) != nil {
                     planned += 1
+                    // As the target: where the rule can be written in, nothing else changes.
+                    if !json, (try? LRRuleWriter.write(intercept: -6.25, width: -0.5, steps: 0.375, into: text, file: name)) != nil {
+                        XCTAssertNoThrow(try LRRuleWriter.writeChecked(intercept: -6.25, width: -0.5, steps: 0.375, into: text, file: name), name)
+                    }
                 }
                 if let run = try? (json ? ConfigDecoder.decode(TrainConfig.self, fromJSON: text, file: name)
                                         : ConfigDecoder.decode(TrainConfig.self, fromTOML: text, file: name)) {

@@ -52,4 +52,62 @@ final class LRRuleWriterTests: XCTestCase {
         }
         XCTAssertThrowsError(try LRRuleWriter.write(intercept: .nan, width: 0, steps: 0, into: partial, file: "p.toml"))
     }
+
+    /// Issue 25, item 1: the rule goes into the config as it is when the fit ends, so a user's
+    /// edits made while the pilot ran (a changed seed, a new comment) are kept; a changed [lr]
+    /// table is refused and the file left alone.
+    func testRuleGoesIntoTheFileAsItIsNow() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/quick.toml"
+        let original = try String(contentsOfFile: Self.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
+        let edited = "# tuned overnight\n" + original.replacingOccurrences(of: "seed = 1 ", with: "seed = 7 ")
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        try LRRuleFile.write(intercept: -6.1, width: -0.3, steps: 0.35, to: path, startedFrom: original)
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(written, try LRRuleWriter.write(intercept: -6.1, width: -0.3, steps: 0.35, into: edited, file: path))
+        let cfg = try SweepConfig.load(path: path)
+        XCTAssertEqual(cfg.seed, 7)
+        XCTAssertEqual(cfg.lr.intercept, -6.1)
+
+        // Someone changed the rule meanwhile: one line naming the file and the table, the fitted
+        // values in it, and the file as it was.
+        let changed = written.replacingOccurrences(of: "width = -0.300", with: "width = -0.250")
+        try changed.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LRRuleFile.write(intercept: -5, width: -0.2, steps: 0.3, to: path, startedFrom: written)) {
+            let message = "\($0)"
+            XCTAssertTrue(message.contains(path) && message.contains("'lr'") && message.contains("changed")
+                          && message.contains("intercept = -5.000"), message)
+            XCTAssertFalse(message.contains("\n"), message)
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), changed)
+        // An edit that breaks the config: refused by the decoder, the file left alone.
+        let broken = "unknown_key = 1\n" + written
+        try broken.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LRRuleFile.write(intercept: -5, width: -0.2, steps: 0.3, to: path, startedFrom: written)) {
+            XCTAssertTrue("\($0)".contains("unknown_key"), "\($0)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), broken)
+    }
+
+    /// Issue 25, item 2: through a symbolic link (to a link, here) the target is rewritten, the
+    /// links stay links, and the target keeps its mode (600).
+    func testRuleGoesThroughLinksAndKeepsTheMode() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+        let target = dir + "/real/quick.toml", link = dir + "/link.toml", chain = dir + "/chain.toml"
+        let original = try String(contentsOfFile: Self.root.appendingPathComponent("configs/quick.toml").path, encoding: .utf8)
+        try original.write(toFile: target, atomically: true, encoding: .utf8)
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: "real/quick.toml")
+        try fm.createSymbolicLink(atPath: chain, withDestinationPath: link)
+        try LRRuleFile.write(intercept: -6.1, width: -0.3, steps: 0.35, to: chain, startedFrom: original)
+        XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: chain), link)
+        XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: link), "real/quick.toml")
+        XCTAssertEqual(try SweepConfig.load(path: target).lr.intercept, -6.1)
+        XCTAssertEqual((try fm.attributesOfItem(atPath: target)[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: dir + "/real"), ["quick.toml"], "no temporary file left")
+    }
 }

@@ -11,26 +11,9 @@ public enum LRRuleWriter {
         for (key, v) in values where !v.isFinite {
             throw ConfigError.badValue(file: file, key: "lr.\(key)", message: "\(v) is not finite; nothing written")
         }
-        // Lines with their terminators, so joining them gives back `text` exactly.
-        var lines: [String] = []
-        var current = ""
-        for ch in text {
-            current.append(ch)
-            if ch == "\n" || ch == "\r\n" {
-                lines.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { lines.append(current) }
+        var lines = splitLines(text)
         let newline = text.contains("\r\n") ? "\r\n" : "\n"
 
-        func header(_ line: String) -> String? {
-            let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard t.hasPrefix("["), let close = t.firstIndex(of: "]") else { return nil }
-            let rest = t[t.index(after: close)...].trimmingCharacters(in: .whitespaces)
-            guard rest.isEmpty || rest.hasPrefix("#") || rest.hasPrefix("]") else { return nil }
-            return t[t.index(after: t.startIndex)..<close].trimmingCharacters(in: CharacterSet(charactersIn: "[ \t"))
-        }
         func keyOf(_ line: String) -> String? {
             let t = line.trimmingCharacters(in: .whitespaces)
             guard let eq = t.firstIndex(of: "="), !t.hasPrefix("#") else { return nil }
@@ -73,6 +56,58 @@ public enum LRRuleWriter {
             lines.insert(contentsOf: added, at: lastKey + 1)
         }
         return lines.joined()
+    }
+
+    /// `write`, checked: `text` must decode as a sweep config, and the result must decode to
+    /// the same config but for the rule, which must read back as the values (to the three
+    /// decimals written). A rewrite that would change anything else is refused.
+    public static func writeChecked(intercept: Double, width: Double, steps: Double, into text: String, file: String) throws -> String {
+        let before = try ConfigDecoder.decode(SweepConfig.self, fromTOML: text, file: file)
+        let out = try write(intercept: intercept, width: width, steps: steps, into: text, file: file)
+        var after = try ConfigDecoder.decode(SweepConfig.self, fromTOML: out, file: file)
+        let rule = [after.lr.intercept - intercept, after.lr.width - width, after.lr.steps - steps]
+        (after.lr.intercept, after.lr.width, after.lr.steps) = (before.lr.intercept, before.lr.width, before.lr.steps)
+        // Described, not compared with ==, so that a NaN somewhere equals itself.
+        guard rule.allSatisfy({ abs($0) < 6e-4 }), "\(after)" == "\(before)" else {
+            throw ConfigError.badValue(file: file, key: "lr", message: "cannot be rewritten in place without changing more than the rule; nothing written")
+        }
+        return out
+    }
+
+    /// The lines of `text` with their terminators, so joining them gives back `text` exactly.
+    static func splitLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for ch in text {
+            current.append(ch)
+            if ch == "\n" || ch == "\r\n" {
+                lines.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// The name of the table a `[name]` (or `[[name]]`) header line opens, or nil.
+    static func header(_ line: String) -> String? {
+        let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.hasPrefix("["), let close = t.firstIndex(of: "]") else { return nil }
+        let rest = t[t.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        guard rest.isEmpty || rest.hasPrefix("#") || rest.hasPrefix("]") else { return nil }
+        return t[t.index(after: t.startIndex)..<close].trimmingCharacters(in: CharacterSet(charactersIn: "[ \t"))
+    }
+
+    /// The lines of `text`'s `[lr]` table, its header included (nil when it has none), to tell
+    /// whether the table changed between two readings of a file.
+    public static func lrTable(in text: String) -> String? {
+        var table: String?
+        var inside = false
+        for line in splitLines(text) {
+            if let h = header(line) { inside = h == "lr" }
+            if inside { table = (table ?? "") + line }
+        }
+        return table
     }
 
     /// Whether text ends with a line break ("\r\n" is one Character in Swift, not ending in "\n").
