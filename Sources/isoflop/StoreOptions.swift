@@ -59,8 +59,9 @@ func openExistingStoreForWriting(_ url: String) throws -> RunStore {
 }
 
 /// The folder that holds the runs' checkpoints: `--checkpoints` when given, else (SQLite only)
-/// `checkpoints` beside the store file. Created if missing and checked writable before
-/// anything is claimed, so a bad folder fails once, here, with its name. Returned absolute.
+/// `checkpoints` beside the store file. Checked writable (or creatable) before anything is
+/// claimed, so a bad folder fails once, here, with its name; created by `markCheckpointOwner`,
+/// once the store holds the sweep. Returned absolute.
 func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
     let dir: String
     if let explicit, explicit.isEmpty { throw CLIError("--checkpoints must name a folder, not an empty string") }
@@ -73,7 +74,7 @@ func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
     }
     // A server store is reached before the folder is made, so an unreachable one leaves no empty folder behind.
     if !isSQLiteStore(url) { _ = try openRunStore(url) }
-    try ensureWritableDirectory(dir)
+    try CheckpointDirectory.check(dir)
     return URL(fileURLWithPath: dir).standardizedFileURL.path
 }
 
@@ -96,37 +97,12 @@ func checkCheckpointOwner(_ dir: String, store url: String) throws {
 
 /// Marks a checkpoint folder as the store's (once the store exists and has its id).
 func markCheckpointOwner(_ dir: String, store: RunStore) throws {
+    try CheckpointDirectory.create(dir)
     let path = checkpointOwnerFile(dir)
     guard !FileManager.default.fileExists(atPath: path), let id = try store.storeID() else { return }
     guard FileManager.default.createFile(atPath: path, contents: Data((id + "\n").utf8)) else {
         throw CLIError("cannot write \(path)")
     }
-}
-
-/// Creates `dir` when missing and proves it writable by creating and removing a file in it.
-func ensureWritableDirectory(_ dir: String) throws {
-    let fm = FileManager.default
-    var isDirectory: ObjCBool = false
-    if fm.fileExists(atPath: dir, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw CLIError("checkpoint directory \(dir) is a file, not a folder") }
-    } else if mkdirParents(dir) != 0 {
-        throw CLIError("checkpoint directory \(dir) cannot be created (\(String(cString: strerror(errno))))")
-    }
-    let probe = (dir as NSString).appendingPathComponent(".isoflop-write-test-\(getpid())")
-    let fd = open(probe, O_CREAT | O_WRONLY | O_EXCL, 0o600)
-    guard fd >= 0 else { throw CLIError("checkpoint directory \(dir) is not writable (\(String(cString: strerror(errno))))") }
-    close(fd)
-    unlink(probe)
-}
-
-/// `mkdir -p`: 0 on success, else -1 with errno set by the first mkdir that failed.
-private func mkdirParents(_ dir: String) -> Int32 {
-    var path = dir.hasPrefix("/") ? "" : "."
-    for part in dir.split(separator: "/") {
-        path += "/" + part
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { return -1 }
-    }
-    return 0
 }
 
 /// Worker processes one machine may start: enough to oversubscribe its cores, never enough

@@ -35,20 +35,7 @@ final class BadInputTests: XCTestCase {
                   dir + "/\(UUID().uuidString).toml")
     }
 
-    let smallRun = """
-        steps = 4
-        batchSize = 2
-        evalBatches = 1
-        trainTokens = "data/tokens/pydocs-v512/train.u16"
-        [model]
-        vocabSize = 512
-        context = 16
-        d = 32
-        layers = 1
-        [schedule]
-        kind = "matched"
-        peak = 0.001
-        """
+    let smallRun = CLI.smallRun
 
     // MARK: Crashes (items 1-6)
 

@@ -117,6 +117,22 @@ extension CLI {
         kill(pid, SIGKILL)
     }
 
+    /// A run config of four steps of a one-layer d = 32 model on pydocs at V = 512.
+    static let smallRun = """
+        steps = 4
+        batchSize = 2
+        evalBatches = 1
+        trainTokens = "data/tokens/pydocs-v512/train.u16"
+        [model]
+        vocabSize = 512
+        context = 16
+        d = 32
+        layers = 1
+        [schedule]
+        kind = "matched"
+        peak = 0.001
+        """
+
     /// configs/quick.toml with `edits` made (the test fails where an edit's old text is missing)
     /// and, with `absolutePaths`, its data paths made absolute, for a config written elsewhere.
     static func quickConfig(_ edits: [(old: String, new: String)], absolutePaths: Bool = false,

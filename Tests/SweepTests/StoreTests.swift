@@ -403,4 +403,25 @@ final class StoreTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no such table: nowhere"), "\($0)")
         }
     }
+
+    /// Issue 25, item 17: reading a store no one has open creates no -wal or -shm beside it (a
+    /// read-only connection to a WAL database otherwise makes both and leaves them), and a
+    /// reader still sees what a writer adds after it opened the store.
+    func testReadersCreateNothingBesideAQuietStore() throws {
+        let folder = temporaryDirectory()
+        let path = (folder as NSString).appendingPathComponent("s.sqlite")
+        do {
+            let writer = try SQLiteRunStore(path: path)
+            _ = try writer.createSweep(name: "a", configJSON: "{}", runs: try smallPlan())
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["s.sqlite"], "the writer cleaned up")
+        let reader = try SQLiteRunStore(path: path, readOnly: true)
+        XCTAssertEqual(try reader.sweepNames(), ["a"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["s.sqlite"])
+
+        let writer = try SQLiteRunStore(path: path)
+        _ = try writer.createSweep(name: "b", configJSON: "{}", runs: try smallPlan())
+        XCTAssertEqual(try reader.sweepNames(), ["a", "b"], "the reader sees a writer that came after it")
+        XCTAssertThrowsError(try reader.db.execute("CREATE TABLE x(y)"), "still read-only")
+    }
 }

@@ -34,12 +34,14 @@ public final class SQLiteConnection {
     public let path: String
 
     /// Opens (creating when `create`; read-only when `readOnly`) the database; waits up to
-    /// `busyTimeout` seconds for other writers' locks.
-    public init(path: String, create: Bool = true, readOnly: Bool = false, busyTimeout: Double = 30) throws {
+    /// `busyTimeout` seconds for other writers' locks. `immutable` (read-only only) tells
+    /// SQLite that nobody writes the file while it is open: no locks, and no `-wal` or `-shm`
+    /// file created beside it.
+    public init(path: String, create: Bool = true, readOnly: Bool = false, immutable: Bool = false, busyTimeout: Double = 30) throws {
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
-            | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+            | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0)
+        let rc = sqlite3_open_v2(immutable && readOnly ? Self.immutableURI(path) : path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close_v2(db) }
@@ -51,6 +53,21 @@ public final class SQLiteConnection {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// `file:///ABSOLUTE/PATH?immutable=1`, with the characters a URI gives a meaning escaped.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var escaped = ""
+        for ch in absolute.unicodeScalars {
+            switch ch {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3F"
+            case "#": escaped += "%23"
+            default: escaped.unicodeScalars.append(ch)
+            }
+        }
+        return "file://" + escaped + "?immutable=1"
+    }
 
     func error(_ rc: Int32, _ sql: String?) -> SQLiteError {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), path: path, sql: sql)

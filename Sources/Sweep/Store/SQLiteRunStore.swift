@@ -4,9 +4,22 @@ import CSQLite
 import Foundation
 
 public final class SQLiteRunStore: SQLRunStore {
-    public let db: SQLiteConnection
+    public private(set) var db: SQLiteConnection
     public var path: String { db.path }
-    public var database: SQLiteConnection { db }
+    /// The connection, reopened the usual way (read-only) when a store opened as an immutable
+    /// snapshot has been written since (a `-wal` file beside it, or a new size or time).
+    public var database: SQLiteConnection {
+        if let snapshot, snapshot != Self.fileState(path) {
+            if let live = try? SQLiteConnection(path: path, create: false, readOnly: true, busyTimeout: busyTimeout) {
+                db = live
+                self.snapshot = nil
+            }
+        }
+        return db
+    }
+    /// The file's state when it was opened immutable (nil: opened the usual way).
+    private var snapshot: FileState?
+    private let busyTimeout: Double
     /// SQLite's clock in Unix seconds (this machine's, to the millisecond), for start and end
     /// times, which must come from one clock to be ordered.
     public static let now = "((julianday('now') - 2440587.5) * 86400.0)"
@@ -25,9 +38,21 @@ public final class SQLiteRunStore: SQLRunStore {
     /// migration, no change of journal mode). A file that is not an SQLite database, a
     /// database that holds other tables than ours, or one written by a newer isoflop, is an
     /// error and is left exactly as it was.
+    ///
+    /// A store read while no other connection has it open (no `-wal`, `-shm` or `-journal`
+    /// beside it) is opened immutable, so that reading it creates nothing beside it: SQLite's
+    /// read-only connections to a WAL database otherwise create `-wal` and `-shm`, and leave
+    /// them. The store is reopened the usual way once a writer shows up (see `database`); a
+    /// writer that starts during one of the reader's queries could still show it a torn page,
+    /// which the reader reports as a corrupt database (rerun it).
     public init(path: String, busyTimeout: Double = 30, readOnly: Bool = false) throws {
+        self.busyTimeout = busyTimeout
+        let state = readOnly ? Self.fileState(path) : nil
+        let quiet = state.map { !$0.wal } == true
+            && ["-shm", "-journal"].allSatisfy { !FileManager.default.fileExists(atPath: path + $0) }
         do {
-            db = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly, busyTimeout: busyTimeout)
+            db = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly, immutable: quiet, busyTimeout: busyTimeout)
+            snapshot = quiet ? state : nil
         } catch let e as SQLiteError {
             throw StoreError.notADatabase(path: path, message: e.message)
         }
@@ -61,6 +86,24 @@ public final class SQLiteRunStore: SQLRunStore {
         try db.execute("PRAGMA foreign_keys = ON")
         try migrate()
         openedVersion = Self.schemaVersion
+    }
+
+    /// What tells that a store file was written: its size and modification time, and
+    /// whether a `-wal` file lies beside it.
+    struct FileState: Equatable {
+        var size: Int64
+        var modified: timespec
+        var wal: Bool
+
+        static func == (a: FileState, b: FileState) -> Bool {
+            a.size == b.size && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec && a.wal == b.wal
+        }
+    }
+
+    static func fileState(_ path: String) -> FileState? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileState(size: Int64(st.st_size), modified: st.st_mtim, wal: FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
     /// Puts a new store in WAL mode (a store keeps the mode once set). Two processes opening a
