@@ -183,8 +183,10 @@ public func buildCorpus(_ recipe: CorpusRecipe, layout: DataLayout) throws -> St
 
 /// Registers a user corpus: the files (folders expand to their files, sorted in byte order)
 /// concatenated into the layout's text for `name`, with a manifest of sources and checksum.
+/// A corpus already registered under `name` with other text is replaced only with `replace`
+/// (its tokenizers and token files then name the old text, and are refused until rebuilt).
 @discardableResult
-public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throws -> CorpusManifest {
+public func addCorpus(_ name: String, paths: [String], layout: DataLayout, replace: Bool = false) throws -> CorpusManifest {
     guard validName(name) else { throw CorpusError.badCorpusName(name: name) }
     if CorpusRecipe.named(name) != nil { throw CorpusError.builtInCorpus(name: name) }
     var text = [UInt8]()
@@ -194,9 +196,22 @@ public func addCorpus(_ name: String, paths: [String], layout: DataLayout) throw
     }
     guard !text.isEmpty else { throw CorpusError.emptyInput(source: paths.joined(separator: " ")) }
     let manifest = CorpusManifest(name: name, sources: sources, bytes: text.count, sha256: SHA256.hex(text))
+    if !replace, let registered = registeredSHA256(name, layout: layout), registered != manifest.sha256 {
+        throw CorpusError.corpusExists(name: name, path: layout.corpusManifest(name))
+    }
     try writeBytes(text, to: layout.corpusText(name))
     try writeBytes([UInt8](try sortedJSON(manifest)), to: layout.corpusManifest(name))
     return manifest
+}
+
+/// The sha256 of the text registered as `name` in `layout`: the recipe's for a built-in
+/// corpus, the manifest's for a user corpus; nil when none is registered (or its manifest is
+/// unreadable, which `prepareCorpus` reports).
+func registeredSHA256(_ name: String, layout: DataLayout) -> String? {
+    if let recipe = CorpusRecipe.named(name) { return recipe.sha256 }
+    guard validName(name), let data = FileManager.default.contents(atPath: layout.corpusManifest(name)),
+          let manifest = try? JSONDecoder().decode(CorpusManifest.self, from: data) else { return nil }
+    return manifest.sha256
 }
 
 /// Names of the built-in corpora and the user corpora registered in `layout`.
@@ -229,6 +244,7 @@ public func prepareCorpus(_ name: String, vocabSize: Int, layout: DataLayout = D
     guard vocabSize <= 65536 else { throw TokenizerError.vocabTooLarge(requested: vocabSize) }
     let (text, corpusSum) = try corpusText(name, layout: layout, progress: progress)
     let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
+    guard cut < text.count else { throw CorpusError.noValidation(corpus: name, bytes: text.count) }
     let tokPath = layout.tokenizer(corpus: name, vocab: vocabSize)
     let tok = try corpusTokenizer(name, vocabSize: vocabSize, text: text, trainBytes: cut, corpusSHA256: corpusSum,
                                   layout: layout, threads: threads, progress: progress)
@@ -291,6 +307,7 @@ func corpusTokenizer(_ name: String, vocabSize: Int, text: [UInt8], trainBytes c
     let t = try text.withUnsafeBufferPointer {
         try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocabSize, threads: threads, source: layout.corpusText(name))
     }
+    try t.checkReached(vocabSize, source: "corpus \(name) (\(cut) bytes in its train split)")
     try t.save(to: tokPath)
     try writeBytes([UInt8](try sortedJSON(wanted)), to: provPath)
     return t

@@ -80,6 +80,7 @@ extension TokenFileInfo {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size / 2 != info.tokens {
             throw CorpusError.badSidecar(path: path, reason: "holds \(size / 2) tokens, its sidecar says \(info.tokens)")
         }
+        try info.checkCorpus(path)
         if let tokenizerPath, let bytes = FileManager.default.contents(atPath: tokenizerPath) {
             let digest = SHA256.hex(Array(bytes))
             guard digest == info.tokenizerSHA256 else {
@@ -90,6 +91,26 @@ extension TokenFileInfo {
 }
 
 extension TokenFileInfo {
+    /// Checks that the token file at `path` (when it has a sidecar) was encoded from the text its
+    /// corpus holds now: `corpus add NAME --replace` of other text leaves token files that
+    /// still name the old text's sha256.
+    public static func checkCorpus(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: TokenFileInfo.path(for: path)) else { return }
+        try read(for: path).checkCorpus(path)
+    }
+
+    /// The corpus is looked up in the data folder the file lies in (`ROOT/tokens/NAME-vV/x.u16`),
+    /// else in `data`; a corpus registered in neither cannot be checked and passes.
+    func checkCorpus(_ path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let tokens = (folder as NSString).deletingLastPathComponent
+        let layout = (tokens as NSString).lastPathComponent == "tokens"
+            ? DataLayout(root: { $0.isEmpty ? "." : $0 }((tokens as NSString).deletingLastPathComponent)) : DataLayout()
+        guard let current = registeredSHA256(corpus, layout: layout), current != corpusSHA256 else { return }
+        let data = layout.root == DataLayout().root ? "" : " --data \(layout.root)"
+        throw CorpusError.staleTokens(path: path, corpus: corpus, recorded: corpusSHA256, current: current,
+                                      rebuild: "isoflop tokenizer train --corpus \(corpus) --vocab \(vocabSize)\(data)")
+    }
 
     /// Writes this sidecar beside the token file at `path`.
     public func write(for path: String) throws {

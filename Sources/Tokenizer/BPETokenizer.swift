@@ -104,21 +104,22 @@ public struct BPETokenizer {
 
     /// Encodes bytes `range` of the file at `input` (all of it by default) into little-endian
     /// uint16 tokens at `output`, reading `blockBytes` at a time, so the input need not fit in
-    /// memory. Blocks end at safe cuts; a block without one grows until it has one.
+    /// memory. Blocks end at safe cuts; a block without one grows until it has one. Only a
+    /// regular file is read, and an empty one (with no range given) is an error.
     /// Returns the number of tokens written.
     @discardableResult
     public func encodeFile(input: String, range: Range<Int>? = nil, output: String, threads: Int = 1,
                            blockBytes: Int = 32 << 20) throws -> Int {
-        guard let inHandle = FileHandle(forReadingAtPath: input) else {
-            throw TokenizerError.io(path: input, reason: "cannot open for reading")
-        }
-        defer { try? inHandle.close() }
-        let size = Int(try inHandle.seekToEnd())
+        let inHandle = FileHandle(fileDescriptor: try InputFile.open(input), closeOnDealloc: true)
+        func failed(_ error: Error) -> TokenizerError { .io(path: input, reason: "cannot read: \(error.localizedDescription)") }
+        let size: Int
+        do { size = Int(try inHandle.seekToEnd()) } catch { throw failed(error) }
         let r = range ?? 0..<size
         guard r.lowerBound >= 0, r.upperBound <= size else {
             throw TokenizerError.io(path: input, reason: "byte range \(r) is outside a file of \(size) bytes")
         }
-        try inHandle.seek(toOffset: UInt64(r.lowerBound))
+        guard range != nil || size > 0 else { throw TokenizerError.emptyInput(source: input) }
+        do { try inHandle.seek(toOffset: UInt64(r.lowerBound)) } catch { throw failed(error) }
         guard FileManager.default.createFile(atPath: output, contents: nil),
               let outHandle = FileHandle(forWritingAtPath: output) else {
             throw TokenizerError.io(path: output, reason: "cannot create")
@@ -129,7 +130,8 @@ public struct BPETokenizer {
         var written = 0
         while true {
             if remaining > 0 {
-                let data = try inHandle.read(upToCount: min(remaining, max(1, blockBytes))) ?? Data()
+                let data: Data
+                do { data = try inHandle.read(upToCount: min(remaining, max(1, blockBytes))) ?? Data() } catch { throw failed(error) }
                 if data.isEmpty { throw TokenizerError.io(path: input, reason: "file shrank while reading") }
                 carry.append(contentsOf: data)
                 remaining -= data.count

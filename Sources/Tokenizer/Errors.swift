@@ -8,6 +8,8 @@ public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equa
     case notATokenizer(path: String, reason: String)
     case tokenOutOfRange(id: Int, vocabSize: Int, position: Int)
     case io(path: String, reason: String)
+    /// Training ran out of pairs to merge before the vocabulary asked for.
+    case vocabNotReached(source: String, requested: Int, reached: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,9 @@ public enum TokenizerError: Error, CustomStringConvertible, LocalizedError, Equa
             return "token id \(id) at position \(pos) is out of range for a vocabulary of \(v)"
         case .io(let path, let reason):
             return "\(path): \(reason)"
+        case .vocabNotReached(let source, let requested, let reached):
+            return "\(source) is too small for a vocabulary of \(requested): training ran out of pairs to merge at "
+                + "\(reached) tokens; give more text or a vocabulary of at most \(reached); nothing written"
         }
     }
 

@@ -32,6 +32,15 @@ extension BPETokenizer {
         return try BPETokenizer(vocab: vocab, merges: merges,
                                 specialTokens: [SpecialToken(content: endOfText, id: vocab.count - 1)], source: source)
     }
+
+    /// Throws when training stopped short of `vocabSize`: a text with too few distinct pairs to
+    /// merge gives a smaller vocabulary, which a tokenizer saved under the size asked for (and
+    /// a config that names that size) would misstate.
+    public func checkReached(_ vocabSize: Int, source: String) throws {
+        guard self.vocabSize >= vocabSize else {
+            throw TokenizerError.vocabNotReached(source: source, requested: vocabSize, reached: self.vocabSize)
+        }
+    }
 }
 
 /// Frequencies of the pre-tokens of `p[0..<n]`, counted in parallel pieces and summed.

@@ -35,11 +35,13 @@ struct CorpusCommand: ParsableCommand {
         @Argument(help: "Corpus name (letters, digits, '-', '_').") var name: String
         @Argument(help: "Files or folders.") var paths: [String]
         @Option(help: "Data folder.") var data = "data"
+        @Flag(help: "Replace the text of a corpus already registered under NAME (its tokenizers and token files must then be rebuilt).")
+        var replace = false
 
         func validate() throws { if paths.isEmpty { throw ValidationError("give at least one PATH") } }
 
         func run() throws {
-            let m = try addCorpus(name, paths: paths, layout: DataLayout(root: data))
+            let m = try addCorpus(name, paths: paths, layout: DataLayout(root: data), replace: replace)
             print("corpus \(m.name): \(m.sources.count) files, \(m.bytes) bytes, sha256 \(m.sha256)")
         }
     }

@@ -27,9 +27,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Prompt as comma-separated token ids.") var ids: String?
     @Option(help: "Prompt as text (needs --tokenizer).") var prompt: String?
     @Option(help: "tokenizer.json, to encode --prompt and decode the output.") var tokenizer: String?
-    @Option(name: .shortAndLong, help: "Tokens to generate.") var count: Int = 100
-    @Option(help: "Sampling temperature (0: greedy).") var temperature: Double = 1.0
-    @Option(help: "Sample among the k most likely tokens (0: all).") var topK: Int = 0
+    // `.unconditional`: a negative value ("--count -5") is taken as the value and refused by
+    // validate() for what it is, not read as a flag and reported as a missing value.
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Tokens to generate.") var count: Int = 100
+    @Option(parsing: .unconditional, help: "Sampling temperature (0: greedy).") var temperature: Double = 1.0
+    @Option(parsing: .unconditional, help: "Sample among the k most likely tokens (0: all).") var topK: Int = 0
     @Option(help: "Seed for sampling.") var seed: UInt64 = 0
 
     func validate() throws {

@@ -38,6 +38,7 @@ struct TokenizerCommand: ParsableCommand {
                 let tok = try text.withUnsafeBufferPointer {
                     try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocab, threads: threads, source: corpus)
                 }
+                try tok.checkReached(vocab, source: "corpus \(corpus) (\(cut) bytes in its train split)")
                 try tok.save(to: output!)
                 print("trained \(tok.vocabSize) tokens (\(tok.merges.count) merges) in \(seconds(t0)) s -> \(output!)")
                 return
@@ -46,6 +47,7 @@ struct TokenizerCommand: ParsableCommand {
             try checkDistinct(input: input!, output: output!)
             let text = try readFile(input!)
             let tok = try BPETokenizer.train(text, vocabSize: vocab, threads: threads, source: input!)
+            try tok.checkReached(vocab, source: "\(input!) (\(text.count) bytes)")
             try tok.save(to: output!)
             print("trained \(tok.vocabSize) tokens (\(tok.merges.count) merges) in \(seconds(t0)) s -> \(output!)")
         }
@@ -82,10 +84,14 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
             if let output { try checkDistinct(input: input, output: output) }
-            let bytes = try tok.decode(try TokenFile.read(input).map(Int.init))
+            let bytes: [UInt8]
+            do { bytes = try tok.decode(try TokenFile.read(input).map(Int.init)) } catch let e as TokenizerError {
+                // The decoder knows the position, not the file: both go into the line.
+                throw CLIError("\(input): \(e.description) (tokenizer \(tokenizer))")
+            }
             if let output {
-                guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
-                    throw CLIError("cannot write \(output)")
+                do { try Data(bytes).write(to: URL(fileURLWithPath: output)) } catch {
+                    throw CLIError("cannot write \(output): \(error.localizedDescription)")
                 }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
@@ -157,13 +163,7 @@ struct TokenizerCommand: ParsableCommand {
     }
 }
 
-func readFile(_ path: String) throws -> [UInt8] {
-    // Reading a FIFO or a device would block or never end.
-    var st = stat()
-    if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG { throw CLIError("\(path): not a regular file") }
-    guard let d = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the file") }
-    return [UInt8](d)
-}
+func readFile(_ path: String) throws -> [UInt8] { try InputFile.read(path) }
 
 func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
 

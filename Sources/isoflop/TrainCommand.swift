@@ -1,6 +1,7 @@
 // `isoflop train`: one training run from a JSON run config, with flags to override it.
 
 import ArgumentParser
+import Corpus
 import Foundation
 import Model
 import Sweep
@@ -121,6 +122,7 @@ struct TrainCommand: ParsableCommand {
         let validationFile = try (validationTokens ?? c.validationTokens).map { try TokenFile(path: $0) } ?? trainFile
         try trainFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
         try validationFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
+        for path in [trainPath, validationTokens ?? c.validationTokens].compactMap({ $0 }) { try TokenFileInfo.checkCorpus(path) }
 
         let trainer = try Trainer.open(config: c, resumingFrom: resume ? folder : nil, train: trainFile, validation: validationFile)
         if trainer.isFinished {
