@@ -12,12 +12,41 @@ public enum HuggingFaceGPT2 {
     /// Why a model cannot be written as GPT-2.
     public enum ExportError: Error, CustomStringConvertible, Equatable {
         case inexpressible(String)
+        /// The output folder holds files that an export did not write.
+        case foreignFolder(path: String, entries: [String])
 
         public var description: String {
             switch self {
             case .inexpressible(let why): return "cannot export as GPT-2: \(why)"
+            case .foreignFolder(let path, let entries):
+                return "\(path) is not empty and not an earlier export (it holds \(entries.prefix(5).joined(separator: ", "))"
+                    + (entries.count > 5 ? " and \(entries.count - 5) more" : "") + "); name an empty or new folder, or give --force"
             }
         }
+    }
+
+    /// The files an export writes (`isoflop-check.json` only with a check).
+    public static let exportFiles: Set<String> = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                                                  "special_tokens_map.json", "isoflop-check.json"]
+
+    /// Throws unless `dir` is missing, empty, or an earlier export: nothing in it but the files
+    /// an export writes (and the temporary files of one that was stopped), its config.json
+    /// GPT-2's. A folder that also holds a user's files is never written into and left mixed.
+    public static func checkExportFolder(_ dir: String) throws {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        func ours(_ name: String) -> Bool {
+            if exportFiles.contains(name) { return true }
+            // Safetensors.writeAtomically's temporary files: NAME.tmp-PID.
+            guard let range = name.range(of: ".tmp-") else { return false }
+            return exportFiles.contains(String(name[..<range.lowerBound])) && name[range.upperBound...].allSatisfy(\.isNumber)
+        }
+        var foreign = entries.filter { !ours($0) }.sorted()
+        if entries.contains("config.json") {
+            let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("config.json"))
+            let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            if object?["model_type"] as? String != "gpt2" { foreign.insert("config.json (not GPT-2's)", at: 0) }
+        }
+        guard foreign.isEmpty else { throw ExportError.foreignFolder(path: dir, entries: foreign) }
     }
 
     /// Checks that GPT-2 can express the shape: it derives the head size as n_embd / n_head, and

@@ -40,6 +40,9 @@ struct ExportHFCommand: ParsableCommand {
     @Option(name: .customLong("check-count"), help: "Tokens generated greedily in the check.")
     var checkCount: Int = 32
 
+    @Flag(help: "Write into DIR even when it holds files an export did not write (they are kept; config.json and the others are replaced).")
+    var force = false
+
     func validate() throws {
         guard checkWindows >= 1 else { throw ValidationError("--check-windows must be at least 1, not \(checkWindows)") }
         guard checkPrompt >= 1 else { throw ValidationError("--check-prompt must be at least 1, not \(checkPrompt)") }
@@ -51,6 +54,7 @@ struct ExportHFCommand: ParsableCommand {
     }
 
     func export() throws {
+        if !force { try HuggingFaceGPT2.checkExportFolder(dir) }
         let config = try Checkpoint.config(in: checkpoint)
         let shape = config.model
         try HuggingFaceGPT2.check(shape)

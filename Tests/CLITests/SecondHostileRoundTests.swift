@@ -68,6 +68,37 @@ final class SecondHostileRoundTests: XCTestCase {
         XCTAssertEqual(try self.run(["train", run, "--out", dir + "/out"], timeout: 300).status, 0)
     }
 
+    /// Item 5: `export-hf` into a folder holding a user's files is refused (nothing written),
+    /// into a new folder or an earlier export it works, and --force writes beside the user's files.
+    func testExportHFLeavesAUsersFolderAlone() throws {
+        try CLI.requirePydocs(vocab: 512)
+        let dir = try temporaryFolder()
+        try tinyRun(tokens: "data/tokens/pydocs-v512/train.u16").write(toFile: dir + "/run.toml", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run(["train", dir + "/run.toml", "--out", dir + "/out"], timeout: 300).status, 0)
+        let checkpoint = dir + "/out/checkpoint"
+        let mine = dir + "/mine"
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: true)
+        try Data("{\"mine\": true}\n".utf8).write(to: URL(fileURLWithPath: mine + "/config.json"))
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: mine + "/notes.txt"))
+        assertRefused(try run(["export-hf", checkpoint, mine]), mentions: [mine, "notes.txt", "config.json", "--force"])
+        XCTAssertEqual(entries(mine), ["config.json", "notes.txt"])
+        XCTAssertEqual(try String(contentsOfFile: mine + "/config.json", encoding: .utf8), "{\"mine\": true}\n")
+        // A lone config.json that is not GPT-2's is a user's too.
+        try FileManager.default.removeItem(atPath: mine + "/notes.txt")
+        assertRefused(try run(["export-hf", checkpoint, mine]), mentions: [mine, "config.json"])
+
+        let fresh = dir + "/fresh"
+        XCTAssertEqual(try run(["export-hf", checkpoint, fresh]).status, 0)
+        let exported = entries(fresh)
+        XCTAssertEqual(exported.count, 5)
+        XCTAssertEqual(try run(["export-hf", checkpoint, fresh]).status, 0, "an earlier export is rewritten")
+        XCTAssertEqual(entries(fresh), exported)
+
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: mine + "/notes.txt"))
+        XCTAssertEqual(try run(["export-hf", checkpoint, mine, "--force"]).status, 0)
+        XCTAssertEqual(entries(mine), (exported + ["notes.txt"]).sorted())
+    }
+
     /// Item 15: a text too small for the vocabulary, or for a validation split, is refused and
     /// no tokenizer folder named for a size it lacks is written.
     func testTokenizerTrainRefusesTextsTooSmall() throws {
