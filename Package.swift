@@ -17,6 +17,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "isoflop", targets: ["isoflop"]),
+        // The engine (tensors, the tape, the GPT, its training loop), the tokenizer, the fitters
+        // and the study above them, for use from other Swift packages.
+        .library(name: "IsoflopEngine", targets: ["Tensor", "Autograd", "Model", "Training"]),
+        .library(name: "IsoflopTokenizer", targets: ["Tokenizer"]),
+        .library(name: "IsoflopFit", targets: ["Fit"]),
+        .library(name: "IsoflopStudy", targets: ["Study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,12 +48,16 @@ let package = Package(
         .target(name: "Report", dependencies: ["Tensor", "Sweep", "Fit"], swiftSettings: checked),
         // The Kaplan-to-Chinchilla ladder: rung configs, run sharing between rungs, rung results.
         .target(name: "Ladder", dependencies: ["Sweep", "Fit", "Training", "Model", "Tensor"], swiftSettings: checked),
+        // What a study does, over all of the above: plan once into a store, drive local workers
+        // or write a Slurm job, adaptive grids, the LR pilot, the ladder's rungs, results.
+        .target(name: "Study", dependencies: ["Sweep", "Fit", "Report", "Ladder", "Corpus", "Tokenizer", "Training", "Model", "Tensor"],
+                swiftSettings: checked),
         // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
         .executableTarget(
             name: "isoflop",
             dependencies: [
-                "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report", "Ladder",
+                "Tensor", "Model", "Tokenizer", "Corpus", "Training", "Sweep", "Fit", "Report", "Ladder", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: checked),
@@ -60,6 +70,7 @@ let package = Package(
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Sweep", "Tensor"]),
         .testTarget(name: "LadderTests", dependencies: ["Ladder", "Sweep", "Training", "Model", "Fit"]),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "Sweep", "Fit", "Report", "Ladder", "Training", "Model", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["isoflop", "Sweep", "Fit", "Ladder", "Tensor", "PostgresFixture"]),
     ],
     swiftLanguageModes: [.v5]

@@ -12,3 +12,21 @@ public func formatFLOPs(_ c: Double) -> String {
     if mantissa.hasSuffix(".") { mantissa.removeLast() }
     return mantissa + "e" + (Int(parts[1]).map(String.init) ?? String(parts[1]))
 }
+
+/// A duration for people: "42s", "3m07s", "1h05m"; "?" when unknown, "> 100 years" beyond a
+/// century (an estimate that says nothing, and would not fit an Int).
+public func formatDuration(_ s: Double) -> String {
+    guard s.isFinite, s >= 0 else { return "?" }
+    guard s < 3.2e9 else { return "> 100 years" }
+    let t = Int(s.rounded())
+    if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+    if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+    return "\(t)s"
+}
+
+/// A whole count for a table column or a line: 9999 as it is, 12k, 12.3M.
+public func formatWholeCount(_ n: Int) -> String {
+    if n >= 10_000_000 { return String(format: "%.1fM", Double(n) / 1e6) }
+    if n >= 10_000 { return String(format: "%.0fk", Double(n) / 1e3) }
+    return "\(n)"
+}

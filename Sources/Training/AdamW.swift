@@ -23,8 +23,12 @@ public final class AdamW {
     /// Contiguous ranges of the flat buffer with their decay flag, merged where neighbours agree.
     private let segments: [(start: Int, end: Int, decays: Bool)]
 
-    public init(table: [ParameterInfo], count: Int, beta1: Float = 0.9, beta2: Float = 0.95,
-                eps: Float = 1e-8, weightDecay: Float = 0.1) {
+    /// The moment decays and decoupled weight decay every config starts from (nanoGPT's and
+    /// Chinchilla's choice): the one place they are written.
+    public static let defaultBeta1 = 0.9, defaultBeta2 = 0.95, defaultWeightDecay = 0.1
+
+    public init(table: [ParameterInfo], count: Int, beta1: Float = Float(AdamW.defaultBeta1), beta2: Float = Float(AdamW.defaultBeta2),
+                eps: Float = 1e-8, weightDecay: Float = Float(AdamW.defaultWeightDecay)) {
         self.count = count
         self.beta1 = beta1
         self.beta2 = beta2

@@ -12,6 +12,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(step: Int, loss: Double, reason: String)
     /// A checkpoint could not be written or read.
     case checkpoint(path: String, reason: String)
+    case unwritable(path: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .modelMismatch(let s): return "model does not match the config: \(s)"
         case .diverged(let step, let loss, let reason): return "diverged at step \(step): loss \(loss) (\(reason))"
         case .checkpoint(let path, let reason): return "checkpoint \(path): \(reason)"
+        case .unwritable(let path): return "cannot write \(path)"
         }
     }
 }

@@ -14,11 +14,11 @@ public struct TrainConfig: Codable, Hashable, Sendable {
     public var steps: Int
     /// `schedule.totalSteps` always equals `steps`.
     public var schedule: LRSchedule
-    public var weightDecay: Double = 0.1
+    public var weightDecay: Double = AdamW.defaultWeightDecay
     /// Maximum global gradient norm (0 turns clipping off).
     public var gradClip: Double = 1.0
-    public var beta1: Double = 0.9
-    public var beta2: Double = 0.95
+    public var beta1: Double = AdamW.defaultBeta1
+    public var beta2: Double = AdamW.defaultBeta2
     public var eps: Double = 1e-8
     /// Seeds both the model's initialisation and the batch sampler.
     public var seed: UInt64 = 0

@@ -2,6 +2,8 @@
 // non-zero exit. `ValidationError` is kept for bad combinations of flags (it adds the usage).
 import ArgumentParser
 import Foundation
+import Study
+import Sweep
 
 /// An error shown to people as one line, without usage text.
 struct CLIError: Error, CustomStringConvertible {
@@ -49,16 +51,17 @@ func describeFileError(_ error: Error) -> String {
 }
 
 /// Collapses a multi-line message into one line.
-func oneLineMessage(_ s: String) -> String {
-    guard s.contains(where: \.isNewline) else { return s }
-    return s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty }.joined(separator: " ")
-}
+func oneLineMessage(_ s: String) -> String { oneLine(s) }
 
 /// The error the tool exits with: argument-parser's own kinds (usage, help, exit codes) as
-/// they are, everything else as one line.
+/// they are, a stop request as exit 130 after its line, a failed stage with its status,
+/// everything else as one line.
 func commandLineError(_ error: Error) -> Error {
     switch error {
+    case StudyError.stopped:
+        print(error)
+        return ExitCode(130)
+    case StudyError.stageFailed(_, let status): return ExitCode(status)
     case is CLIError, is ValidationError, is ExitCode, is CleanExit: return error
     default:
         // Argument-parser's parsing errors are not public types; they carry the usage text.

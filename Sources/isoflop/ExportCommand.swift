@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Report
+import Study
 import Sweep
 
 struct ExportCommand: ParsableCommand {
@@ -49,7 +50,7 @@ struct ExportCommand: ParsableCommand {
             print("wrote \(results.runs.count) run(s) of sweep \(results.name) to \(path)")
             return
         }
-        guard !results.finishedRuns().isEmpty else { throw CLIError("\(url) (sweep \(results.name)): no finished runs to export") }
+        guard !results.finishedRuns().isEmpty else { throw CLIError("\(redactedStoreURL(url)) (sweep \(results.name)): no finished runs to export") }
         let options = ExportOptions(format: format,
                                     axis: axis == "steps" ? .steps : axis == "tokens" ? .tokens : .flops,
                                     grouping: perRun ? .run : .sweep, emaWeight: ema, windowWidth: window)

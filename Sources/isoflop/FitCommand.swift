@@ -2,6 +2,7 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Study
 import Tensor
 import Sweep
 

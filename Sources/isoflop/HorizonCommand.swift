@@ -1,12 +1,9 @@
-// `isoflop horizon`: one model trained under cosine cycles longer than its run (Hoffmann et al.
-// 2022, Figure A1): the loss penalty of a cycle that does not match the training horizon.
+// `isoflop horizon`: one model trained under cosine cycles longer than its run (Study's
+// `HorizonExperiment`): the loss penalty of a cycle that does not match the training horizon.
 import ArgumentParser
 import Foundation
 import Model
-import Sweep
-import Corpus
-import Tokenizer
-import Training
+import Study
 
 struct HorizonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,55 +37,21 @@ struct HorizonCommand: ParsableCommand {
         guard !multiples.isEmpty, multiples.count == parsed.count, multiples.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else {
             throw ValidationError("--cycles must be numbers in 1...1000 separated by commas, not '\(cycles)'")
         }
-        let model = GPTConfig(vocabSize: vocab, context: 128, d: d, layers: layers, headSize: head)
-        try model.validate()
-        let data = try prepareCorpus(corpus, vocabSize: vocab, layout: DataLayout(), threads: 2, progress: nil)
-        let train = try TokenFile(path: data.train), validation = try TokenFile(path: data.validation)
-        let peak = lr ?? LRRule().peak(d: d, steps: steps, batch: batch)
-        // The cycles are independent runs: two at a time (one per core, one BLAS thread each),
-        // each on its own model and trainer, so every curve is the one a lone run gives.
-        func trainCycle(_ m: Double) throws -> (csv: String, last: Double) {
-            let schedule = LRSchedule(kind: .fixed, peak: peak, totalSteps: steps,
-                                      cycleSteps: Int((m * Double(steps)).rounded()))
-            let config = TrainConfig(model: model, batchSize: batch, steps: steps, schedule: schedule, seed: seed)
-            let trainer = try Trainer.open(config: config, resumingFrom: nil, train: train, validation: validation)
-            var csv = ""
-            var hooks = RunHooks(evalEvery: evalEvery)
-            hooks.onStep = { s in
-                if let loss = s.evalLoss { csv += "\(m),\(s.result.step),\(s.result.lr),\(loss)\n" }
-            }
-            let end = try trainer.run(hooks)
-            guard case .finished(let last) = end else { throw CLIError("the \(m)× cycle did not finish: \(end)") }
-            return (csv, last)
+        var experiment = HorizonExperiment(model: GPTConfig(vocabSize: vocab, context: 128, d: d, layers: layers, headSize: head))
+        try experiment.model.validate()
+        (experiment.corpus, experiment.batch, experiment.steps, experiment.lr) = (corpus, batch, steps, lr)
+        (experiment.cycles, experiment.evalEvery, experiment.seed) = (multiples, evalEvery, seed)
+        let (rows, finals) = try experiment.run { m, loss in
+            print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", m, Int(m * Double(steps)), loss))
         }
-        let lock = NSLock()
-        var results = [Result<(csv: String, last: Double), Error>?](repeating: nil, count: multiples.count)
-        DispatchQueue.concurrentPerform(iterations: multiples.count) { i in
-            let r = Result { try trainCycle(multiples[i]) }
-            lock.lock()
-            results[i] = r
-            if case .success(let v) = r {
-                print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", multiples[i],
-                             Int(multiples[i] * Double(steps)), v.last))
-            }
-            lock.unlock()
-        }
-        var csv = "cycle,step,lr,eval_loss\n"
-        var finals: [(Double, Double)] = []
-        for (m, r) in zip(multiples, results) {
-            guard let r else { throw CLIError("the \(m)× cycle did not run") }
-            let v = try r.get()
-            csv += v.csv
-            finals.append((m, v.last))
-        }
-        if let base = finals.first(where: { $0.0 == 1 })?.1 {
+        if let base = finals.first(where: { $0.cycle == 1 })?.loss {
             for (m, loss) in finals where m != 1 {
                 print(String(format: "  %.1f× cycle costs %+.4f nats against the matched cycle", m, loss - base))
             }
         }
         try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        try csv.write(toFile: out, atomically: true, encoding: .utf8)
+        try ("cycle,step,lr,eval_loss\n" + rows).write(toFile: out, atomically: true, encoding: .utf8)
         print("wrote \(out)")
     }
 }

@@ -1,14 +1,16 @@
-// `isoflop ladder`: Kaplan's setup to Chinchilla's one change at a time. Each rung is a sweep in
-// one store; a run that an earlier rung already trained identically is copied, not trained; each
-// rung is fitted under its own counting; ladder.json, the figures and a page are rewritten after
-// every rung. Every stage can be killed and the same command resumes it.
+// `isoflop ladder`: Kaplan's setup to Chinchilla's one change at a time (Study's `runLadder`
+// trains and fits the rungs); `--plan` prints what each rung trains, `--slurm` writes the job.
 import ArgumentParser
 import Fit
 import Foundation
 import Ladder
 import Report
+import Study
 import Sweep
 import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct LadderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,37 +47,19 @@ struct LadderCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ladder = try LadderConfig.load(path: config)
-        let rungs = try ladder.rungConfigs(file: config)
-        if plan { return try printPlan(ladder, rungs) }
-        if slurm { return try writeSlurmScript(ladder, rungs) }
-        let url = try store.resolved() ?? "runs/\(ladder.name)/sweep.sqlite"
-        // Another store's checkpoint folder is refused before any rung is planned into this one.
-        let checkpointDir = try checkpointFolder(checkpoints, store: url)
-        try checkCheckpointOwner(checkpointDir, store: url)
-        let rungFolder = (out as NSString).appendingPathComponent("rungs")
-        try FileManager.default.createDirectory(atPath: rungFolder, withIntermediateDirectories: true)
-        try prepareSweepData(rungs[0])
-        var results: [LadderRungResult] = []
-        var views: [LadderRungView] = []
-        for (i, cfg) in rungs.enumerated() {
-            // The rung's sweep config as a file: what `sweep run` trains, and a record for people.
-            let file = (rungFolder as NSString).appendingPathComponent("\(cfg.name).json")
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(cfg).write(to: URL(fileURLWithPath: file), options: .atomic)
-            try checkSweepInputs(cfg, runs: try Planner.plan(cfg).runs)
-            let (store, sweep) = try planIntoStore(cfg, url: url)
-            let copied = try copySharedRuns(store, sweep: sweep, rungs: rungs)
-            if copied > 0 { print("rung \(i) (\(ladder.rungs[i].name)): \(copied) run(s) copied from identical runs of other rungs") }
-            print("rung \(i) (\(ladder.rungs[i].name)): sweep \(cfg.name)")
-            try runStage(["sweep", "run", file, "--store", url, "--checkpoints", checkpointDir, "--lease", "\(lease)"]
-                         + (workers.map { ["--workers", "\($0)"] } ?? []) + (waitForOthers ? ["--wait-for-others"] : []))
-            let (result, view) = try fitRung(i, ladder.rungs[i], cfg, url: url)
-            results.append(result)
-            views.append(view)
-            try writeOutputs(ladder, rungs: rungs, results: results, views: views)
-        }
+        let plan = try LadderPlan(try LadderConfig.load(path: config), file: config)
+        if self.plan { return try printPlan(plan) }
+        if slurm { return try writeSlurmScript(plan) }
+        var options = LadderOptions()
+        options.out = out
+        options.bootstrap = bootstrap
+        options.train.workers = workers
+        options.train.lease = lease
+        options.train.checkpoints = checkpoints
+        options.train.waitForOthers = waitForOthers
+        options.train.workerReports = isatty(STDOUT_FILENO) == 0
+        let results = try runLadder(plan, store: try store.resolved() ?? "runs/\(plan.ladder.name)/sweep.sqlite",
+                                    options: options, hooks: ProgressView.hooks())
         printSummary(results)
         print("wrote \(out)/ladder.json and \(out)/index.html")
     }
@@ -83,106 +67,29 @@ struct LadderCommand: ParsableCommand {
     /// `--slurm`: checks every rung's inputs, plans the first rung into the store (so that
     /// `sweep status` follows the job from its start) and writes the job-array script whose
     /// every task runs this ladder with `--wait-for-others`.
-    private func writeSlurmScript(_ ladder: LadderConfig, _ rungs: [SweepConfig]) throws {
+    private func writeSlurmScript(_ plan: LadderPlan) throws {
         let url = try store.required()
-        let checkpointDir = try checkpointFolder(checkpoints, store: url)
-        try checkCheckpointOwner(checkpointDir, store: url)
-        let cwd = FileManager.default.currentDirectoryPath
-        let absolute = { (path: String) in URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: cwd + "/")).standardizedFileURL.path }
-        let file = absolute(script ?? "runs/\(ladder.name)/\(ladder.name).sbatch")
-        let logs = (file as NSString).deletingLastPathComponent + "/slurm-logs"
-        let (nodes, processesPerNode) = (cluster.nodes, cluster.processesPerNode)
-        var job = SlurmJob(sweep: ladder.name, nodes: nodes, processesPerNode: processesPerNode, time: cluster.time ?? "",
-                           partition: cluster.partition,
-                           executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
-                           workingDirectory: cwd, store: isSQLiteStore(url) ? "sqlite:" + absolute(storePath(url)) : url,
-                           checkpoints: checkpointDir, logDirectory: logs, lease: lease,
-                           ladder: SlurmLadder(config: absolute(config), out: absolute(out)))
-        let all = try rungs.flatMap { try Planner.plan($0).runs }
-        let distinct = try distinctTrainings(all)
-        if cluster.time == nil {
-            job.time = SlurmOptions.timeLimit(runs: distinct, config: rungs[0], workers: nodes * processesPerNode)
-        }
-        do { try job.validate() } catch let e as SlurmError { throw ValidationError(e.description) }
-        if isSQLiteStore(url) {
+        let checkpointDir = try Checkpoints.folder(checkpoints, store: url)
+        let distinct = try distinctTrainings(plan.allRuns)
+        let submission: SlurmSubmission
+        do {
+            submission = try SlurmSubmission(name: plan.ladder.name, shape: cluster.shape, store: url, checkpoints: checkpointDir,
+                                             script: script, lease: lease, ladder: SlurmLadder(config: config, out: out),
+                                             runs: distinct, config: plan.rungs[0])
+        } catch let e as SlurmError { throw ValidationError(e.description) }
+        if StoreURL.isSQLite(url) {
             print("note: an SQLite store works across nodes only on a filesystem with reliable locks; prefer postgresql://")
         }
-        try prepareSweepData(rungs[0])
-        for cfg in rungs { try checkSweepInputs(cfg, runs: try Planner.plan(cfg).runs) }
-        let (store, _) = try planIntoStore(rungs[0], url: url)
-        try markCheckpointOwner(checkpointDir, store: store)
-        for dir in [(file as NSString).deletingLastPathComponent, logs] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
-        try job.script().write(toFile: file, atomically: true, encoding: .utf8)
-        print("ladder \(ladder.name): \(rungs.count) rungs, \(all.count) runs, \(distinct.count) distinct trainings; "
+        try prepareSweepData(plan.rungs[0]) { print($0) }
+        for (cfg, rungPlan) in zip(plan.rungs, plan.plans) { try checkSweepInputs(cfg, runs: rungPlan.runs) }
+        let sweep = try planIntoStore(plan.rungs[0], RunBatches.initial(plan.plans[0]), url: url)
+        try Checkpoints.mark(checkpointDir, store: sweep.store)
+        try submission.write()
+        print("ladder \(plan.ladder.name): \(plan.rungs.count) rungs, \(plan.allRuns.count) runs, \(distinct.count) distinct trainings; "
               + "first rung planned in the store")
-        print("wrote \(file): \(nodes) task(s) × \(processesPerNode) worker process(es), time limit \(job.time)")
-        let exe = shellQuote(job.executable), quotedStore = shellQuote(job.store)
+        print("wrote \(submission.file): \(cluster.nodes) task(s) × \(cluster.processesPerNode) worker process(es), time limit \(submission.job.time)")
         print("next:")
-        print("  sbatch \(shellQuote(file))")
-        print("  \(exe) sweep status --store \(quotedStore) --watch 30")
-        print("  open \(shellQuote(job.ladder!.out))/index.html (rewritten after every rung)")
-    }
-
-    /// Copies into the rung's planned runs the results of identical runs that ended in any other
-    /// rung of the ladder; returns how many.
-    private func copySharedRuns(_ store: RunStore, sweep: Int64, rungs: [SweepConfig]) throws -> Int {
-        var donors: [RunRecord] = []
-        for other in rungs {
-            if let id = try store.sweepID(named: other.name), id != sweep { donors += try store.runs(sweep: id) }
-        }
-        let targets = try store.runs(sweep: sweep)
-        let byID = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0) })
-        var copied = 0
-        for share in try sharedRuns(targets: targets, donors: donors) {
-            guard let target = byID[share.target] else { continue }
-            if try store.copyResult(from: share.source, to: share.target, flopsPerToken: target.plan.flopsPerToken) { copied += 1 }
-        }
-        return copied
-    }
-
-    /// Approaches 2 and 3 with bootstrap intervals on the rung's ended runs, under its counting.
-    private func fitRung(_ i: Int, _ rung: RungChange, _ cfg: SweepConfig, url: String) throws -> (LadderRungResult, LadderRungView) {
-        let results = try readResults(url, sweep: cfg.name)
-        let schedule = cfg.schedules[0].rawValue
-        let finished = results.runs.filter { $0.status == .done || $0.status == .diverged }.count
-        let copied = results.runs.filter { $0.message?.hasPrefix("copied from run") == true }.count
-        var fit: FitReport?
-        var runs: [FitRun] = []
-        var notes: [String] = []
-        do {
-            runs = try fitRuns(results, schedule: schedule, source: url)
-            fit = try fitScalingLaws(runs, options: rungFitOptions(cfg, resamples: bootstrap))
-        } catch {
-            notes.append("no fit (\(describeError(error)))")
-        }
-        var result = LadderRungResult(index: i, rung: rung, config: cfg, runs: results.runs.count, finished: finished,
-                                      copied: copied, fit: fit)
-        result.notes += notes
-        let points = isoFLOPPoints(runs, convention: cfg.params.convention)
-        let parabolas = (fit?.approach2?.profiles ?? []).filter(\.included).map {
-            IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
-        }
-        let changes = rung.delta.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
-        let view = LadderRungView(name: rung.name, changes: changes, counting: countingLabel(cfg), runs: result.runs,
-                                  finished: finished, copied: copied, approach2A: result.approach2A,
-                                  approach3A: result.approach3A, approach2B: result.approach2B,
-                                  points: points, parabolas: parabolas)
-        return (result, view)
-    }
-
-    private func writeOutputs(_ ladder: LadderConfig, rungs: [SweepConfig], results: [LadderRungResult],
-                              views: [LadderRungView]) throws {
-        let planned = try rungs.flatMap { try Planner.plan($0).runs }
-        let summary = LadderSummary(name: ladder.name, bootstrapResamples: bootstrap, rungs: results,
-                                    plannedRuns: planned.count, distinctTrainings: try distinctTrainings(planned).count)
-        try summary.encodedJSON().write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("ladder.json")),
-                                        options: .atomic)
-        let pending = rungs.count - results.count
-        let notes = results.flatMap { r in r.notes.map { "rung \(r.index) (\(r.name)): \($0)" } }
-            + (pending > 0 ? ["\(pending) rung(s) still to come"] : [])
-        try writeLadderReport(LadderReportModel(title: "isoflop ladder: \(ladder.name)", rungs: views, notes: notes), to: out)
+        for line in submission.nextSteps { print("  " + line) }
     }
 
     private func printSummary(_ results: [LadderRungResult]) {
@@ -196,14 +103,15 @@ struct LadderCommand: ParsableCommand {
 
     /// Every rung's runs, which of them an earlier rung already trains, and the time of the
     /// distinct trainings on the config's workers.
-    private func printPlan(_ ladder: LadderConfig, _ rungs: [SweepConfig]) throws {
+    private func printPlan(_ ladderPlan: LadderPlan) throws {
+        let (ladder, rungs) = (ladderPlan.ladder, ladderPlan.rungs)
         var seen: [String: String] = [:]
         var distinct: [PlannedRun] = []
-        let all = try rungs.flatMap { try Planner.plan($0).runs }
+        let all = ladderPlan.allRuns
         let model = rungs[0].flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: rungs[0].overheadPerToken) }
             ?? Calibration.throughput(for: all, cache: Calibration.defaultCacheFile)
         for (i, cfg) in rungs.enumerated() {
-            let plan = try Planner.plan(cfg)
+            let plan = ladderPlan.plans[i]
             let rung = ladder.rungs[i]
             let changes = rung.delta.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
             print("rung \(i) \(rung.name): \(rung.label ?? "")")
@@ -233,15 +141,4 @@ struct LadderCommand: ParsableCommand {
               + "estimated \(formatDuration(estimateWallSeconds(times, workers: w))) on \(w) workers "
               + "(rungs run one after another, so expect somewhat more)")
     }
-}
-
-/// "Kaplan C, N_nonemb": how a rung counts compute and parameters.
-func countingLabel(_ cfg: SweepConfig) -> String {
-    let c: String
-    switch cfg.flopCount {
-    case .appendixF: c = "Appendix F C"
-    case .sixN: c = "6ND C"
-    case .kaplan: c = "Kaplan C"
-    }
-    return c + ", " + (cfg.params == .total ? "N" : "N_nonemb")
 }

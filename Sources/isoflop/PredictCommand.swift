@@ -3,6 +3,7 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Study
 import Sweep
 import Tensor
 import Training
@@ -112,15 +113,9 @@ struct PredictCommand: ParsableCommand {
 
     /// Plans `predicted` into the store beside its parent sweep and trains it as `sweep run` does.
     private func trainPrediction(_ predicted: SweepConfig, url: String) throws {
-        try prepareSweepData(predicted)
-        try checkSweepInputs(predicted, runs: try Planner.plan(predicted).runs)
-        let checkpoints = try checkpointFolder(nil, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        let (store, sweep) = try planIntoStore(predicted, url: url)
-        try markCheckpointOwner(checkpoints, store: store)
-        var runOptions = try SweepRunOptions.parse([])
-        runOptions.workers = workers
-        try runSweep(predicted, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: runOptions)
+        var options = TrainOptions()
+        options.workers = workers
+        try runSweep(predicted, store: url, options: options, hooks: ProgressView.hooks())
     }
 }
 
@@ -131,15 +126,6 @@ func parentSweep(_ url: String) throws -> String? {
     let names = try openExistingStore(url).sweepNames()
     let parents = names.filter { name in !names.contains { Prediction.sweepName($0) == name } }
     return parents.count == 1 ? parents[0] : nil
-}
-
-/// The config a sweep was planned with, as its store keeps it.
-func storedConfig(_ url: String, sweep name: String) throws -> SweepConfig {
-    let store = try openExistingStore(url)
-    guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
-    let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: try store.sweepConfigJSON(sweep: id), file: "\(url) (sweep \(name))")
-    try cfg.validate(file: "\(url) (sweep \(name))")
-    return cfg
 }
 
 /// One row per approach: N_opt, D_opt, steps and loss with their intervals.

@@ -1,9 +1,9 @@
 // `isoflop report`: fits every schedule of a sweep store and writes the HTML report with its
-// SVG figures (the mapping from stored runs and fit results to the report's model is in
-// Results.swift).
+// SVG figures (Study's `buildReportModel` maps stored runs and fit results to the report's model).
 import ArgumentParser
 import Foundation
 import Report
+import Study
 import Sweep
 
 struct ReportCommand: ParsableCommand {
@@ -35,7 +35,7 @@ struct ReportCommand: ParsableCommand {
         let results = try readResults(url, sweep: source.sweepChoice.sweep)
         // A live report (--refresh) may wait for its first runs; otherwise no data is an error.
         guard refresh != nil || !results.finishedRuns().isEmpty else {
-            throw CLIError("\(url) (sweep \(results.name)): no finished runs to report")
+            throw CLIError("\(redactedStoreURL(url)) (sweep \(results.name)): no finished runs to report")
         }
         var model = buildReportModel(results, bootstrap: resampling.bootstrap, seed: resampling.seed)
         model.written = Date()
@@ -69,21 +69,4 @@ func readHorizonCSV(_ path: String) throws -> [HorizonCurve] {
     }
     guard !curves.isEmpty else { throw CLIError("\(path): no horizon curves") }
     return curves.keys.sorted().map { curves[$0]! }
-}
-/// The learning-rate pilot of a sweep (`isoflop tune`'s sweep "<name>-tune" in the same store),
-/// one curve per shape and budget; empty when the store holds none.
-func pilotCurves(_ url: String, sweep name: String) throws -> [LRCurve] {
-    let store = try openExistingStore(url)
-    guard !name.hasSuffix(LRPilot.suffix), let id = try store.sweepID(named: name + LRPilot.suffix) else { return [] }
-    let records = try store.runs(sweep: id)
-    let byKey = Dictionary(grouping: records.filter { $0.status == .done || $0.status == .diverged }) { LRPilot.baseKey($0.plan.key) }
-    // A shape whose every LR diverged has no best; its curve is drawn without one.
-    let best = Dictionary(uniqueKeysWithValues: ((try? bestLRs(records)) ?? []).map { ($0.key, $0.best) })
-    return byKey.keys.sorted().compactMap { key in
-        guard let runs = byKey[key], let p = runs.first?.plan else { return nil }
-        return LRCurve(budget: p.budget, shape: "d=\(p.model.d) L=\(p.model.layers) h=\(p.model.headSize)",
-                       parameters: Double(p.parameters), lrs: runs.map(\.plan.peakLR),
-                       losses: runs.map { $0.status == .done ? ($0.finalEvalLoss ?? $0.finalTrainLoss ?? .infinity) : .infinity },
-                       bestLR: best[key].map { exp($0.lnLR) })
-    }
 }

@@ -1,9 +1,8 @@
 // `isoflop reproduce`: the main job in one command — builds what is missing, runs (or resumes)
-// the sweep, then fits and reports it. Each stage runs as this same program, so an
-// interruption anywhere is resumed by running the command again.
+// the sweep, then fits and reports every schedule it planned (Study's `ReproduceJob`).
 import ArgumentParser
 import Foundation
-import Fit
+import Study
 import Sweep
 
 struct ReproduceCommand: ParsableCommand {
@@ -22,37 +21,10 @@ struct ReproduceCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        let store = try self.store.resolved() ?? defaultStorePath(cfg)
-        try runStage(["sweep", "run", config, "--store", store, "--report", out] + (checkpoints.map { ["--checkpoints", $0] } ?? []))
-        // The horizon experiment (figure 4): one shape under cycles of 1×, 1.5×, 2× and 5× its
-        // steps; about two minutes, run once.
-        let horizon = "\(out)/horizon.csv"
-        if !FileManager.default.fileExists(atPath: horizon) {
-            try runStage(["horizon", "--corpus", cfg.corpus, "--vocab", "\(cfg.vocab)", "--batch", "\(cfg.batch)",
-                       "--steps", "\(horizonSteps)", "--eval-every", "\(max(1, horizonSteps / 30))", "--out", horizon])
-        }
-        try runStage(["report", "--store", store, "--out", out, "--bootstrap", "\(bootstrap)", "--horizon", horizon])
-        // Both bootstrap designs: residuals (fixed design, the default) and resampled runs.
-        for s in ["matched", "fixed"] {
-            for method in BootstrapMethod.allCases {
-                let suffix = method == .residuals ? "" : "-\(method.rawValue)"
-                try runStage(["fit", "--store", store, "--schedule", s, "--bootstrap", "\(bootstrap)",
-                           "--bootstrap-method", method.rawValue, "--json", "\(out)/fit-\(s)\(suffix).json"])
-            }
-        }
-    }
-}
-
-/// Runs this same program with `args` as one stage of a longer job; a stage that fails ends the job with its status.
-func runStage(_ args: [String]) throws {
-    // What this process printed so far goes before the stage's output in a log file too.
-    fflush(stdout)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    p.arguments = args
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw ExitCode(p.terminationStatus)
+        var job = ReproduceJob(configFile: config, config: cfg, store: try store.resolved() ?? defaultStoreURL(cfg), out: out)
+        job.bootstrap = bootstrap
+        job.horizonSteps = horizonSteps
+        job.checkpoints = checkpoints
+        try job.run()
     }
 }

@@ -2,6 +2,7 @@
 // job-array script whose tasks run `isoflop worker` on the cluster's nodes.
 import ArgumentParser
 import Foundation
+import Study
 import Sweep
 import Tensor
 
@@ -26,43 +27,25 @@ struct SweepSlurmCommand: ParsableCommand {
         let cfg = try SweepConfig.load(path: config)
         try refuseAdaptiveWithoutDriver(cfg, file: config)
         let url = try store.required()
-        let checkpoints = try checkpointFolder(checkpoints, store: url)
-        let cwd = FileManager.default.currentDirectoryPath
-        let absolute = { (path: String) in URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: cwd + "/")).standardizedFileURL.path }
-        let script = absolute(output ?? "runs/\(cfg.name)/\(cfg.name).sbatch")
-        let logs = (script as NSString).deletingLastPathComponent + "/slurm-logs"
-        let (nodes, processesPerNode) = (cluster.nodes, cluster.processesPerNode)
-        var job = SlurmJob(sweep: cfg.name, nodes: nodes, processesPerNode: processesPerNode,
-                           time: cluster.time ?? "", partition: cluster.partition,
-                           executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
-                           workingDirectory: cwd, store: isSQLiteStore(url) ? "sqlite:" + absolute(storePath(url)) : url,
-                           checkpoints: checkpoints, logDirectory: logs, lease: lease)
-        if cluster.time == nil { job.time = try defaultTimeLimit(cfg, workers: nodes * processesPerNode) }
-        do { try job.validate() } catch let e as SlurmError { throw ValidationError(e.description) }
-        if isSQLiteStore(url) {
+        let checkpoints = try Checkpoints.folder(checkpoints, store: url)
+        let plan = try Planner.plan(cfg)
+        let submission: SlurmSubmission
+        do {
+            submission = try SlurmSubmission(name: cfg.name, shape: cluster.shape, store: url, checkpoints: checkpoints,
+                                             script: output, lease: lease, runs: plan.runs, config: cfg)
+        } catch let e as SlurmError { throw ValidationError(e.description) }
+        if StoreURL.isSQLite(url) {
             print("note: an SQLite store works across nodes only on a filesystem with reliable locks; prefer postgresql://")
         }
-
-        try prepareSweepData(cfg)
-        let (store, sweep) = try planIntoStore(cfg, url: url)
-        let summary = SweepProgress(try store.runs(sweep: sweep))
-        for dir in [(script as NSString).deletingLastPathComponent, logs] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
-        try job.script().write(toFile: script, atomically: true, encoding: .utf8)
+        try prepareSweepData(cfg) { print($0) }
+        let sweep = try planIntoStore(cfg, RunBatches.initial(plan), url: url)
+        let summary = SweepProgress(try sweep.store.runs(sweep: sweep.id))
+        try submission.write()
         print(String(format: "sweep %@: %d runs planned in the store (%d done), %@ FLOPs", cfg.name, summary.total,
                      summary.byStatus[.done] ?? 0, formatFLOPs(summary.totalFLOPs)))
-        print("wrote \(script): \(nodes) task(s) × \(processesPerNode) worker process(es), time limit \(job.time)")
-        let exe = shellQuote(job.executable), quotedStore = shellQuote(job.store)
+        print("wrote \(submission.file): \(cluster.nodes) task(s) × \(cluster.processesPerNode) worker process(es), time limit \(submission.job.time)")
         print("next:")
-        print("  sbatch \(shellQuote(script))")
-        print("  \(exe) sweep status --store \(quotedStore) --watch 30")
-        print("  \(exe) report --store \(quotedStore)")
-    }
-
-    /// The time limit for the plan's runs on this many workers (`SlurmOptions.timeLimit`).
-    func defaultTimeLimit(_ cfg: SweepConfig, workers: Int) throws -> String {
-        SlurmOptions.timeLimit(runs: try Planner.plan(cfg).runs, config: cfg, workers: workers)
+        for line in submission.nextSteps { print("  " + line) }
     }
 }
 
@@ -78,14 +61,5 @@ struct SlurmOptions: ParsableArguments {
     /// None of the options was given.
     var isDefault: Bool { nodes == 1 && processesPerNode == 1 && time == nil && partition == nil }
 
-    /// Twice the throughput model's estimate for `runs` on this many workers, plus 15 minutes,
-    /// in whole minutes. The cluster's nodes are not this machine: a rate measured here would
-    /// not apply, so the config's rate or the fallback is used.
-    static func timeLimit(runs: [PlannedRun], config cfg: SweepConfig, workers: Int) -> String {
-        let model = ThroughputModel(flopsPerSecond: cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond,
-                                    overheadPerToken: cfg.overheadPerToken)
-        let seconds = estimateWallSeconds(runs.map(model.seconds), workers: workers)
-        let minutes = Int((2 * seconds / 60).rounded(.up)) + 15
-        return String(format: "%02d:%02d:00", minutes / 60, minutes % 60)
-    }
+    var shape: ClusterShape { ClusterShape(nodes: nodes, processesPerNode: processesPerNode, time: time, partition: partition) }
 }

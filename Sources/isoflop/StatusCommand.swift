@@ -2,6 +2,7 @@
 // alive for every sweep of a store; `--watch` redraws it.
 import ArgumentParser
 import Foundation
+import Study
 import Sweep
 import Tensor
 #if canImport(Glibc)

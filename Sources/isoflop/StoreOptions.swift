@@ -1,27 +1,31 @@
-// What every store-reading command shares: the `--store URL` option (with `--db` kept as a
-// hidden alias), the shared checkpoint folder and its checks, and spawning worker processes.
+// The options every store-reading command shares: `--store URL` (with `--db` kept as a hidden
+// alias, and the ISOFLOP_STORE environment variable behind both), `--sweep`, `--bootstrap` and
+// `--seed`, and the lease check.
 import ArgumentParser
 import Foundation
+import Study
 import Sweep
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `--store URL`, or the older `--db`; commands that took the store as a positional argument
-/// still accept it there.
+/// still accept it there. Without any of them, the ISOFLOP_STORE environment variable: the way
+/// the tool hands a store to its own child processes, and a way to keep a password out of `ps`.
 struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("store"),
-            help: ArgumentHelp("Run store: sqlite:PATH, a plain path, or postgresql://user@host:port/db.", valueName: "url"))
+            help: ArgumentHelp("Run store: sqlite:PATH, a plain path, or postgresql://user@host:port/db (default: $ISOFLOP_STORE, where set).",
+                               valueName: "url"))
     var url: String?
 
     @Option(name: .customLong("db"), help: .hidden) var db: String?
 
-    /// The store named by `--store`, `--db` or the positional argument, or nil when none is.
+    /// The store named by `--store`, `--db` or the positional argument (else by ISOFLOP_STORE),
+    /// or nil when none is.
     func resolved(positional: String? = nil) throws -> String? {
         let given = [url, db, positional].compactMap { $0 }
-        guard let first = given.first else { return nil }
+        guard let first = given.first else {
+            return ProcessInfo.processInfo.environment[storeEnvironmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        }
         if given.contains(where: { $0 != first }) {
-            throw ValidationError("two different stores given (\(given.joined(separator: ", "))); name one with --store")
+            throw ValidationError("two different stores given (\(given.map(redactedStoreURL).joined(separator: ", "))); name one with --store")
         }
         return first
     }
@@ -33,87 +37,42 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// Whether a store URL names an SQLite file (`sqlite:PATH` or a plain path).
-func isSQLiteStore(_ url: String) -> Bool { url.hasPrefix("sqlite:") || !url.contains("://") }
-
-/// Whether a command-line input names a run store rather than a CSV of runs.
-func looksLikeStore(_ input: String) -> Bool {
-    input.hasPrefix("sqlite:") || input.hasSuffix(".sqlite") || input.contains("://")
+/// `--sweep NAME`: which sweep of the store to read. Without it the store must hold exactly one.
+struct SweepChoice: ParsableArguments {
+    @Option(help: "The sweep to read (default: the only one in the store; with several, name one).")
+    var sweep: String?
 }
 
-/// Opens a store that must already exist, for reading only: a missing SQLite file is an
-/// error, not a new store, and nothing in the database is created or changed.
-func openExistingStore(_ url: String) throws -> RunStore {
-    if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {
-        throw CLIError("no run store at \(storePath(url))")
-    }
-    return try openRunStore(url, readOnly: true)
+/// The sweep a results command reads: the store, as the positional argument or `--store`, and
+/// `--sweep`.
+struct ResultsSource: ParsableArguments {
+    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
+    var storeArgument: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var sweepChoice: SweepChoice
+
+    /// The store's URL; one must be named.
+    func url() throws -> String { try storeOptions.required(positional: storeArgument) }
 }
 
-/// Opens a store that must already exist, to train its runs (workers, `sweep resume`).
-func openExistingStoreForWriting(_ url: String) throws -> RunStore {
-    if isSQLiteStore(url), !FileManager.default.fileExists(atPath: storePath(url)) {
-        throw CLIError("no run store at \(storePath(url))")
-    }
-    return try openRunStore(url)
-}
+/// `--bootstrap N` and `--seed S` of the commands that fit; `Default` gives the command's own
+/// number of resamples (fitting alone defaults to none, the report and comparison to 200).
+struct BootstrapOptions<Default: BootstrapDefault>: ParsableArguments {
+    @Option(help: "Bootstrap resamples for the intervals (0: point estimates only).")
+    var bootstrap: Int = Default.resamples
 
-/// The folder that holds the runs' checkpoints: `--checkpoints` when given, else (SQLite only)
-/// `checkpoints` beside the store file. Checked writable (or creatable) before anything is
-/// claimed, so a bad folder fails once, here, with its name; created by `markCheckpointOwner`,
-/// once the store holds the sweep. Returned absolute.
-func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
-    let dir: String
-    if let explicit, explicit.isEmpty { throw CLIError("--checkpoints must name a folder, not an empty string") }
-    if let explicit {
-        dir = explicit
-    } else if isSQLiteStore(url) {
-        dir = checkpointRoot(storePath: storePath(url))
-    } else {
-        throw CLIError("--checkpoints DIR is required with a \(url.prefix { $0 != ":" }) store: a folder every worker's machine sees")
-    }
-    // A server store is reached before the folder is made, so an unreachable one leaves no empty folder behind.
-    if !isSQLiteStore(url) { _ = try openRunStore(url) }
-    try CheckpointDirectory.check(dir)
-    return URL(fileURLWithPath: dir).standardizedFileURL.path
-}
+    @Option(help: "Seed of the bootstrap resamples.")
+    var seed: UInt64 = 0
 
-/// The file in a checkpoint folder that names the store whose checkpoints it holds.
-func checkpointOwnerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(".isoflop-store") }
-
-/// Refuses, before anything is written to the store, a checkpoint folder that holds another
-/// store's checkpoints (`--store a.sqlite` and `--store b.sqlite` in one folder share
-/// `checkpoints/` beside them, and run ids repeat from store to store).
-func checkCheckpointOwner(_ dir: String, store url: String) throws {
-    guard let data = FileManager.default.contents(atPath: checkpointOwnerFile(dir)) else { return }
-    let owner = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    let exists = !isSQLiteStore(url) || FileManager.default.fileExists(atPath: storePath(url))
-    let id = exists ? try openRunStore(url, readOnly: true).storeID() : nil
-    guard id == owner else {
-        throw CLIError("checkpoint folder \(dir) holds the checkpoints of another run store (id \(owner)), not of \(url); "
-            + "give this store its own --checkpoints folder")
+    func validate() throws {
+        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
     }
 }
 
-/// Marks a checkpoint folder as the store's (once the store exists and has its id).
-func markCheckpointOwner(_ dir: String, store: RunStore) throws {
-    try CheckpointDirectory.create(dir)
-    let path = checkpointOwnerFile(dir)
-    guard !FileManager.default.fileExists(atPath: path), let id = try store.storeID() else { return }
-    guard FileManager.default.createFile(atPath: path, contents: Data((id + "\n").utf8)) else {
-        throw CLIError("cannot write \(path)")
-    }
-}
-
-/// Worker processes one machine may start: enough to oversubscribe its cores, never enough
-/// to exhaust its process table.
-var maxLocalWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
-
-func checkWorkerCount(_ n: Int, flag: String) throws {
-    guard n >= 1, n <= maxLocalWorkers else {
-        throw ValidationError("\(flag) \(n) must be in 1...\(maxLocalWorkers) (4 × this machine's \(ProcessInfo.processInfo.activeProcessorCount) CPUs)")
-    }
-}
+protocol BootstrapDefault { static var resamples: Int { get } }
+enum NoResamples: BootstrapDefault { static let resamples = 0 }
+enum ReportResamples: BootstrapDefault { static let resamples = 200 }
 
 /// A lease must be positive and finite: a worker renews it every third of its length.
 func checkLease(_ lease: Double) throws {
@@ -122,64 +81,7 @@ func checkLease(_ lease: Double) throws {
     }
 }
 
-/// How to start the hidden per-process `sweep worker` entry point.
-struct WorkerLaunch {
-    var store: String
-    var checkpoints: String
-    var sweep: String?
-    var lease: Double
-    /// Keep polling while other workers hold runs, to take over those whose lease runs out.
-    var waitForLeases = false
-    /// Each worker prints what it did and its logging share to standard error.
-    var report = false
-    /// Dry run: speedup over the throughput model, and the model's two constants.
-    var dryRun: (speedup: Double, flopsPerSecond: Double, overheadPerToken: Double)?
-
-    var arguments: [String] {
-        var args = ["sweep", "worker", "--store", store, "--checkpoints", checkpoints, "--lease", "\(lease)",
-                    "--parent", "\(getpid())"]
-        if let sweep { args += ["--sweep", sweep] }
-        if waitForLeases { args.append("--wait") }
-        if report { args.append("--report") }
-        if let dryRun {
-            args += ["--dry-run", "\(dryRun.speedup)", "--flops-per-second", "\(dryRun.flopsPerSecond)",
-                     "--overhead-per-token", "\(dryRun.overheadPerToken)"]
-        }
-        return args
-    }
-}
-
-/// Starts `count` worker processes of this same program, each with one BLAS thread.
-func spawnWorkers(_ count: Int, _ launch: WorkerLaunch) throws -> [Process] {
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var env = ProcessInfo.processInfo.environment
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    var children: [Process] = []
-    for _ in 0..<count {
-        // A stop request while starting many workers stops the starting too.
-        if stopRequested { break }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = launch.arguments
-        p.environment = env
-        try p.run()
-        children.append(p)
-    }
-    return children
-}
-
-/// Waits for the workers, calling `tick` every half second and passing a stop request
-/// (SIGINT/SIGTERM of this process alone) on to them. Returns how many exited non-zero.
-func superviseWorkers(_ children: [Process], tick: () throws -> Void) rethrows -> Int {
-    var forwarded = false
-    while children.contains(where: { $0.isRunning }) {
-        if stopRequested && !forwarded {
-            // The terminal already signalled the whole group; this covers a kill of the parent alone.
-            for c in children where c.isRunning { kill(c.processIdentifier, SIGINT) }
-            forwarded = true
-        }
-        try tick()
-        Thread.sleep(forTimeInterval: 0.5)
-    }
-    return children.filter { $0.terminationStatus != 0 }.count
+/// The `--workers` (or `--processes`) check, as a flag error with the usage.
+func checkWorkerCount(_ n: Int, flag: String) throws {
+    do { try Study.checkWorkerCount(n, flag: flag) } catch let e as StudyError { throw ValidationError(e.description) }
 }

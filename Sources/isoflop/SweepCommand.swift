@@ -1,31 +1,13 @@
 // `isoflop sweep`: plan a sweep, run it with worker processes over one run store, show its
-// status. The workers (`isoflop worker`) train each run through TrainerExecutor.
+// status. What each does is a call into Study; this file holds the flags and the live view.
 import ArgumentParser
 import Foundation
+import Study
 import Sweep
 import Tensor
-import Corpus
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Set by SIGINT/SIGTERM; polled by workers and the monitor.
-private var stopSignals: sig_atomic_t = 0
-
-var stopRequested: Bool { stopSignals > 0 }
-
-func installStopHandler() {
-    signal(SIGINT) { _ in stopSignals += 1 }
-    signal(SIGTERM) { _ in stopSignals += 1 }
-}
-
-/// Whether a process exists and is not a zombie (a killed worker nobody has reaped yet).
-func processIsAlive(_ pid: Int) -> Bool {
-    guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return true }
-    return !stat[stat.index(after: close)...].hasPrefix(" Z")
-}
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,33 +17,10 @@ struct SweepCommand: ParsableCommand {
                       SweepSlurmCommand.self, SweepWorkerCommand.self])
 }
 
-/// The default store of a config: runs/<name>/sweep.sqlite.
-func defaultStorePath(_ config: SweepConfig) -> String { "runs/\(config.name)/sweep.sqlite" }
-
-func checkpointRoot(storePath: String) -> String {
-    ((storePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("checkpoints")
-}
-
-func formatDuration(_ s: Double) -> String {
-    // Beyond a century an estimate says nothing (and would not fit an Int).
-    guard s.isFinite, s >= 0 else { return "?" }
-    guard s < 3.2e9 else { return "> 100 years" }
-    let t = Int(s.rounded())
-    if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
-    if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
-    return "\(t)s"
-}
-
 /// Pads to |width| characters, on the left for positive widths (right-aligned), else on the right.
 func pad(_ s: String, _ width: Int) -> String {
     let fill = String(repeating: " ", count: max(0, abs(width) - s.count))
     return width < 0 ? s + fill : fill + s
-}
-
-func formatCount(_ n: Int) -> String {
-    if n >= 10_000_000 { return String(format: "%.1fM", Double(n) / 1e6) }
-    if n >= 10_000 { return String(format: "%.0fk", Double(n) / 1e3) }
-    return "\(n)"
 }
 
 struct SweepPlanCommand: ParsableCommand {
@@ -82,42 +41,48 @@ struct SweepPlanCommand: ParsableCommand {
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         let plan = try Planner.plan(cfg, uniqueTrainingTokens: uniqueTokens)
-        let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
-            ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
-        var seconds: [Double] = []
-        print("sweep \(cfg.name): \(plan.runs.count) result rows (\(plan.trainedRuns.count) runs trained), corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps")
-        let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
-                                       ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
-        print(header.map { pad($0.0, $0.1) }.joined(separator: " "))
-        for r in plan.runs {
-            // A run read from a shared run takes no time of its own.
-            let s = r.sharedFrom == nil ? model.seconds(r) : 0
-            if r.sharedFrom == nil { seconds.append(s) }
-            print(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
-                                                           r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
-                  + pad(formatCount(r.tokens), 9) + String(format: " %6.2f %8.2e ", r.epochs, r.peakLR)
-                  + pad(r.schedule.rawValue, -8) + " " + pad(r.sharedFrom == nil ? formatDuration(s) : "shared", 8))
-        }
-        let w = workers ?? cfg.workers
-        let trained = plan.trainedRuns
-        print(String(format: "planned %d result rows, %@ FLOPs, %.3g tokens, as if each were trained on its own",
-                     plan.runs.count, formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens })))
-        print(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%d rows read from a longer run of the same fixed cycle); "
-                     + "estimated %@ on %d workers (%@ of single-worker time)",
-                     trained.count, formatFLOPs(plan.trainedFLOPs), Double(trained.reduce(0) { $0 + $1.tokens }),
-                     plan.runs.count - trained.count, formatDuration(estimateWallSeconds(seconds, workers: w)), w,
-                     formatDuration(seconds.reduce(0, +))))
-        for warning in plan.warnings { print("warning: \(warning)") }
+        print(planTable(plan, workers: workers ?? cfg.workers))
         if cfg.grid.adaptive {
             print("adaptive grid: this is the config's grid; budgets after the two smallest are centred on the optimum "
                   + "predicted from those finished when the sweep runs, and may get extra shapes (the fixed schedule keeps this grid)")
         }
         if let store {
             try refuseAdaptiveWithoutDriver(cfg, file: config)
-            _ = try planIntoStore(cfg, url: store)
-            print("planned into \(store)")
+            _ = try planIntoStore(cfg, RunBatches.initial(plan), url: store)
+            print("planned into \(redactedStoreURL(store))")
         }
     }
+}
+
+/// `sweep plan`'s table: every run with its size, length and time, then the totals and warnings.
+func planTable(_ plan: SweepPlan, workers w: Int) -> String {
+    let cfg = plan.config
+    let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
+        ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
+    var seconds: [Double] = []
+    var lines = ["sweep \(cfg.name): \(plan.runs.count) result rows (\(plan.trainedRuns.count) runs trained), corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps"]
+    let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
+                                   ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
+    lines.append(header.map { pad($0.0, $0.1) }.joined(separator: " "))
+    for r in plan.runs {
+        // A run read from a shared run takes no time of its own.
+        let s = r.sharedFrom == nil ? model.seconds(r) : 0
+        if r.sharedFrom == nil { seconds.append(s) }
+        lines.append(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
+                                                             r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
+                     + pad(formatWholeCount(r.tokens), 9) + String(format: " %6.2f %8.2e ", r.epochs, r.peakLR)
+                     + pad(r.schedule.rawValue, -8) + " " + pad(r.sharedFrom == nil ? formatDuration(s) : "shared", 8))
+    }
+    let trained = plan.trainedRuns
+    lines.append(String(format: "planned %d result rows, %@ FLOPs, %.3g tokens, as if each were trained on its own",
+                        plan.runs.count, formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens })))
+    lines.append(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%d rows read from a longer run of the same fixed cycle); "
+                        + "estimated %@ on %d workers (%@ of single-worker time)",
+                        trained.count, formatFLOPs(plan.trainedFLOPs), Double(trained.reduce(0) { $0 + $1.tokens }),
+                        plan.runs.count - trained.count, formatDuration(estimateWallSeconds(seconds, workers: w)), w,
+                        formatDuration(seconds.reduce(0, +))))
+    lines += plan.warnings.map { "warning: \($0)" }
+    return lines.joined(separator: "\n")
 }
 
 struct SweepRunCommand: ParsableCommand {
@@ -131,24 +96,15 @@ struct SweepRunCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
-        var url = try store.resolved() ?? defaultStorePath(cfg)
+        var url = try store.resolved() ?? defaultStoreURL(cfg)
         if options.dryRun != nil, try store.resolved() == nil {
             // Pretend results must never land in the sweep's real store: a scratch one instead.
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-dry-run-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             url = scratch.appendingPathComponent("sweep.sqlite").path
-            print("dry run: pretend results go to the scratch store \(url), not \(defaultStorePath(cfg))")
+            print("dry run: pretend results go to the scratch store \(url), not \(defaultStoreURL(cfg))")
         }
-        let checkpoints = try checkpointFolder(options.checkpoints, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        if options.dryRun == nil {
-            // Before the plan is written: a sweep none of whose runs could train stays out of the store.
-            try prepareSweepData(cfg)
-            try checkSweepInputs(cfg, runs: try Planner.plan(cfg).runs)
-        }
-        let (store, sweep) = try planIntoStore(cfg, url: url)
-        try markCheckpointOwner(checkpoints, store: store)
-        try runSweep(cfg, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
+        try runSweep(cfg, store: url, options: options.trainOptions, hooks: ProgressView.hooks())
     }
 }
 
@@ -162,19 +118,15 @@ struct SweepResumeCommand: ParsableCommand {
 
     func run() throws {
         let url = try self.store.required()
-        let checkpoints = try checkpointFolder(options.checkpoints, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        let store = try openExistingStoreForWriting(url)
-        try markCheckpointOwner(checkpoints, store: store)
-        let names = try store.sweepNames()
-        guard let name = sweep ?? (names.count == 1 ? names[0] : nil) else {
-            throw CLIError("the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep")
+        let checkpoints = try Checkpoints.folder(options.checkpoints, store: url)
+        let sweep = try storedSweep(url: url, name: self.sweep)
+        try Checkpoints.mark(checkpoints, store: sweep.store)
+        if options.dryRun == nil {
+            // Fail here, once and clearly, rather than in every worker when no trainer is connected.
+            try prepareSweepData(sweep.config) { print($0) }
+            try checkSweepInputs(sweep.config, runs: try sweep.store.runs(sweep: sweep.id).map(\.plan))
         }
-        guard let id = try store.sweepID(named: name) else { throw StoreError.unknownSweep(name) }
-        let json = try store.sweepConfigJSON(sweep: id)
-        let cfg = try ConfigDecoder.decode(SweepConfig.self, fromJSON: json, file: "\(url) (sweep \(name))")
-        try cfg.validate(file: "\(url) (sweep \(name))")
-        try runSweep(cfg, sweep: id, store: store, url: url, checkpoints: checkpoints, options: options)
+        try train(sweep, checkpoints: checkpoints, options: options.trainOptions, hooks: ProgressView.hooks())
     }
 }
 
@@ -201,116 +153,19 @@ struct SweepRunOptions: ParsableArguments {
     @Flag(name: .customLong("wait-for-others"),
           help: "Return only when every run of the sweep has ended, those that workers of other machines hold included (taking over any whose lease runs out).")
     var waitForOthers = false
-}
 
-/// Builds the corpus, tokenizer and token files a sweep trains on when they are missing
-/// (built-in corpora and ones added with `isoflop corpus add`), so a fresh checkout can run
-/// a sweep directly.
-func prepareSweepData(_ cfg: SweepConfig) throws {
-    let fm = FileManager.default
-    if fm.fileExists(atPath: cfg.trainTokens), fm.fileExists(atPath: cfg.evalTokens) { return }
-    print("preparing corpus \(cfg.corpus) at V=\(cfg.vocab)")
-    let prepared = try prepareCorpus(cfg.corpus, vocabSize: cfg.vocab, layout: DataLayout(),
-                                     threads: ProcessInfo.processInfo.activeProcessorCount,
-                                     progress: { print("  " + $0) })
-    for (want, got) in [(cfg.trainTokens, prepared.train), (cfg.evalTokens, prepared.validation)]
-    where !fm.fileExists(atPath: want) {
-        throw CLIError("\(want) is missing and the corpus build wrote \(got) instead; point the config at it")
-    }
-}
-
-/// `sqlite:PATH` → PATH; other URLs are left for openRunStore to reject.
-func storePath(_ url: String) -> String { url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url }
-
-/// Opens (creating, for SQLite, its folder) the store and plans the sweep into it; planning
-/// again the same sweep returns the stored one.
-func planIntoStore(_ cfg: SweepConfig, url: String) throws -> (RunStore, Int64) {
-    // An adaptive grid plans its later budgets as it runs (AdaptiveDriver).
-    let runs = cfg.grid.adaptive ? try AdaptivePlan.initialRuns(cfg) : try Planner.plan(cfg).runs
-    // A store named without a folder (`--store plain.sqlite`) lives in the current one.
-    let folder = (storePath(url) as NSString).deletingLastPathComponent
-    if isSQLiteStore(url), !folder.isEmpty {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-    let store = try openRunStore(url)
-    let configJSON = try cfg.storedJSON()
-    if cfg.grid.adaptive, let id = try store.sweepID(named: cfg.name) {
-        // The stored sweep holds the budgets planned since; the first ones must be the same.
-        _ = try store.addRuns(sweep: id, runs: runs)
-        return (store, id)
-    }
-    return (store, try store.createSweep(name: cfg.name, configJSON: configJSON, runs: runs))
-}
-
-/// Spawns the worker processes, shows progress until they exit, and reports how it ended.
-func runSweep(_ cfg: SweepConfig, sweep: Int64, store: RunStore, url: String, checkpoints: String,
-              options: SweepRunOptions) throws {
-    let n = options.workers ?? cfg.workers
-    do { try checkWorkerCount(n, flag: "workers") } catch let e as ValidationError { throw CLIError(e.message) }
-    // Fail here, once and clearly, rather than in every worker when no trainer is connected.
-    if options.dryRun == nil {
-        try prepareSweepData(cfg)
-        try checkSweepInputs(cfg, runs: try store.runs(sweep: sweep).map(\.plan))
-    }
-    // Runs left "running" by killed workers of this machine resume now, not after their lease.
-    let released = try store.releaseDeadRuns(host: ProcessInfo.processInfo.hostName, isAlive: processIsAlive)
-    if released > 0 { print("resuming \(released) interrupted run(s) from their checkpoints") }
-    if options.retryFailed {
-        print("retrying \(try store.retryFailedRuns(sweep: sweep)) failed run(s)")
-    }
-
-    installStopHandler()
-    var launch = WorkerLaunch(store: url, checkpoints: checkpoints, sweep: cfg.name, lease: options.lease)
-    // A live view owns the terminal; workers report their logging share only in plain mode.
-    launch.report = isatty(STDOUT_FILENO) == 0
-    // Runs still held by live workers (e.g. of a sweep killed a moment ago, which hand their
-    // runs back within a step): wait for them rather than leave them unfinished.
-    let held = try store.runs(sweep: sweep).filter { $0.status == .running }
-    if !held.isEmpty {
-        launch.waitForLeases = true
-        print("\(held.count) run(s) held by other workers (\(held.compactMap(\.worker).joined(separator: ", "))); "
-              + "waiting to take them over when they are handed back or their lease runs out")
-    }
-    if let dryRun = options.dryRun {
-        launch.dryRun = (dryRun, cfg.flopsPerSecond ?? Calibration.fallbackFLOPsPerSecond, cfg.overheadPerToken)
-    }
-    // An adaptive grid adds runs while the last ones of a budget train: the workers wait for them.
-    let adaptive = cfg.grid.adaptive ? AdaptiveDriver(config: cfg, store: store, sweep: sweep) : nil
-    if adaptive != nil || options.waitForOthers { launch.waitForLeases = true }
-    var children = try spawnWorkers(n, launch)
-
-    let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
-    let began = Date()
-    let startFLOPs = SweepProgress(try store.runs(sweep: sweep)).doneFLOPs
-    let live = options.report.map { LiveReport(store: url, sweep: cfg.name, out: $0, bootstrap: 100) }
-    let tick = {
-        _ = try adaptive?.advance()
-        let runs = try store.runs(sweep: sweep)
-        view.draw(runs, began: began, startFLOPs: startFLOPs, unplanned: adaptive?.unplannedFLOPs(runs) ?? 0)
-        try live?.update(store.budgetProgress(sweep: sweep))
-    }
-    var failedWorkers = try superviseWorkers(children, tick: tick)
-    // Workers that ran out of runs before the adaptive grid planned more: start them again.
-    while let adaptive, stopSignals == 0, failedWorkers == 0,
-          try adaptive.advance() > 0 || store.runs(sweep: sweep).contains(where: { $0.status == .planned }) {
-        children = try spawnWorkers(n, launch)
-        failedWorkers += try superviseWorkers(children, tick: tick)
-    }
-    let runs = try store.runs(sweep: sweep)
-    let summary = SweepProgress(runs)
-    try live?.finish(othersRunning: stopSignals == 0 && summary.byStatus[.running, default: 0] > 0)
-    view.draw(runs, began: began, startFLOPs: startFLOPs, final: true)
-    if stopSignals > 0 {
-        print("stopped; rerun the same command to resume")
-        throw ExitCode(130)
-    }
-    if failedWorkers > 0 { throw CLIError("\(failedWorkers) worker(s) exited with an error; rerun to resume") }
-    if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
-        print("some runs are still leased by other workers; rerun later to finish them")
-    }
-    if let failed = try failedRunsReport(store, sweep: sweep) {
-        print(failed)
-        throw CLIError("\(summary.byStatus[.failed] ?? 0) run(s) failed; fix the cause and rerun with --retry-failed")
+    var trainOptions: TrainOptions {
+        var o = TrainOptions()
+        o.workers = workers
+        o.lease = lease
+        o.checkpoints = checkpoints
+        o.retryFailed = retryFailed
+        o.dryRun = dryRun
+        o.liveReport = report
+        o.waitForOthers = waitForOthers
+        // A live view owns the terminal; workers report their logging share only in plain mode.
+        o.workerReports = isatty(STDOUT_FILENO) == 0
+        return o
     }
 }
 
@@ -323,40 +178,48 @@ final class ProgressView {
 
     init(live: Bool) { self.live = live }
 
-    /// `unplanned`: FLOPs an adaptive grid has still to plan (its later budgets), counted in the
-    /// total and the ETA and shown as "+ ... to plan".
-    func draw(_ runs: [RunRecord], began: Date, startFLOPs: Double, unplanned: Double = 0, final: Bool = false) {
-        let s = SweepProgress(runs)
+    /// Hooks that print a study's lines and draw its progress here.
+    static func hooks() -> TrainHooks {
+        let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
+        return TrainHooks(message: { print($0) }, progress: view.draw)
+    }
+
+    /// The progress line (FLOPs an adaptive grid has still to plan counted in the total and the
+    /// ETA and shown as "+ ... to plan") and, below it, every run being trained.
+    func draw(_ snapshot: SweepSnapshot) {
+        let s = snapshot.progress
         let finished = (s.byStatus[.done] ?? 0) + (s.byStatus[.diverged] ?? 0) + (s.byStatus[.failed] ?? 0)
-        let elapsed = Date().timeIntervalSince(began)
-        let rate = (s.doneFLOPs - startFLOPs) / max(elapsed, 1e-9)
-        let total = s.totalFLOPs + unplanned
-        let eta = rate > 0 ? (total - s.doneFLOPs) / rate : .infinity
+        let unplanned = snapshot.unplannedFLOPs
         let toPlan = unplanned > 0 ? " (+\(formatFLOPs(unplanned)) to plan)" : ""
         var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %@/%@%@ (%.1f%%)  elapsed %@  ETA %@",
                             finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, formatFLOPs(s.doneFLOPs),
-                            formatFLOPs(s.totalFLOPs), toPlan, 100 * s.doneFLOPs / max(total, 1), formatDuration(elapsed),
-                            final ? "-" : formatDuration(eta))]
-        for r in runs.filter({ $0.status == .running && $0.sharedFrom == nil }).sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
+                            formatFLOPs(s.totalFLOPs), toPlan, 100 * s.doneFLOPs / max(snapshot.totalFLOPs, 1),
+                            formatDuration(snapshot.elapsed), snapshot.final ? "-" : formatDuration(snapshot.etaSeconds))]
+        let running = snapshot.runs.filter { $0.status == .running && $0.sharedFrom == nil }
+        for r in running.sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
             lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,
                                 r.lastLoss.map { String(format: "%.4f", $0) } ?? "-"))
         }
-        if live {
-            var out = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
-            for l in lines { out += "\u{1B}[2K" + l + "\n" }
-            // Clear lines left over from a taller previous frame.
-            for _ in lines.count..<max(drawnLines, lines.count) { out += "\u{1B}[2K\n" }
-            print(out, terminator: "")
-            drawnLines = max(drawnLines, lines.count)
-        } else {
-            // Plain lines: the summary when a run finishes, and at most every 30 s otherwise.
-            let head = lines[0].components(separatedBy: "  FLOPs")[0]
-            if head != lastPlain || final || Date().timeIntervalSince(lastPlainTime) >= 30 {
-                print(lines.joined(separator: "\n"))
-                lastPlain = head
-                lastPlainTime = Date()
-            }
-        }
+        live ? redraw(lines) : printPlain(lines, final: snapshot.final)
         fflush(stdout)
+    }
+
+    private func redraw(_ lines: [String]) {
+        var out = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
+        for l in lines { out += "\u{1B}[2K" + l + "\n" }
+        // Clear lines left over from a taller previous frame.
+        for _ in lines.count..<max(drawnLines, lines.count) { out += "\u{1B}[2K\n" }
+        print(out, terminator: "")
+        drawnLines = max(drawnLines, lines.count)
+    }
+
+    /// Plain lines: the summary when a run finishes, and at most every 30 s otherwise.
+    private func printPlain(_ lines: [String], final: Bool) {
+        let head = lines[0].components(separatedBy: "  FLOPs")[0]
+        if head != lastPlain || final || Date().timeIntervalSince(lastPlainTime) >= 30 {
+            print(lines.joined(separator: "\n"))
+            lastPlain = head
+            lastPlainTime = Date()
+        }
     }
 }

@@ -212,39 +212,5 @@ struct Progress {
         if lineOpen { print(""); lineOpen = false }
     }
 
-    func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
-    }
-}
-
-/// metrics.csv: one row per step and per evaluation (`kind` tells them apart).
-final class MetricsLog {
-    let handle: FileHandle
-
-    /// Starts a fresh file, or, when resuming at step `k`, keeps the rows up to step `k`
-    /// (rows after the checkpoint will be logged again).
-    init(path: String, keepingThrough step: Int?) throws {
-        let header = "kind,step,tokens,lr,loss,grad_norm\n"
-        var text = header
-        if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
-            let kept = old.split(separator: "\n").dropFirst().filter { row in
-                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
-                return fields.count > 1 && (Int(fields[1]) ?? .max) <= step
-            }
-            text += kept.map { $0 + "\n" }.joined()
-        }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
-              let h = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-
-    func step(_ r: StepResult) {
-        handle.write(Data("train,\(r.step),\(r.tokens),\(r.lr),\(r.loss),\(r.gradNorm)\n".utf8))
-    }
-
-    func eval(step: Int, tokens: Int, loss: Double) {
-        handle.write(Data("eval,\(step),\(tokens),,\(loss),\n".utf8))
-    }
+    func duration(_ s: Double) -> String { formatDuration(s) }
 }

@@ -4,8 +4,12 @@
 import ArgumentParser
 import Fit
 import Foundation
+import Study
 import Sweep
 import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,74 +68,30 @@ struct TuneCommand: ParsableCommand {
             throw CLIError("\(config): --write edits TOML configs; put the rule into its \"lr\" object by hand")
         }
         let original = write ? try readConfigText() : ""
-        let pilot = try LRPilot.config(cfg, budgets: budgets)
-        let mults = try parsedMultipliers()
-        let url = try store.resolved() ?? defaultStorePath(cfg)
-        let checkpoints = try checkpointFolder(self.checkpoints, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        try prepareSweepData(pilot)
-        var runs = try LRPilot.runs(pilot, multipliers: mults)
-        try checkSweepInputs(pilot, runs: runs)
-        print("tune \(cfg.name): \(runs.count) runs in sweep \(pilot.name) of \(url): budgets "
-              + Set(runs.map(\.budget)).sorted().map(formatFLOPs).joined(separator: ", ")
-              + ", LR × " + mults.map { String(format: "%g", $0) }.joined(separator: ", ") + " of the rule")
-
-        let (store, sweep) = try planPilot(pilot, runs: runs, url: url)
-        try markCheckpointOwner(checkpoints, store: store)
-        var options = try SweepRunOptions.parse(workers.map { ["--workers", "\($0)"] } ?? [])
-        options.checkpoints = checkpoints
+        var options = PilotOptions()
+        options.budgets = budgets
+        options.multipliers = try parsedMultipliers()
+        options.maxExtensions = extend ? maxExtensions : 0
+        options.train.workers = workers
+        options.train.checkpoints = checkpoints
+        options.train.workerReports = isatty(STDOUT_FILENO) == 0
         let began = Date()
-        try runSweep(pilot, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
-
-        var best = try bestLRs(store.runs(sweep: sweep))
-        // Rounds of one more multiplier beyond each edge where a shape is still best, up to
-        // --max-extensions beyond the multipliers asked for on that side: a rerun of this command
-        // counts the ones an earlier run added, so it trains nothing new once every shape is done.
-        for _ in 0..<(extend ? maxExtensions : 0) {
-            let more = try extensions(best, store.runs(sweep: sweep), pilot: pilot, asked: mults)
-            guard !more.isEmpty else { break }
-            print("\(more.count) shape(s) had their best LR at an edge; training one more multiplier beyond it")
-            _ = try store.addRuns(sweep: sweep, runs: more)
-            runs += more
-            try runSweep(pilot, sweep: sweep, store: store, url: url, checkpoints: checkpoints, options: options)
-            best = try bestLRs(store.runs(sweep: sweep))
-        }
-        let fit = try fitLRRule(best.map(\.best), batchTerm: cfg.lr.batchTerm(batch: cfg.batch))
-        print(tuneTable(best, fit: fit, config: cfg))
-        print(String(format: "pilot: %d runs, %@", try store.runs(sweep: sweep).count, formatDuration(Date().timeIntervalSince(began))))
+        let result = try runPilot(cfg, store: try store.resolved() ?? defaultStoreURL(cfg), options: options, hooks: ProgressView.hooks())
+        print(tuneTable(result.shapes, fit: result.rule, config: cfg))
+        print(String(format: "pilot: %d runs, %@", result.runs, formatDuration(Date().timeIntervalSince(began))))
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let out = TuneResult(best: best.map(\.best), rule: fit, previous: [cfg.lr.intercept, cfg.lr.width, cfg.lr.steps])
+            let out = TuneResult(best: result.shapes.map(\.best), rule: result.rule, previous: [cfg.lr.intercept, cfg.lr.width, cfg.lr.steps])
             try encoder.encode(out).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
         if write {
-            try LRRuleFile.write(intercept: fit.intercept, width: fit.width, steps: fit.steps, to: config, startedFrom: original)
+            try LRRuleFile.write(intercept: result.rule.intercept, width: result.rule.width, steps: result.rule.steps, to: config, startedFrom: original)
             print("wrote the rule into \(config)'s [lr] table")
         } else {
             print("(rerun with --write to put it into \(config); the pilot's runs are kept and not trained again)")
         }
-    }
-
-    /// One run beyond the edge for every shape whose best LR is at an edge of those tried and
-    /// that has fewer than `maxExtensions` multipliers beyond `asked` on that side.
-    func extensions(_ best: [PilotShape], _ stored: [RunRecord], pilot: SweepConfig, asked: [Double]) -> [PlannedRun] {
-        var more: [PlannedRun] = []
-        for b in best where b.edge != nil {
-            let members = stored.filter { LRPilot.baseKey($0.plan.key) == b.key }
-            let tried = members.map { LRPilot.multiplier(of: $0.plan, config: pilot) }
-            guard let base = members.first?.plan, tried.count >= 2, Set(tried).count == tried.count else { continue }
-            let beyond = b.edge == .low ? tried.filter { $0 < asked[0] * (1 - 1e-6) }
-                                        : tried.filter { $0 > asked[asked.count - 1] * (1 + 1e-6) }
-            guard beyond.count < maxExtensions else { continue }
-            let m = LRPilot.beyondEdge(tried, low: b.edge == .low)
-            guard !tried.contains(where: { abs($0 / m - 1) < 1e-6 }) else { continue }
-            var plain = base
-            plain.key = b.key
-            more.append(LRPilot.run(plain, config: pilot, multiplier: m))
-        }
-        return more
     }
 
     func readConfigText() throws -> String {
@@ -140,43 +100,6 @@ struct TuneCommand: ParsableCommand {
         }
         return text
     }
-
-    /// Creates the pilot sweep, or adds to the stored one the runs it lacks (a rerun with other
-    /// multipliers; one extended earlier keeps its extra runs).
-    func planPilot(_ pilot: SweepConfig, runs: [PlannedRun], url: String) throws -> (RunStore, Int64) {
-        let folder = (storePath(url) as NSString).deletingLastPathComponent
-        if isSQLiteStore(url), !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        let store = try openRunStore(url)
-        if let id = try store.sweepID(named: pilot.name) {
-            _ = try store.addRuns(sweep: id, runs: runs)
-            return (store, id)
-        }
-        return (store, try store.createSweep(name: pilot.name, configJSON: try pilot.storedJSON(), runs: runs))
-    }
-}
-
-/// A shape's best LR with the key of its pilot runs (without the multiplier).
-struct PilotShape {
-    var key: String
-    var best: BestLR
-    var edge: LREdge? { best.edge }
-}
-
-/// Each shape's best LR from the pilot's ended runs (diverged ones count as infinitely bad).
-func bestLRs(_ records: [RunRecord]) throws -> [PilotShape] {
-    var byShape: [String: [LRTrial]] = [:]
-    var order: [String] = []
-    for r in records where r.status == .done || r.status == .diverged {
-        let key = LRPilot.baseKey(r.plan.key)
-        let loss = r.status == .done ? (r.finalEvalLoss ?? r.finalTrainLoss ?? .infinity) : .infinity
-        if byShape[key] == nil { order.append(key) }
-        byShape[key, default: []].append(LRTrial(budget: r.plan.budget, d: r.plan.model.d, layers: r.plan.model.layers,
-                                                 headSize: r.plan.model.headSize, steps: r.plan.steps, lr: r.plan.peakLR, loss: loss))
-    }
-    return try order.map { PilotShape(key: $0, best: try bestLearningRate(byShape[$0]!)) }
-        .sorted { ($0.best.budget, $0.best.d, $0.best.layers) < ($1.best.budget, $1.best.d, $1.best.layers) }
 }
 
 /// What `tune --json` writes.

@@ -2,7 +2,9 @@
 // of machines at once (a Slurm task runs one), and the hidden per-process `sweep worker`.
 import ArgumentParser
 import Foundation
+import Study
 import Sweep
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,10 +34,9 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let url = try self.store.required()
-        let checkpoints = try checkpointFolder(checkpoints, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        let store = try openExistingStoreForWriting(url)
-        try markCheckpointOwner(checkpoints, store: store)
+        let checkpoints = try Checkpoints.folder(checkpoints, store: url)
+        let store = try openExistingStore(url, forWriting: true)
+        try Checkpoints.mark(checkpoints, store: store)
         if let sweep, try store.sweepID(named: sweep) == nil { throw StoreError.unknownSweep(sweep) }
         let host = ProcessInfo.processInfo.hostName
         let released = try store.releaseDeadRuns(host: host, isAlive: processIsAlive)
@@ -47,7 +48,7 @@ struct WorkerCommand: ParsableCommand {
         launch.report = true
         let began = Date()
         let processes = min(self.processes ?? ProcessInfo.processInfo.activeProcessorCount, maxLocalWorkers)
-        let failed = superviseWorkers(try spawnWorkers(processes, launch)) {}
+        let failed = superviseWorkers(try launch.spawn(processes)) {}
         print("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
         if stopRequested { throw ExitCode(130) }
         if failed > 0 { throw CLIError("\(failed) worker process(es) on \(host) exited with an error") }
@@ -81,43 +82,19 @@ struct SweepWorkerCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Started by `sweep run` or `worker`: die with it. A worker whose parent was killed
-        // (kill -9 leaves no chance to pass a signal on) sees its parent pid change, and then
-        // checkpoints, hands its run back and exits like on Ctrl-C.
-        let orphaned: () -> Bool = { [parent] in parent.map { getppid() != $0 } ?? false }
-        if orphaned() { throw ExitCode(130) }
-        setenv("OPENBLAS_NUM_THREADS", "1", 1)
-        installStopHandler()
-        let url = try self.store.required()
-        let checkpoints = try checkpointFolder(checkpoints, store: url)
-        try checkCheckpointOwner(checkpoints, store: url)
-        let store = try openExistingStoreForWriting(url)
-        try markCheckpointOwner(checkpoints, store: store)
-        var sweepID: Int64?
-        if let sweep {
-            guard let found = try store.sweepID(named: sweep) else { throw StoreError.unknownSweep(sweep) }
-            sweepID = found
-        }
-        let executor: RunExecutor
-        if let dryRun {
-            executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: flopsPerSecond,
-                                                                  overheadPerToken: overheadPerToken), speedup: dryRun)
-        } else {
-            executor = TrainerExecutor()
-        }
-        // Host and pid name the worker: unique across machines, so one never renews another's lease.
-        let host = ProcessInfo.processInfo.hostName, pid = ProcessInfo.processInfo.processIdentifier
-        var worker = Worker(store: store, executor: executor, name: "\(host):\(pid)",
-                            checkpointRoot: checkpoints, sweep: sweepID, lease: lease)
-        // Renew well inside the lease even when steps are slow to fill a batch of rows.
-        worker.maxSeconds = min(worker.maxSeconds, lease / 3)
-        worker.waitForLeases = wait
-        worker.pollSeconds = min(5, max(0.2, lease / 4))
-        let report = try worker.runUntilDone(shouldStop: { stopRequested || orphaned() })
-        if self.report { FileHandle.standardError.write(Data(String(
+        var options = WorkerProcessOptions()
+        options.checkpoints = checkpoints
+        options.sweep = sweep
+        options.lease = lease
+        options.waitForLeases = wait
+        options.parent = parent
+        options.dryRun = dryRun.map { ($0, ThroughputModel(flopsPerSecond: flopsPerSecond, overheadPerToken: overheadPerToken)) }
+        let result = try runWorkerProcess(store: try store.required(), options: options)
+        let r = result.report
+        if report { FileHandle.standardError.write(Data(String(
             format: "%@: %d done (and %d read from them), %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
-            worker.name, report.done, report.shared, report.diverged, report.failed, report.stopped, report.secondsWriting, report.seconds,
-            100 * report.secondsWriting / max(report.seconds, 1e-9)).utf8)) }
-        if report.stopped > 0 || stopRequested || orphaned() { throw ExitCode(130) }
+            result.name, r.done, r.shared, r.diverged, r.failed, r.stopped, r.secondsWriting, r.seconds,
+            100 * r.secondsWriting / max(r.seconds, 1e-9)).utf8)) }
+        if result.stopped { throw ExitCode(130) }
     }
 }

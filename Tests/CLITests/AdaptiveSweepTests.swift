@@ -46,14 +46,19 @@ final class AdaptiveSweepTests: XCTestCase {
             let v = try XCTUnwrap(profileVertex(budget: c, parameters: ns, losses: losses), "\(c)")
             let t = try XCTUnwrap(v.position, "budget \(c): the parabola has a minimum")
             XCTAssertTrue(t > 0 && t < 1, "budget \(c): vertex at \(t) of its sizes \(ns.sorted())")
-            XCTAssertTrue(profile.allSatisfy { $0.plan.reason != nil })
+            XCTAssertTrue(profile.allSatisfy { $0.origin == .centred || $0.origin == .extraShape })
         }
-        let reasons = matched.compactMap(\.plan.reason)
-        XCTAssertTrue(reasons.contains { $0.hasPrefix("grid centred on N_opt") && $0.contains("predicted by") }, "\(Set(reasons))")
-        XCTAssertTrue(reasons.contains { $0.hasPrefix("extra shape above") }, "the low prediction needs shapes above: \(Set(reasons))")
+        XCTAssertTrue(first.stdout.contains("grid centred on N_opt") && first.stdout.contains("predicted by"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("extra shape(s) above"), "the low prediction needs shapes above:\n\(first.stdout)")
+        XCTAssertTrue(matched.contains { $0.origin == .extraShape && $0.plan.parameters > profileMax(matched, $0.plan.budget) })
 
         // Rerun: it resumes (the first budgets are planned the same) and adds nothing.
         XCTAssertEqual(try CLI.run(["sweep", "run", config, "--store", store, "--workers", "2", "--dry-run", "2000"]), 0)
         XCTAssertEqual(try db.runs(sweep: try XCTUnwrap(db.sweepID(named: "adapt"))).count, runs.count)
     }
+}
+
+/// The largest N among a budget's runs planned as its centred grid.
+private func profileMax(_ runs: [RunRecord], _ budget: Double) -> Int {
+    runs.filter { $0.plan.budget == budget && $0.origin != .extraShape }.map(\.plan.parameters).max() ?? 0
 }

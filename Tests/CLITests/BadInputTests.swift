@@ -224,6 +224,20 @@ final class BadInputTests: XCTestCase {
 
     /// Item 15: a sweep none of whose runs can train fails before any worker starts, with the
     /// reason, a non-zero exit, and nothing planned into the store.
+    /// Issue 25, item 9: a plan without runs (every budget below one step of every shape) is an
+    /// error before anything is stored, and the corrected config then runs in the same store.
+    func testAnEmptyPlanIsRefusedBeforeAnythingIsStored() throws {
+        let dir = try temporaryFolder()
+        let store = dir + "/s.sqlite"
+        let empty = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e8]")])
+        let r = try run(["sweep", "run", empty, "--store", store, "--dry-run", "100"])
+        assertRefused(r, mentions: ["the plan has no runs", "less than one step"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store), "an empty sweep was stored: \(r.stdout)")
+        let fixed = try quick(dir, [("budgets = [1e11, 2e11, 3e11]", "budgets = [1e11]")])
+        let again = try run(["sweep", "run", fixed, "--store", store, "--dry-run", "100"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+    }
+
     func testUnrunnableSweepFailsUpFront() throws {
         let dir = try temporaryFolder()
         for (edit, mention) in [(("eval_batches = 2 ", "eval_batches = 0 "), "eval_batches"),
@@ -325,6 +339,15 @@ final class BadInputTests: XCTestCase {
             }
         }
         XCTAssertEqual(workers.count, 2, "the workers did not start")
+        // Issue 25, item 8: a worker's command line (which `ps` shows every user) names no store;
+        // the store reaches it through its environment.
+        for pid in workers {
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            XCTAssertTrue(cmdline.contains("worker"), cmdline)
+            XCTAssertFalse(cmdline.contains(store) || cmdline.contains("--store"), cmdline.replacingOccurrences(of: "\0", with: " "))
+            let environ = (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8)) ?? ""
+            XCTAssertTrue(environ.contains("ISOFLOP_STORE=\(store)"), "the worker has no store in its environment")
+        }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let gone = Date().addingTimeInterval(20)

@@ -100,7 +100,7 @@ final class ClusterTests: XCTestCase {
         let dir = try temporaryFolder()
         try FileManager.default.createDirectory(atPath: dir + "/bin dir", withIntermediateDirectories: true)
         let fake = dir + "/bin dir/isoflop"
-        try "#!/bin/sh\nprintf '%s\\n' \"$PWD\" \"$OPENBLAS_NUM_THREADS\" \"$@\" > \"$(dirname \"$0\")/args\"\n"
+        try "#!/bin/sh\nprintf '%s\\n' \"$PWD\" \"$OPENBLAS_NUM_THREADS\" \"$ISOFLOP_STORE\" \"$@\" > \"$(dirname \"$0\")/args\"\n"
             .write(toFile: fake, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake)
         var j = job(executable: fake)
@@ -115,8 +115,10 @@ final class ClusterTests: XCTestCase {
         bash.waitUntilExit()
         XCTAssertEqual(bash.terminationStatus, 0)
         let args = try String(contentsOfFile: dir + "/bin dir/args", encoding: .utf8).split(separator: "\n").map(String.init)
-        XCTAssertEqual(args, [dir, "1", "worker", "--store", "postgresql://me:it's@db/x", "--checkpoints", "/shared/ck big",
+        // A URL with a password reaches the worker in its environment, not on its command line.
+        XCTAssertEqual(args, [dir, "1", "postgresql://me:it's@db/x", "worker", "--checkpoints", "/shared/ck big",
                               "--processes", "8", "--sweep", "big", "--lease", "90"])
+        XCTAssertFalse(try String(contentsOfFile: script, encoding: .utf8).contains("--store 'postgresql://me:it"))
     }
 
     /// A ladder's job runs `isoflop ladder` in every task, waiting for the other tasks at the end

@@ -75,7 +75,8 @@ extension EndToEndTests {
         let second = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-chinchilla")))
         let third = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-nonemb")))
         XCTAssertEqual(third.map(\.finalEvalLoss), second.map(\.finalEvalLoss))
-        XCTAssertTrue(third.allSatisfy { $0.wallSeconds == 0 && $0.message?.hasPrefix("copied from run") == true })
+        let secondIDs = Dictionary(uniqueKeysWithValues: second.map { ($0.plan.key, $0.id) })
+        XCTAssertTrue(third.allSatisfy { $0.wallSeconds == 0 && $0.copiedFrom == secondIDs[$0.plan.key] })
         let kaplan = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "tiny-kaplan")))
         XCTAssertTrue(kaplan.allSatisfy { $0.status == .done && $0.plan.flopCount == .kaplan })
         XCTAssertTrue(zip(kaplan.sorted { $0.plan.key < $1.plan.key }, second.sorted { $0.plan.key < $1.plan.key })
@@ -192,7 +193,7 @@ extension EndToEndTests {
             XCTAssertTrue(runs.allSatisfy { $0.status == .done }, rung)
             // A copied run (identical training in another rung) and a prefix read from a shared
             // fixed run are not trainings of their own.
-            trained += runs.filter { $0.sharedFrom == nil && $0.message?.hasPrefix("copied from run") != true }.count
+            trained += runs.filter { $0.sharedFrom == nil && $0.copiedFrom == nil }.count
         }
         XCTAssertEqual(trained, 3 + 9, "each distinct training once, by one of the two ladders")
         let summary = try JSONDecoder().decode(LadderSummary.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/out/ladder.json")))

@@ -19,12 +19,10 @@ final class AdaptivePlanTests: XCTestCase {
         let c = config()
         let full = try Planner.plan(c).runs
         let initial = try AdaptivePlan.initialRuns(c)
-        XCTAssertEqual(initial.filter { $0.schedule == .fixed }, full.filter { $0.schedule == .fixed },
+        XCTAssertEqual(initial.grid, full.filter { $0.schedule == .fixed },
                        "the fixed schedule keeps the config's grid and its shared cycle")
-        let matched = initial.filter { $0.schedule == .matched }
-        XCTAssertEqual(Set(matched.map(\.budget)), [3e11, 6e11])
-        XCTAssertTrue(matched.allSatisfy { $0.reason == "grid centred on the config's prediction" })
-        XCTAssertTrue(initial.filter { $0.schedule == .fixed }.allSatisfy { $0.reason == nil })
+        XCTAssertTrue(initial.centred.allSatisfy { $0.schedule == .matched })
+        XCTAssertEqual(Set(initial.centred.map(\.budget)), [3e11, 6e11])
     }
 
     func testCentredShapesAndShapesBeyond() throws {
@@ -39,26 +37,21 @@ final class AdaptivePlanTests: XCTestCase {
         XCTAssertEqual(try AdaptivePlan.shapesBeyond(c, have: [family[6]], below: false, count: 2), [])
     }
 
-    /// A budget's runs planned adaptively are the runs the planner makes for those shapes, with
-    /// the reason added; a run without a reason is stored exactly as before the field existed.
-    func testBudgetRunsCarryTheirReasonAndOldRecordsStayTheSame() throws {
+    /// A budget's runs planned adaptively are the runs the planner makes for those shapes, centred
+    /// on the optimum given (not on a coefficient made up to reach it); their JSON is the plain plan.
+    func testBudgetRunsAreThePlannersRunsForThoseShapes() throws {
         var c = config()
         let family = try c.familyShapes()
-        let runs = try AdaptivePlan.budgetRuns(c, budget: 1.2e12, shapes: [family[3], family[4]], optimum: 1e5, reason: "why")
+        let runs = try AdaptivePlan.budgetRuns(c, budget: 1.2e12, shapes: [family[3], family[4]], optimum: 1e5)
         XCTAssertEqual(runs.map(\.schedule), [.matched, .matched], "fixed runs are never added adaptively")
-        XCTAssertTrue(runs.allSatisfy { $0.reason == "why" })
         c.grid.adaptive = false
         c.schedules = [.matched]
         c.budgets = [1.2e12]
         c.budgetGrids = [BudgetGrid(flops: 1.2e12, shapes: [ShapeSpec(d: 128), ShapeSpec(d: 160)])]
-        var plain = try Planner.plan(c).runs
-        XCTAssertEqual(runs.map { var r = $0; r.reason = nil; return r }, plain)
+        let plain = try Planner.plan(c).runs
+        XCTAssertEqual(runs, plain)
         let json = String(decoding: try JSONEncoder().encode(plain[0]), as: UTF8.self)
         XCTAssertFalse(json.contains("reason"))
-        XCTAssertEqual(try JSONDecoder().decode(PlannedRun.self, from: Data(json.utf8)), plain[0])
-        plain[0].reason = "extra shape above"
-        let back = try JSONDecoder().decode(PlannedRun.self, from: try JSONEncoder().encode(plain[0]))
-        XCTAssertEqual(back.reason, "extra shape above")
     }
 
     func testAdaptiveKeyInTOML() throws {

@@ -213,7 +213,7 @@ final class PlannerTests: XCTestCase {
         // One budget planned on its own (an adaptive grid's later budget, the LR pilot's
         // smallest budgets) keeps its count; both once failed validation with the whole list.
         let alone = try AdaptivePlan.budgetRuns(c, budget: 1e12, shapes: try AdaptivePlan.centredShapes(c, budget: 1e12, optimum: 90_000),
-                                              optimum: 90_000, reason: "test")
+                                              optimum: 90_000)
         XCTAssertEqual(alone.filter { $0.schedule == .matched }.map(\.model.d), [64])
         let pilot = try LRPilot.config(c, budgets: 1)
         XCTAssertEqual(pilot.budgets, [3e11])

@@ -255,7 +255,8 @@ struct StoreContract {
         XCTAssertEqual(copied.tokensPerSecond, 9)
         XCTAssertEqual(copied.wallSeconds, 0)
         XCTAssertEqual(copied.step, 2)
-        XCTAssertEqual(copied.message, "copied from run \(source.id) (identical training)")
+        XCTAssertEqual(copied.copiedFrom, source.id)
+        XCTAssertNil(copied.message)
         let rows = try store.metrics(run: target.id)
         XCTAssertEqual(rows.map(\.run), [target.id, target.id])
         XCTAssertEqual(rows.map(\.flops), [3072, 6144])
@@ -363,8 +364,10 @@ final class StoreTests: XCTestCase {
             let run = try XCTUnwrap(store.claimNextRun(sweep: nil, worker: "w", host: "h", pid: 1, lease: 30))
             try store.finishRun(run.id, worker: "w", outcome: .done(finalTrainLoss: 2, finalEvalLoss: 2.5, tokensPerSecond: 1),
                                 wallSeconds: 1)
-            // Back to schema 1: the runs table without the column, no row for version 2.
-            try store.db.execute("ALTER TABLE runs DROP COLUMN shared_from")
+            // Back to schema 1: the runs table without the later columns, no row for version 2 on.
+            for column in ["shared_from", "origin", "lr_multiplier", "copied_from"] {
+                try store.db.execute("ALTER TABLE runs DROP COLUMN \(column)")
+            }
             try store.db.execute("DELETE FROM schema_version WHERE version > 1")
         }
         let old = try SQLiteRunStore(path: path, readOnly: true)
@@ -381,6 +384,45 @@ final class StoreTests: XCTestCase {
         XCTAssertTrue(columns.contains("shared_from"))
         XCTAssertNotNil(try upgraded.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
         XCTAssertEqual(try upgraded.runs(sweep: sweep).filter { $0.status == .done }.count, 1)
+    }
+
+    /// A store of schema 2 kept why a run was planned as prose: an adaptive run's "reason" in its
+    /// plan's JSON, a pilot's multiplier in its key, "copied from run N" in the message. Read-only
+    /// it reads every run as planned by the grid; a writer moves the prose into the typed columns,
+    /// and the stored plans become the plans this isoflop makes, so planning again adds nothing.
+    func testStoreOfSchemaTwoMovesItsProseIntoColumns() throws {
+        let path = (temporaryDirectory() as NSString).appendingPathComponent("s.sqlite")
+        let runs = try smallPlan()
+        XCTAssertGreaterThanOrEqual(runs.count, 3)
+        var pilot = runs[1]
+        pilot.key += " lr*0.25"
+        let ids: [Int64]
+        do {
+            let store = try SQLiteRunStore(path: path)
+            let sweep = try store.createSweep(name: "old", configJSON: "{}", runs: [runs[0], pilot, runs[2]])
+            ids = try store.runs(sweep: sweep).map(\.id)
+            for column in ["origin", "lr_multiplier", "copied_from"] { try store.db.execute("ALTER TABLE runs DROP COLUMN \(column)") }
+            try store.db.execute("DELETE FROM schema_version WHERE version > 2")
+            // What isoflop wrote before: the reason inside the plan's JSON, the copy in the message.
+            try store.db.query("UPDATE runs SET config = replace(config, '{\"batchSize\"', '{\"reason\":\"extra shape above the grid of 1e10: why\",\"batchSize\"') WHERE id = ?",
+                               [.int(Int(ids[0]))])
+            try store.db.query("UPDATE runs SET status = 'done', message = 'copied from run 7 (identical training)' WHERE id = ?",
+                               [.int(Int(ids[2]))])
+        }
+        let old = try SQLiteRunStore(path: path, readOnly: true)
+        XCTAssertEqual(old.openedVersion, 2)
+        XCTAssertTrue(try old.runs(sweep: try XCTUnwrap(old.sweepID(named: "old"))).allSatisfy { $0.origin == .grid && $0.copiedFrom == nil })
+
+        let upgraded = try SQLiteRunStore(path: path)
+        let sweep = try XCTUnwrap(upgraded.sweepID(named: "old"))
+        let after = try upgraded.runs(sweep: sweep)
+        XCTAssertEqual(after.map(\.origin), [.extraShape, .pilot(multiplier: 0.25), .grid])
+        XCTAssertEqual(after.map(\.copiedFrom), [nil, nil, 7])
+        XCTAssertNil(after[2].message, "the copy is a column now, not a message")
+        var configs: [String] = []
+        try upgraded.db.query("SELECT config FROM runs ORDER BY id") { configs.append($0.text(0)) }
+        XCTAssertFalse(configs[0].contains("reason"), configs[0])
+        XCTAssertEqual(try upgraded.addRuns(sweep: sweep, runs: [runs[0], pilot, runs[2]]), 0, "the migrated plans are today's plans")
     }
 
     func testCorruptFileIsRefusedUntouched() throws {

@@ -218,9 +218,9 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     /// warmup_min; a run shorter than it warms up for all its steps.
     public var warmupSteps: Int?
     /// AdamW's moment decays and decoupled weight decay.
-    public var beta1: Double = 0.9
-    public var beta2: Double = 0.95
-    public var weightDecay: Double = 0.1
+    public var beta1: Double = AdamW.defaultBeta1
+    public var beta2: Double = AdamW.defaultBeta2
+    public var weightDecay: Double = AdamW.defaultWeightDecay
     /// The floor the cosine (and wsd's cooldown) decays to, as a fraction of the peak LR.
     public var lrFloor: Double = 0.1
     /// Whose warmup a `fixed` run takes: its shape's, shared by all the shape's fixed runs (so

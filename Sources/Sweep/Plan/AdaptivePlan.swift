@@ -17,26 +17,24 @@ public enum AdaptivePlan {
     }
 
     /// What is planned before any budget has ended: the fixed schedule's runs of every budget on
-    /// the config's grid, and the two smallest budgets' other runs centred on the config's
-    /// prediction (two budgets, so both workers start busy and the third has a line to follow).
-    public static func initialRuns(_ config: SweepConfig) throws -> [PlannedRun] {
-        let full = try Planner.plan(config).runs
-        let first = Set(budgets(config).prefix(2))
-        return full.compactMap { r in
-            if !adapts(r.schedule) { return r }
-            guard first.contains(r.budget) else { return nil }
-            var r = r
-            r.reason = "grid centred on the config's prediction"
-            return r
-        }
+    /// the config's grid (`grid`), and the two smallest budgets' other runs centred on the
+    /// config's prediction (`centred`; two budgets, so both workers start busy and the third has
+    /// a line to follow).
+    public static func initialRuns(_ config: SweepConfig) throws -> (grid: [PlannedRun], centred: [PlannedRun]) {
+        initialRuns(of: try Planner.plan(config))
+    }
+
+    /// `initialRuns` of a config already planned.
+    public static func initialRuns(of plan: SweepPlan) -> (grid: [PlannedRun], centred: [PlannedRun]) {
+        let first = Set(budgets(plan.config).prefix(2))
+        return (plan.runs.filter { !adapts($0.schedule) }, plan.runs.filter { adapts($0.schedule) && first.contains($0.budget) })
     }
 
     /// The family shapes of one budget centred (in ln N) on `optimum`: the config's `sizes` nearest
     /// within its `width`, as the fixed grid picks them around its own prediction.
     public static func centredShapes(_ config: SweepConfig, budget: Double, optimum: Double) throws -> [GPTConfig] {
-        var grid = config.grid
-        grid.coefficient = optimum / pow(budget, grid.exponent)
-        let shapes = Planner.gridShapes(try config.familyShapes(), budget: budget, grid: grid, sizes: config.gridSizes(at: budget))
+        let shapes = Planner.gridShapes(try config.familyShapes(), optimum: optimum, width: config.grid.width,
+                                        sizes: config.gridSizes(at: budget))
         guard !shapes.isEmpty else { throw PlanError.invalid("no family shape within the grid width of N = \(Int(optimum)) at budget \(formatFLOPs(budget))") }
         return shapes
     }
@@ -50,20 +48,14 @@ public enum AdaptivePlan {
     }
 
     /// One budget's runs of the adapting schedules for `shapes`, with their seeds chosen around
-    /// `optimum` and `reason` recorded with each run.
-    public static func budgetRuns(_ config: SweepConfig, budget: Double, shapes: [GPTConfig], optimum: Double,
-                                  reason: String) throws -> [PlannedRun] {
+    /// `optimum`.
+    public static func budgetRuns(_ config: SweepConfig, budget: Double, shapes: [GPTConfig], optimum: Double) throws -> [PlannedRun] {
         var one = config
         one.budgets = [budget]
         one.grid.perBudget = nil  // the explicit grid below names the budget's shapes
         one.budgetGrids = [BudgetGrid(flops: budget, shapes: shapes.map { ShapeSpec(d: $0.d, L: $0.layers, head: $0.headSize) })]
         one.schedules = config.schedules.filter(adapts)
-        one.grid.coefficient = optimum / pow(budget, one.grid.exponent)
         guard !one.schedules.isEmpty else { return [] }
-        return try Planner.plan(one).runs.map { r in
-            var r = r
-            r.reason = reason
-            return r
-        }
+        return try Planner.plan(one, optima: [budget: optimum]).runs
     }
 }

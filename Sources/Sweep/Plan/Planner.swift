@@ -51,9 +51,6 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     public var beta1: Double? = nil
     public var beta2: Double? = nil
     public var weightDecay: Double? = nil
-    /// Why an adaptive grid (`AdaptivePlan`) added this run; nil for runs of a fixed grid (and
-    /// left out of their JSON, so stored plans of older sweeps compare equal).
-    public var reason: String? = nil
 }
 
 extension PlannedRun {
@@ -127,8 +124,11 @@ public func stepsForBudget(_ budget: Double, model: GPTConfig, batch: Int, count
 
 public enum Planner {
     /// Plans every budget × shape × schedule. `uniqueTrainingTokens` overrides the config's
-    /// `unique_tokens` (e.g. from the token file's sidecar) for the epochs column.
-    public static func plan(_ config: SweepConfig, uniqueTrainingTokens: Int? = nil) throws -> SweepPlan {
+    /// `unique_tokens` (e.g. from the token file's sidecar) for the epochs column. `optima`
+    /// gives, per budget, the N_opt its grid and seeds centre on instead of the config's
+    /// prediction (an adaptive grid's later budgets).
+    public static func plan(_ config: SweepConfig, uniqueTrainingTokens: Int? = nil,
+                            optima: [Double: Double] = [:]) throws -> SweepPlan {
         try config.validate(file: "the sweep config")
         guard config.batch > 0, config.context > 0 else { throw PlanError.invalid("batch and context must be positive") }
         guard !config.budgets.isEmpty || !config.budgetGrids.isEmpty else { throw PlanError.invalid("no budgets") }
@@ -136,7 +136,8 @@ public enum Planner {
         let unique = uniqueTrainingTokens ?? config.uniqueTokens
         var warnings: [String] = []
 
-        let grids = try shapesPerBudget(config)
+        let optimum = { (c: Double) in optima[c] ?? config.grid.predictedOptimum(budget: c) }
+        let grids = try shapesPerBudget(config, optimum: optimum)
         let longest = try longestRun(grids, config)
         let cycle = config.fixedCycle > 0 ? config.fixedCycle : longest
         if let w = config.warmupSteps, config.schedules.contains(.fixed), cycle <= w {
@@ -159,7 +160,7 @@ public enum Planner {
                                            formatFLOPs(c), m.d, m.layers, epochs))
                 }
                 // Several seeds: every shape, or only those nearest the predicted optimum (SweepConfig+Seeds).
-                let seeds = config.seeds(for: m, among: shapes, optimum: config.grid.predictedOptimum(budget: c))
+                let seeds = config.seeds(for: m, among: shapes, optimum: optimum(c))
                 for kind in config.schedules {
                     if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
@@ -187,7 +188,7 @@ public enum Planner {
 
     /// Shapes per budget, smallest budget first: the explicit grid where one is given, else the
     /// family shapes nearest in ln N to the predicted optimum.
-    static func shapesPerBudget(_ config: SweepConfig) throws -> [(Double, [GPTConfig])] {
+    static func shapesPerBudget(_ config: SweepConfig, optimum: (Double) -> Double) throws -> [(Double, [GPTConfig])] {
         let family = try config.familyShapes()
         var grids: [(Double, [GPTConfig])] = []
         var budgets = config.budgets
@@ -198,7 +199,7 @@ public enum Planner {
                 for s in shapes { try s.validate() }
                 grids.append((c, shapes.sorted { $0.parameters < $1.parameters }))
             } else {
-                let shapes = gridShapes(family, budget: c, grid: config.grid, sizes: config.gridSizes(at: c))
+                let shapes = gridShapes(family, optimum: optimum(c), width: config.grid.width, sizes: config.gridSizes(at: c))
                 if shapes.isEmpty { throw PlanError.invalid("no family shape within the grid width of budget \(c)") }
                 grids.append((c, shapes))
             }
@@ -262,9 +263,9 @@ public enum Planner {
             tokenizer: config.tokenizer, corpus: config.corpus,
             flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
             parameterCount: config.params == .total ? nil : config.params,
-            beta1: config.beta1 == 0.9 ? nil : config.beta1,
-            beta2: config.beta2 == 0.95 ? nil : config.beta2,
-            weightDecay: config.weightDecay == 0.1 ? nil : config.weightDecay)
+            beta1: config.beta1 == AdamW.defaultBeta1 ? nil : config.beta1,
+            beta2: config.beta2 == AdamW.defaultBeta2 ? nil : config.beta2,
+            weightDecay: config.weightDecay == AdamW.defaultWeightDecay ? nil : config.weightDecay)
     }
 
     /// Groups runs that are the same run but for their length, and marks every run of a group
@@ -302,11 +303,11 @@ public enum Planner {
         }
     }
 
-    /// The `sizes` family shapes (the budget's `SweepConfig.gridSizes`) nearest in ln N to the
-    /// predicted optimum, within a factor `grid.width` of it, in order of N.
-    public static func gridShapes(_ family: [GPTConfig], budget: Double, grid: GridConfig, sizes: Int) -> [GPTConfig] {
-        let target = log(grid.predictedOptimum(budget: budget))
-        let limit = log(max(grid.width, 1))
+    /// The `sizes` family shapes (the budget's `SweepConfig.gridSizes`) nearest in ln N to
+    /// `optimum`, within a factor `width` of it, in order of N.
+    public static func gridShapes(_ family: [GPTConfig], optimum: Double, width: Double, sizes: Int) -> [GPTConfig] {
+        let target = log(optimum)
+        let limit = log(max(width, 1))
         let near = family
             .map { ($0, abs(log(Double($0.parameters)) - target)) }
             .filter { $0.1 <= limit + 1e-12 }

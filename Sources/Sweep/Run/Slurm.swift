@@ -103,13 +103,17 @@ public struct SlurmJob: Equatable, Sendable {
     }
 
     /// The sbatch script. Each array task runs one `isoflop worker` with P processes; all of
-    /// them claim from the same store until no run is left.
+    /// them claim from the same store until no run is left. A store URL with a password reaches
+    /// the task through the environment (`ISOFLOP_STORE`), not its command line, where every
+    /// user of the node would read it.
     public func script() -> String {
         let what = ladder == nil ? "IsoFLOP sweep '\(sweep)'" : "isoflop ladder '\(sweep)' (its rungs one after another)"
+        let secret = redactedStoreURL(store) != store
+        let storeFlag = secret ? "" : "--store \(shellQuote(store)) "
         var lines = [
             "#!/bin/bash",
             "# \(what): \(nodes) array task(s), each \(processesPerNode) worker process(es) on one node.",
-            "# Submit with: sbatch <this file>. Progress: \(shellQuote(executable)) sweep status --store \(shellQuote(store))",
+            "# Submit with: sbatch <this file>. Progress: \(shellQuote(executable)) sweep status --store \(shellQuote(redactedStoreURL(store)))",
             "#SBATCH --job-name=\(jobName)",
             "#SBATCH --array=0-\(nodes - 1)",
             "#SBATCH --nodes=1",
@@ -127,18 +131,22 @@ public struct SlurmJob: Equatable, Sendable {
             "# One BLAS thread per worker process: the task's CPUs go to processes, not threads.",
             "export OPENBLAS_NUM_THREADS=1",
         ]
+        if secret {
+            lines += ["# The store's URL holds a password: the tasks read it from the environment, not their command line.",
+                      "export ISOFLOP_STORE=\(shellQuote(store))"]
+        }
         if let ladder {
             lines += [
                 "# Every task runs the whole ladder: per rung, its workers claim runs beside the other tasks',",
                 "# then it waits for the rung's last run (--wait-for-others), fits the rung and goes on.",
-                "exec \(shellQuote(executable)) ladder --config \(shellQuote(ladder.config)) --store \(shellQuote(store)) \\",
+                "exec \(shellQuote(executable)) ladder --config \(shellQuote(ladder.config)) \(storeFlag)\\",
                 "    --checkpoints \(shellQuote(checkpoints)) --workers \(processesPerNode) --out \(shellQuote(ladder.out)) \\",
                 "    --lease \(formatSeconds(lease)) --wait-for-others",
                 "",
             ]
         } else {
             lines += [
-                "exec \(shellQuote(executable)) worker --store \(shellQuote(store)) --checkpoints \(shellQuote(checkpoints)) \\",
+                "exec \(shellQuote(executable)) worker \(storeFlag)--checkpoints \(shellQuote(checkpoints)) \\",
                 "    --processes \(processesPerNode) --sweep \(shellQuote(sweep)) --lease \(formatSeconds(lease))",
                 "",
             ]

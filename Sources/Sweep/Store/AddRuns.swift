@@ -2,7 +2,7 @@
 import Foundation
 
 extension SQLRunStore {
-    public func addRuns(sweep: Int64, runs: [PlannedRun]) throws -> Int {
+    public func addRuns(sweep: Int64, runs: [PlannedRun], origin: RunOrigin) throws -> Int {
         try database.inTransaction {
             try lockSweepCreation()
             var stored: [String: String] = [:]
@@ -11,10 +11,6 @@ extension SQLRunStore {
             }
             var name = "\(sweep)"
             try database.perform("SELECT name FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { name = $0.text(0) }
-            // One placeholder per column, however many the schema has.
-            let columns = StoreSchema.runInsertColumns.split(separator: ",").count
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES ("
-                + [String](repeating: "?", count: columns).joined(separator: ", ") + ")"
             var added = 0
             for r in runs {
                 let json = try StoreSchema.json(r)
@@ -24,7 +20,7 @@ extension SQLRunStore {
                     }
                     continue
                 }
-                try database.perform(insert, try StoreSchema.runValues(sweep: sweep, r))
+                try database.perform(StoreSchema.runInsert, try StoreSchema.runValues(sweep: sweep, r, origin: origin))
                 stored[r.key] = json
                 added += 1
             }

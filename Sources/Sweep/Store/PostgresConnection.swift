@@ -36,9 +36,9 @@ public func redactedStoreURL(_ url: String) -> String {
     return s
 }
 
-/// Collapses libpq's multi-line messages ("…failed: Connection refused\n\tIs the server
-/// running…") into one line.
-func oneLine(_ message: String) -> String {
+/// Collapses a multi-line message (libpq's "…failed: Connection refused\n\tIs the server
+/// running…", an executor's error) into one line: the one place that does it.
+public func oneLine(_ message: String) -> String {
     message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty }.joined(separator: " ")
 }

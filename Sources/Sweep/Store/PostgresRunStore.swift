@@ -79,6 +79,7 @@ public final class PostgresRunStore: SQLRunStore {
             }
             for v in version..<Self.schemaVersion {
                 try db.execute(StoreSchema.postgres(StoreSchema.migrations[v]))
+                try StoreSchema.finish(step: StoreSchema.migrations[v], in: db)
                 try db.query("INSERT INTO schema_version(version) VALUES ($1)", [.int(v + 1)])
             }
         }

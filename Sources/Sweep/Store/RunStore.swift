@@ -61,6 +61,10 @@ public struct RunRecord: Sendable {
     /// Key of the run this one's result was read from (`PlannedRun.sharedFrom`), nil when it
     /// is trained itself.
     public var sharedFrom: String? = nil
+    /// Why the run was planned.
+    public var origin: RunOrigin = .grid
+    /// The run of another sweep (a ladder's other rung) whose result was copied into this one.
+    public var copiedFrom: Int64? = nil
 }
 
 /// Errors of the store that are not plain SQLite or PostgreSQL errors.
@@ -79,6 +83,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case cannotConnect(url: String, host: String, port: String, message: String)
     /// A sweep's stored config holds a value this isoflop cannot read.
     case badStoredConfig(sweep: String, message: String)
+    /// A run's column holds a value this isoflop does not know.
+    case badColumn(column: String, value: String)
 
     public var description: String {
         switch self {
@@ -102,6 +108,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "run store \(url): cannot connect to \(host):\(port): \(message)"
         case let .badStoredConfig(sweep, message):
             return "sweep '\(sweep)': its stored config \(message)"
+        case let .badColumn(column, value):
+            return "the store's runs hold \(column) = '\(value)', which this isoflop does not know; use a newer isoflop"
         }
     }
 }
@@ -109,13 +117,14 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 /// The run store of a sweep. Claims are atomic: two workers never hold the same run. One store
 /// object per thread (the SQLite one wraps a single connection); open one per worker.
 public protocol RunStore: AnyObject {
-    /// Creates the sweep with its runs, or returns the existing sweep of that name when its
-    /// runs are the same (rerunning a command resumes); different runs → `sweepConflict`.
-    func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64
+    /// Creates the sweep with its runs, all planned for `origin`, or returns the existing sweep
+    /// of that name when its runs are the same (rerunning a command resumes); different runs →
+    /// `sweepConflict`.
+    func createSweep(name: String, configJSON: String, runs: [PlannedRun], origin: RunOrigin) throws -> Int64
     /// Adds to an existing sweep the runs whose keys it does not hold yet (a pilot extended, a grid
-    /// that follows its optimum); a key it holds with a different plan is a `sweepConflict`.
-    /// Returns how many were added.
-    func addRuns(sweep: Int64, runs: [PlannedRun]) throws -> Int
+    /// that follows its optimum), recording `origin` with each; a key it holds with a different
+    /// plan is a `sweepConflict`. Returns how many were added.
+    func addRuns(sweep: Int64, runs: [PlannedRun], origin: RunOrigin) throws -> Int
     func sweepID(named name: String) throws -> Int64?
     func sweepNames() throws -> [String]
     /// Takes the next planned run (or a running one whose lease expired), largest first, and
@@ -156,7 +165,8 @@ public protocol RunStore: AnyObject {
     func budgetProgress(sweep: Int64) throws -> [BudgetProgress]
     /// Gives the planned run `target` the result and metric rows of the ended run `source`
     /// (a run of identical training, e.g. in another rung of a ladder), its FLOPs counted at
-    /// `flopsPerToken`; false, changing nothing, when `target` is no longer planned.
+    /// `flopsPerToken`, and records `source` as its `copiedFrom`; false, changing nothing, when
+    /// `target` is no longer planned.
     func copyResult(from source: Int64, to target: Int64, flopsPerToken: Double) throws -> Bool
 }
 
@@ -212,6 +222,16 @@ public struct SweepResults: Sendable {
 }
 
 extension RunStore {
+    /// `createSweep` of runs of the config's grid.
+    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
+        try createSweep(name: name, configJSON: configJSON, runs: runs, origin: .grid)
+    }
+
+    /// `addRuns` of runs of the config's grid.
+    public func addRuns(sweep: Int64, runs: [PlannedRun]) throws -> Int {
+        try addRuns(sweep: sweep, runs: runs, origin: .grid)
+    }
+
     /// The sweep a results command reads: the one named, or else the only one in the store
     /// (a learning-rate pilot "X-tune" beside its sweep X does not count). Several sweeps and no
     /// name is an error listing them; results of two sweeps never mix.
@@ -227,10 +247,11 @@ extension RunStore {
         return (only, id)
     }
 
-    /// Every run of the sweep and the curves of the done ones: two queries.
-    public func results(sweep name: String?) throws -> SweepResults {
+    /// Every run of the sweep and (unless `withCurves` is false) the curves of the done ones:
+    /// two queries.
+    public func results(sweep name: String?, withCurves: Bool = true) throws -> SweepResults {
         let (name, id) = try selectSweep(named: name)
-        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: try curves(sweep: id),
+        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: withCurves ? try curves(sweep: id) : [:],
                             params: try storedParams(sweep: id, name: name))
     }
 
@@ -251,24 +272,20 @@ extension RunStore {
 /// clear error, nothing created. `readOnly` (for commands that only read results) never
 /// creates, migrates or changes the database.
 public func openRunStore(_ url: String, readOnly: Bool = false) throws -> RunStore {
-    // SQLite opens "" and ":memory:" as private databases that vanish on close: runs trained
-    // into them would be lost.
-    let sqlitePath = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
-    if !url.contains("://"), sqlitePath.isEmpty || sqlitePath == ":memory:" || sqlitePath.hasPrefix("file:") {
-        throw StoreError.unsupportedURL(url)
+    switch StoreURL(url) {
+    case .sqlite(let path): return try SQLiteRunStore(path: path, readOnly: readOnly)
+    case .postgres: return try PostgresRunStore(url: url, readOnly: readOnly)
+    case .unsupported: throw StoreError.unsupportedURL(url)
     }
-    if url.hasPrefix("sqlite:") { return try SQLiteRunStore(path: String(url.dropFirst("sqlite:".count)), readOnly: readOnly) }
-    let lower = url.lowercased()
-    if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") { return try PostgresRunStore(url: url, readOnly: readOnly) }
-    if url.contains("://") { throw StoreError.unsupportedURL(url) }
-    return try SQLiteRunStore(path: url, readOnly: readOnly)
 }
 
 /// The shared schema: one list of migrations, written for SQLite and mapped for PostgreSQL.
 public enum StoreSchema {
-    /// Entry i takes the schema from version i to i + 1.
-    static let migrations: [String] = [
-        """
+    /// Entry i takes the schema from version i to i + 1. Each step is named below; a step
+    /// added on another branch goes in as its own entry.
+    static let migrations: [String] = [initialTables, sharedFrom, runOrigins]
+
+    static let initialTables = """
         CREATE TABLE sweeps(
             id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, config TEXT NOT NULL, created REAL NOT NULL);
         CREATE TABLE runs(
@@ -286,11 +303,21 @@ public enum StoreSchema {
             run INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, tokens INTEGER NOT NULL,
             flops REAL NOT NULL, lr REAL NOT NULL, train_loss REAL NOT NULL, eval_loss REAL,
             PRIMARY KEY(run, step)) WITHOUT ROWID;
-        """,
-        // The run whose training gives this run's result (its key), for runs read from a
-        // shared run; NULL for runs trained themselves, as every run of an older store.
-        "ALTER TABLE runs ADD COLUMN shared_from TEXT;",
-    ]
+        """
+
+    /// The run whose training gives this run's result (its key), for runs read from a shared
+    /// run; NULL for runs trained themselves, as every run of an older store.
+    static let sharedFrom = "ALTER TABLE runs ADD COLUMN shared_from TEXT;"
+
+    /// Why a run was planned (`RunOrigin`: grid, centred, extra, pilot with its LR multiplier)
+    /// and the run its result was copied from, as columns. Stores from before kept these as
+    /// prose (a "reason" in the plan's JSON, the multiplier in the key, "copied from run N" in
+    /// the message): `backfillRunOrigins` moves them into the columns in the same transaction.
+    static let runOrigins = """
+        ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'grid';
+        ALTER TABLE runs ADD COLUMN lr_multiplier REAL;
+        ALTER TABLE runs ADD COLUMN copied_from INTEGER;
+        """
 
     public static var version: Int { migrations.count }
 
@@ -306,20 +333,27 @@ public enum StoreSchema {
     /// The columns `RunRecord(row:)` reads, in order.
     static let runColumns = """
         id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
-        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from
+        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from,
+        origin, lr_multiplier, copied_from
         """
-    /// The oldest schema whose runs the read-only commands can read: version 1 lacks only
-    /// `shared_from`, read as NULL.
+    /// The oldest schema whose runs the read-only commands can read: older ones lack only
+    /// columns that are read as NULL.
     static let oldestReadable = 1
 
-    /// `runColumns` for a store of schema `version`.
+    /// `runColumns` for a store of schema `version`: a column its schema lacks reads as NULL.
     static func runColumns(version: Int) -> String {
-        version >= 2 ? runColumns : runColumns.replacingOccurrences(of: "shared_from", with: "NULL")
+        var columns = runColumns
+        let added: [(step: String, columns: [String])] = [(sharedFrom, ["shared_from"]),
+                                                          (runOrigins, ["origin", "lr_multiplier", "copied_from"])]
+        for (step, names) in added where (migrations.firstIndex(of: step) ?? 0) >= version {
+            for name in names { columns = columns.replacingOccurrences(of: name, with: "NULL") }
+        }
+        return columns
     }
     /// The columns `MetricRow(row:)` reads, in order.
     static let metricColumns = "run, step, tokens, flops, lr, train_loss, eval_loss"
     /// The columns of a new run, in the order of `runValues`.
-    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from"
+    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from, origin, lr_multiplier"
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -332,11 +366,18 @@ public enum StoreSchema {
     }
 
     /// The values of `runInsertColumns` for one planned run.
-    static func runValues(sweep: Int64, _ r: PlannedRun) throws -> [SQLValue] {
+    static func runValues(sweep: Int64, _ r: PlannedRun, origin: RunOrigin) throws -> [SQLValue] {
         [.int(Int(sweep)), .text(r.key), .text(try json(r)), .int(r.model.d), .int(r.model.layers),
          .int(r.model.headSize), .int(r.parameters), .int(r.nonEmbeddingParameters), .double(r.budget),
          .double(r.flops), .int(r.steps), .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps),
-         .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null]
+         .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null, .text(origin.column),
+         origin.multiplier.map { .double($0) } ?? .null]
+    }
+
+    /// The statement that inserts one run: one placeholder per column of `runInsertColumns`.
+    static var runInsert: String {
+        let columns = runInsertColumns.split(separator: ",").count
+        return "INSERT INTO runs(\(runInsertColumns)) VALUES (" + [String](repeating: "?", count: columns).joined(separator: ", ") + ")"
     }
 
     /// Rerunning a command may create a sweep again only with the same runs.
@@ -430,7 +471,7 @@ extension SQLRunStore {
         }
     }
 
-    public func createSweep(name: String, configJSON: String, runs: [PlannedRun]) throws -> Int64 {
+    public func createSweep(name: String, configJSON: String, runs: [PlannedRun], origin: RunOrigin) throws -> Int64 {
         try database.inTransaction {
             try lockSweepCreation()
             if let id = try sweepID(named: name) {
@@ -442,8 +483,7 @@ extension SQLRunStore {
             var id: Int64 = 0
             try database.perform("INSERT INTO sweeps(name, config, created) VALUES (?, ?, \(Self.now)) RETURNING id",
                                  [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            for r in runs { try database.perform(insert, try StoreSchema.runValues(sweep: id, r)) }
+            for r in runs { try database.perform(StoreSchema.runInsert, try StoreSchema.runValues(sweep: id, r, origin: origin)) }
             return id
         }
     }
@@ -580,8 +620,8 @@ extension SQLRunStore {
             let changed = try database.perform("""
                 UPDATE runs SET status = ?, step = ?, last_loss = ?, final_train_loss = ?, final_eval_loss = ?,
                   tokens_per_second = ?, diverged_step = ?, started = \(Self.now), ended = \(Self.now), wall_seconds = 0,
-                  message = ? WHERE id = ? AND status = 'planned'
-                """, values + [.text("copied from run \(source) (identical training)"), .int(Int(target))])
+                  copied_from = ? WHERE id = ? AND status = 'planned'
+                """, values + [.int(Int(source)), .int(Int(target))])
             guard changed == 1 else { return false }
             try database.perform("DELETE FROM metrics WHERE run = ?", [.int(Int(target))])
             try database.perform("""
@@ -635,7 +675,9 @@ extension RunRecord {
                   lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
                   finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
                   wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17),
-                  sharedFrom: s.optionalText(18))
+                  sharedFrom: s.optionalText(18),
+                  origin: try RunOrigin(column: s.optionalText(19), multiplier: s.optionalDouble(20)),
+                  copiedFrom: s.optionalInt(21).map(Int64.init))
     }
 }
 

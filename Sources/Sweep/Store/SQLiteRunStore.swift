@@ -134,6 +134,7 @@ public final class SQLiteRunStore: SQLRunStore {
             }
             for v in version..<Self.schemaVersion {
                 try db.execute(Self.migrations[v])
+                try StoreSchema.finish(step: Self.migrations[v], in: db)
                 try db.query("INSERT INTO schema_version(version) VALUES (?)", [.int(v + 1)])
             }
             try db.execute(StoreSchema.identityTable)

@@ -1,58 +1,21 @@
-// The one read path of the commands that read results (fit, report, export, compare): the
-// options they share, one read of a sweep's runs and curves, and its translation into what the
-// fitter and the report take, fits included.
-import ArgumentParser
+// The one read path of what a study produced: a sweep's runs and curves read once from its
+// store, turned into what the fitter takes, fitted per schedule, and into the report's model.
+// `fit`, `report`, `export`, `compare` and the ladder's rungs all read through here.
 import Fit
 import Foundation
-import Ladder
 import Report
 import Sweep
 import Tensor
 
-/// `--sweep NAME`: which sweep of the store to read. Without it the store must hold exactly one.
-struct SweepChoice: ParsableArguments {
-    @Option(help: "The sweep to read (default: the only one in the store; with several, name one).")
-    var sweep: String?
+/// Opens the store read-only and reads the chosen sweep's runs and (unless `withCurves` is
+/// false) the curves of its done runs.
+public func readResults(_ url: String, sweep: String?, withCurves: Bool = true) throws -> SweepResults {
+    try openExistingStore(url).results(sweep: sweep, withCurves: withCurves)
 }
 
-/// The sweep a results command reads: the store, as the positional argument or `--store`, and
-/// `--sweep`.
-struct ResultsSource: ParsableArguments {
-    @Argument(help: ArgumentHelp("The sweep store (same as --store).", valueName: "store"))
-    var storeArgument: String?
-
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var sweepChoice: SweepChoice
-
-    /// The store's URL; one must be named.
-    func url() throws -> String { try storeOptions.required(positional: storeArgument) }
-}
-
-/// `--bootstrap N` and `--seed S` of the commands that fit; `Default` gives the command's own
-/// number of resamples (fitting alone defaults to none, the report and comparison to 200).
-struct BootstrapOptions<Default: BootstrapDefault>: ParsableArguments {
-    @Option(help: "Bootstrap resamples for the intervals (0: point estimates only).")
-    var bootstrap: Int = Default.resamples
-
-    @Option(help: "Seed of the bootstrap resamples.")
-    var seed: UInt64 = 0
-
-    func validate() throws {
-        guard (0...1_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be in 0...1000000, not \(bootstrap)") }
-    }
-}
-
-protocol BootstrapDefault { static var resamples: Int { get } }
-enum NoResamples: BootstrapDefault { static let resamples = 0 }
-enum ReportResamples: BootstrapDefault { static let resamples = 200 }
-
-/// Opens the store once and reads the chosen sweep's runs and the curves of its done runs.
-func readResults(_ url: String, sweep: String?) throws -> SweepResults {
-    try openExistingStore(url).results(sweep: sweep)
-}
-
-/// The done runs of one schedule, as the fitter takes them (with eval-loss curves for approach 1).
-func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -> [FitRun] {
+/// The done runs of one schedule, as the fitter takes them (with eval-loss curves for approach
+/// 1). None is an error naming `source`, the sweep and the schedule.
+public func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -> [FitRun] {
     var runs: [FitRun] = []
     for r in results.finishedRuns(schedule: schedule) {
         guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
@@ -65,14 +28,12 @@ func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -
                            tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
                            schedule: schedule, curve: curve))
     }
-    guard !runs.isEmpty else {
-        throw CLIError("\(source) (sweep \(results.name)): no finished runs with schedule '\(schedule)'")
-    }
+    guard !runs.isEmpty else { throw StudyError.noFinishedRuns(source: source, sweep: results.name, schedule: schedule) }
     return runs
 }
 
 /// Every done run's metric rows, as the report and the curve export take them.
-func reportCurves(_ results: SweepResults) -> [RunCurve] {
+public func reportCurves(_ results: SweepResults) -> [RunCurve] {
     results.finishedRuns().map { r in
         RunCurve(runID: Int(r.id), sweep: results.name, schedule: r.plan.schedule.rawValue,
                  budget: r.plan.budget, parameters: Double(r.plan.parameters), rows: results.curves[r.id] ?? [])
@@ -80,7 +41,7 @@ func reportCurves(_ results: SweepResults) -> [RunCurve] {
 }
 
 /// Every run of the sweep, whatever its state, as the runs table lists it.
-func runsTable(_ results: SweepResults) -> [RunsTableRow] {
+public func runsTable(_ results: SweepResults) -> [RunsTableRow] {
     results.runs.map { r in
         let p = r.plan
         return RunsTableRow(
@@ -97,8 +58,8 @@ func runsTable(_ results: SweepResults) -> [RunsTableRow] {
 /// Fits approaches 1–3 for each schedule of one sweep's results, N counted as the sweep's
 /// `params` says, and fills the report's model. While runs are still to come, only budgets
 /// whose runs have all ended enter the fits (a half-done isoFLOP profile would move its
-/// parabola). A schedule whose fit fails is reported as a note.
-func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
+/// parabola). A schedule whose fit fails is reported as a note. Each note is stated once.
+public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
         + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
@@ -124,9 +85,10 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
             options.seed = seed
             options.convention = convention
             let fit = try fitScalingLaws(runs, options: options)
-            notes += fit.notes.map { "\(schedule): \($0)" }
-            notes += diagnosticLines(fit).map { "\(schedule): \($0)" }
-            notes += (fit.approach2?.warnings ?? []).map { "\(schedule): \($0)" }
+            for note in fit.notes + diagnosticLines(fit) + (fit.approach2?.warnings ?? []) {
+                let line = "\(schedule): \(note)"
+                if !notes.contains(line) { notes.append(line) }
+            }
             fitted.append(scheduleResult(schedule, runs: runs, fit: fit, convention: convention))
         } catch {
             notes.append("\(schedule): no fit (\(error))")
@@ -137,23 +99,26 @@ func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> 
 }
 
 /// Final loss against N, N counted under `convention`: the points of the isoFLOP profiles.
-func isoFLOPPoints(_ runs: [FitRun], convention: ParameterConvention) -> [IsoFLOPPoint] {
+public func isoFLOPPoints(_ runs: [FitRun], convention: ParameterConvention) -> [IsoFLOPPoint] {
     runs.map {
         IsoFLOPPoint(budget: $0.budget, parameters: convention == .nonEmbedding ? ($0.nonEmbeddingParameters ?? $0.parameters) : $0.parameters,
                      loss: $0.finalLoss)
     }
 }
 
-func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, convention: ParameterConvention = .total) -> ScheduleResult {
-    let points = isoFLOPPoints(runs, convention: convention)
-    let profiles = fit.approach2?.profiles ?? []
-    let parabolas = profiles.filter(\.included).map {
-        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1,
-                        c2: $0.lossVsLogParameters.c2)
+/// The parabolas of the budgets approach 2 fitted (those it included), as the report draws them.
+public func isoFLOPParabolas(_ fit: FitReport?) -> [IsoFLOPParabola] {
+    (fit?.approach2?.profiles ?? []).filter(\.included).map {
+        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
     }
+}
+
+/// One schedule's points, parabolas and fitted laws, as the report shows them.
+public func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, convention: ParameterConvention = .total) -> ScheduleResult {
+    let included = (fit.approach2?.profiles ?? []).filter(\.included)
     var approaches: [ApproachResult] = []
     for e in fit.exponents {
-        let optima = e.approach != 2 ? [] : profiles.filter(\.included).map {
+        let optima = e.approach != 2 ? [] : included.map {
             Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
         }
         let laws = optimalPowerLaws(fit, approach: e.approach)
@@ -161,5 +126,44 @@ func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, conventi
             name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
             b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
-    return ScheduleResult(schedule: schedule, points: points, parabolas: parabolas, approaches: approaches)
+    return ScheduleResult(schedule: schedule, points: isoFLOPPoints(runs, convention: convention),
+                          parabolas: isoFLOPParabolas(fit), approaches: approaches)
+}
+
+/// Per budget and schedule, the done run of lowest eval loss; and per schedule, approach 2's
+/// fit (N counted as the sweep's `params` says) or why there is none.
+public struct Comparison {
+    public var schedules: [String]
+    public var budgets: [Double]
+    public var best: [String: [Double: RunRecord]]
+    public var fits: [(schedule: String, result: Result<FitReport, Error>)]
+    public var convention: ParameterConvention
+}
+
+/// `compare`: the schedules of one sweep side by side, read like every other results command
+/// (without the curves, which approach 2 does not need).
+public func compareSchedules(_ url: String, sweep: String?, bootstrap: Int, seed: UInt64) throws -> Comparison {
+    var results = try readResults(url, sweep: sweep, withCurves: false)
+    // The fits' input in the order the store's finished runs came in before this read path.
+    results.runs.sort { ($0.plan.schedule.rawValue, $0.plan.budget, $0.plan.parameters, $0.id)
+        < ($1.plan.schedule.rawValue, $1.plan.budget, $1.plan.parameters, $1.id) }
+    var best: [String: [Double: RunRecord]] = [:]
+    for r in results.finishedRuns() {
+        guard let loss = r.finalEvalLoss else { continue }
+        let s = r.plan.schedule.rawValue
+        if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
+        best[s, default: [:]][r.plan.budget] = r
+    }
+    let schedules = best.keys.sorted()
+    guard !schedules.isEmpty else { throw StudyError.noFinishedRuns(source: url, sweep: results.name, schedule: nil) }
+    var options = FitOptions()
+    options.approaches = [2]
+    options.bootstrapResamples = bootstrap
+    options.seed = seed
+    options.convention = results.params.convention
+    let fits = schedules.map { s in
+        (s, Result { try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options) })
+    }
+    return Comparison(schedules: schedules, budgets: Set(best.values.flatMap(\.keys)).sorted(), best: best,
+                      fits: fits, convention: results.params.convention)
 }

@@ -5,8 +5,8 @@ import Foundation
 import Sweep
 
 final class LiveReport {
-    /// `isoflop report` arguments, without `--refresh`.
-    let arguments: [String]
+    /// `isoflop report` without `--refresh`; its store goes in the environment.
+    let command: ChildCommand
     /// Least time between two rewrites that no budget's completion asked for.
     let interval: TimeInterval
     /// The reload period written into the page while runs are still to come.
@@ -18,11 +18,12 @@ final class LiveReport {
     /// A rewrite was due while one was still being written: start it when that one exits.
     private var owed = false
 
-    init(store: String, sweep: String, out: String, bootstrap: Int, interval: TimeInterval = 180, refreshSeconds: Int = 60) {
-        var args = ["report", "--store", store, "--sweep", sweep, "--out", out, "--bootstrap", "\(bootstrap)"]
+    init(store: String, sweep: String, out: String, bootstrap: Int = 100, executable: URL? = nil,
+         interval: TimeInterval = 180, refreshSeconds: Int = 60) {
+        var args = ["report", "--sweep", sweep, "--out", out, "--bootstrap", "\(bootstrap)"]
         let horizon = (out as NSString).appendingPathComponent("horizon.csv")
         if FileManager.default.fileExists(atPath: horizon) { args += ["--horizon", horizon] }
-        arguments = args
+        command = ChildCommand(args, store: store, executable: executable)
         self.interval = interval
         self.refreshSeconds = refreshSeconds
     }
@@ -49,9 +50,9 @@ final class LiveReport {
     }
 
     private func start(refresh: Bool) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = arguments + (refresh ? ["--refresh", "\(refreshSeconds)"] : [])
+        var command = self.command
+        if refresh { command.arguments += ["--refresh", "\(refreshSeconds)"] }
+        let p = command.process()
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         child = p

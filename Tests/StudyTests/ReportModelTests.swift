@@ -1,0 +1,74 @@
+// The report's model from a store in-process: the fits per schedule, the parabolas the fit drew
+// and its optima, the budgets still running left out with a note, and every note stated once.
+import Fit
+import Foundation
+import Report
+import Study
+import Sweep
+import XCTest
+
+final class ReportModelTests: XCTestCase {
+    func testTheModelShowsWhatTheFitFound() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        let shapes = Set(try sweep.store.runs(sweep: sweep.id).map(\.plan.parameters)).sorted()
+        let optimum = Double(shapes[shapes.count / 2])
+        try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: optimum))
+
+        let results = try readResults(url, sweep: nil)
+        let model = buildReportModel(results, bootstrap: 0, seed: 0)
+        XCTAssertEqual(model.schedules.map(\.schedule), ["matched"])
+        XCTAssertEqual(Set(model.notes).count, model.notes.count, "each note once: \(model.notes)")
+        XCTAssertEqual(model.runs.count, try sweep.store.runs(sweep: sweep.id).count)
+        let matched = try XCTUnwrap(model.schedules.first)
+        let fit = try fitScalingLaws(try fitRuns(results, schedule: "matched", source: url), options: {
+            var o = FitOptions()
+            o.approaches = [1, 2, 3]
+            return o
+        }())
+        XCTAssertEqual(matched.parabolas, isoFLOPParabolas(fit), "the report draws the fit's parabolas")
+        XCTAssertEqual(matched.parabolas.count, 3)
+        let approach2 = try XCTUnwrap(matched.approaches.first { $0.name == "Approach 2" })
+        for o in approach2.optima {
+            XCTAssertEqual(o.parameters / optimum, 1, accuracy: 0.05, "budget \(o.budget): the vertex is the loss's minimum")
+        }
+        XCTAssertEqual(matched.points.count, results.finishedRuns().count)
+    }
+
+    func testBudgetsStillRunningAreLeftOutWithANote() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11, 4e11]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        try finishRuns(sweep.store, sweep: sweep.id, where: { $0.plan.budget < 4e11 }, loss: parabolicLoss(optimum: 3e4))
+        let model = buildReportModel(try readResults(url, sweep: nil), bootstrap: 0, seed: 0)
+        XCTAssertTrue(model.notes.contains("Budgets with runs still to come are left out of the fits: 4e11."), "\(model.notes)")
+        XCTAssertEqual(Set(model.schedules.flatMap(\.points).map(\.budget)), [1e11, 2e11, 3e11])
+        XCTAssertEqual(model.pendingRuns.count, 3)
+    }
+
+    func testCompareReadsThroughTheResultsPath() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11]
+        cfg.schedules = [.matched, .fixed]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        XCTAssertThrowsError(try compareSchedules(url, sweep: nil, bootstrap: 0, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("no finished runs"), "\($0)")
+        }
+        try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: 3e4))
+        let c = try compareSchedules(url, sweep: nil, bootstrap: 0, seed: 0)
+        XCTAssertEqual(c.schedules, ["fixed", "matched"])
+        XCTAssertEqual(c.budgets, [1e11, 2e11, 3e11])
+        for s in c.schedules {
+            for b in c.budgets {
+                let best = try XCTUnwrap(c.best[s]?[b])
+                let all = try sweep.store.runs(sweep: sweep.id).filter { $0.plan.schedule.rawValue == s && $0.plan.budget == b }
+                XCTAssertEqual(best.finalEvalLoss, all.compactMap(\.finalEvalLoss).min())
+            }
+        }
+        XCTAssertEqual(c.fits.count, 2)
+    }
+}
