@@ -85,7 +85,8 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
             options.seed = seed
             options.convention = convention
             let fit = try fitScalingLaws(runs, options: options)
-            for note in fit.notes + diagnosticLines(fit) + (fit.approach2?.warnings ?? []) {
+            // The fit's notes already hold approach 2's warnings ("approach 2: budget …"): each once.
+            for note in fit.notes + diagnosticLines(fit) {
                 let line = "\(schedule): \(note)"
                 if !notes.contains(line) { notes.append(line) }
             }

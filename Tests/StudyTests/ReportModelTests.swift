@@ -37,6 +37,19 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(matched.points.count, results.finishedRuns().count)
     }
 
+    /// A budget whose loss is not convex in N is left out of approach 2, and the report says so
+    /// once (it used to say it twice: the fit's note and approach 2's warning again).
+    func testEachNoteIsStatedOnce() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11, 4e11]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        let convex = parabolicLoss(optimum: 3e4)
+        try finishRuns(sweep.store, sweep: sweep.id) { run in run.budget == 4e11 ? 6 - convex(run) : convex(run) }
+        let model = buildReportModel(try readResults(url, sweep: nil), bootstrap: 0, seed: 0)
+        XCTAssertEqual(model.notes.filter { $0.contains("4e11: loss is not convex") }.count, 1, "\(model.notes)")
+    }
+
     func testBudgetsStillRunningAreLeftOutWithANote() throws {
         var cfg = try tinyConfig()
         cfg.budgets = [1e11, 2e11, 3e11, 4e11]
