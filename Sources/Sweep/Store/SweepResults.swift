@@ -1,0 +1,76 @@
+// The read model of the commands that read results (fit, report, export, compare): one sweep
+// chosen by name, its runs and curves read in one pass, and the sweep's `params` knob.
+import Foundation
+
+/// What the commands that read results (fit, report, export, compare) take from one sweep,
+/// read in one pass: every run, and the metric rows of the done ones.
+public struct SweepResults: Sendable {
+    public var name: String
+    public var id: Int64
+    /// Every run of the sweep, in id order, whatever its state.
+    public var runs: [RunRecord]
+    /// The metric rows of each done run, by run id, in step order.
+    public var curves: [Int64: [MetricRow]]
+    /// How the sweep's config says its fits count N (`params`): the fit's and the report's
+    /// default convention.
+    public var params: ParameterCount
+
+    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]], params: ParameterCount = .total) {
+        self.name = name
+        self.id = id
+        self.runs = runs
+        self.curves = curves
+        self.params = params
+    }
+
+    /// The done runs, of one schedule or of all, in id order.
+    public func finishedRuns(schedule: String? = nil) -> [RunRecord] {
+        runs.filter { $0.status == .done && (schedule == nil || $0.plan.schedule.rawValue == schedule) }
+    }
+
+    /// The schedules of the sweep's runs, in order of first appearance.
+    public var schedules: [String] {
+        var seen: [String] = []
+        for r in runs where !seen.contains(r.plan.schedule.rawValue) { seen.append(r.plan.schedule.rawValue) }
+        return seen
+    }
+
+    /// Runs not yet done (planned, running, diverged or failed), in id order.
+    public var unfinished: [RunRecord] { runs.filter { $0.status != .done } }
+}
+
+extension RunStore {
+    /// The sweep a results command reads: the one named, or else the only one in the store
+    /// (a learning-rate pilot "X-tune" beside its sweep X does not count). Several sweeps and no
+    /// name is an error listing them; results of two sweeps never mix.
+    public func selectSweep(named name: String?) throws -> (name: String, id: Int64) {
+        if let name {
+            guard let id = try sweepID(named: name) else { throw StoreError.unknownSweep(name) }
+            return (name, id)
+        }
+        let all = try sweepNames()
+        let names = all.filter { !($0.hasSuffix(LRPilot.suffix) && all.contains(String($0.dropLast(LRPilot.suffix.count)))) }
+        guard names.count <= 1 else { throw StoreError.whichSweep(names: names) }
+        guard let only = names.first, let id = try sweepID(named: only) else { throw StoreError.noSweep }
+        return (only, id)
+    }
+
+    /// Every run of the sweep and (unless `withCurves` is false) the curves of the done ones:
+    /// two queries.
+    public func results(sweep name: String?, withCurves: Bool = true) throws -> SweepResults {
+        let (name, id) = try selectSweep(named: name)
+        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: withCurves ? try curves(sweep: id) : [:],
+                            params: try storedParams(sweep: id, name: name))
+    }
+
+    /// The `params` knob of the sweep's stored config; `total` for configs stored before it existed.
+    public func storedParams(sweep id: Int64, name: String) throws -> ParameterCount {
+        let json = try sweepConfigJSON(sweep: id)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let value = object["params"] as? String else { return .total }
+        guard let params = ParameterCount(rawValue: value) else {
+            throw StoreError.badStoredConfig(sweep: name, message: "has params = '\(value)' (expected total or nonemb)")
+        }
+        return params
+    }
+}
