@@ -70,9 +70,10 @@ public struct SweepSnapshot {
 /// files before it stores anything, refuses an empty plan, and resumes: a sweep the store already
 /// holds with the same plan continues from its finished runs and checkpoints. An adaptive grid
 /// plans its later budgets as earlier ones end. Progress (with the ETA) and lines for people go to
-/// `hooks`; a stop request (SIGINT/SIGTERM, after `installStopHandler`) checkpoints the workers
-/// and throws `StudyError.stopped`; failed workers or runs throw once the others have ended.
-/// The workers are `sweep worker` processes of `options.executable` (this program by default).
+/// `hooks`. It installs a SIGINT/SIGTERM handler (`installStopHandler`): a stop request
+/// checkpoints the workers, hands their runs back and throws `StudyError.stopped`; failed workers
+/// or runs throw once the others have ended. The workers are `sweep worker` processes of
+/// `options.executable` (this program by default), each given the store in its environment.
 @discardableResult
 public func runSweep(_ config: SweepConfig, store url: String, options: TrainOptions = TrainOptions(),
                      hooks: TrainHooks = TrainHooks()) throws -> [RunRecord] {

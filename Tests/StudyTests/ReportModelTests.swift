@@ -50,6 +50,23 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(model.notes.filter { $0.contains("4e11: loss is not convex") }.count, 1, "\(model.notes)")
     }
 
+    /// A sweep planned with params = "nonemb" is fitted and drawn with N_nonemb: the knob is read
+    /// from the planned runs, which carry it.
+    func testTheSweepsCountingOfNIsTheFitsAndTheFigures() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11]
+        cfg.params = .nonemb
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: 3e4))
+        let results = try readResults(url, sweep: nil)
+        XCTAssertEqual(results.params, .nonemb)
+        let model = buildReportModel(results, bootstrap: 0, seed: 0)
+        XCTAssertTrue(model.notes.contains { $0.hasPrefix("N counts non-embedding parameters") }, "\(model.notes)")
+        let nonemb = Set(results.finishedRuns().map { Double($0.plan.nonEmbeddingParameters) })
+        XCTAssertEqual(Set(model.schedules[0].points.map(\.parameters)), nonemb)
+    }
+
     func testBudgetsStillRunningAreLeftOutWithANote() throws {
         var cfg = try tinyConfig()
         cfg.budgets = [1e11, 2e11, 3e11, 4e11]

@@ -16,8 +16,6 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notOwner(run: Int64, worker: String)
     /// The database server could not be reached or refused the connection.
     case cannotConnect(url: String, host: String, port: String, message: String)
-    /// A sweep's stored config holds a value this isoflop cannot read.
-    case badStoredConfig(sweep: String, message: String)
     /// A run's column holds a value this isoflop does not know.
     case badColumn(column: String, value: String)
 
@@ -41,8 +39,6 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "run \(run) is no longer leased to worker \(worker) (its lease expired and another worker took it)"
         case let .cannotConnect(url, host, port, message):
             return "run store \(url): cannot connect to \(host):\(port): \(message)"
-        case let .badStoredConfig(sweep, message):
-            return "sweep '\(sweep)': its stored config \(message)"
         case let .badColumn(column, value):
             return "the store's runs hold \(column) = '\(value)', which this isoflop does not know; use a newer isoflop"
         }

@@ -56,21 +56,12 @@ extension RunStore {
     }
 
     /// Every run of the sweep and (unless `withCurves` is false) the curves of the done ones:
-    /// two queries.
+    /// two queries. The sweep's `params` is the one its planned runs carry (every run of a sweep
+    /// is planned under its config's knob; none recorded: all parameters).
     public func results(sweep name: String?, withCurves: Bool = true) throws -> SweepResults {
         let (name, id) = try selectSweep(named: name)
-        return SweepResults(name: name, id: id, runs: try runs(sweep: id), curves: withCurves ? try curves(sweep: id) : [:],
-                            params: try storedParams(sweep: id, name: name))
-    }
-
-    /// The `params` knob of the sweep's stored config; `total` for configs stored before it existed.
-    public func storedParams(sweep id: Int64, name: String) throws -> ParameterCount {
-        let json = try sweepConfigJSON(sweep: id)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let value = object["params"] as? String else { return .total }
-        guard let params = ParameterCount(rawValue: value) else {
-            throw StoreError.badStoredConfig(sweep: name, message: "has params = '\(value)' (expected total or nonemb)")
-        }
-        return params
+        let runs = try runs(sweep: id)
+        return SweepResults(name: name, id: id, runs: runs, curves: withCurves ? try curves(sweep: id) : [:],
+                            params: runs.first?.plan.parameterCount ?? .total)
     }
 }
