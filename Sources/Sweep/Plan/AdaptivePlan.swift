@@ -22,13 +22,15 @@ public enum AdaptivePlan {
     public static func initialRuns(_ config: SweepConfig) throws -> [PlannedRun] {
         let full = try Planner.plan(config).runs
         let first = Set(budgets(config).prefix(2))
-        return full.compactMap { r in
+        let kept: [PlannedRun] = full.compactMap { r in
             if !adapts(r.schedule) { return r }
             guard first.contains(r.budget) else { return nil }
             var r = r
             r.reason = "grid centred on the config's prediction"
             return r
         }
+        // A wsd trunk may be a run of a later budget, left out here: branch among those kept.
+        return config.shareWSD ? Planner.branchRuns(kept) : kept
     }
 
     /// The family shapes of one budget centred (in ln N) on `optimum`: the config's `sizes` nearest

@@ -11,10 +11,7 @@ extension SQLRunStore {
             }
             var name = "\(sweep)"
             try database.perform("SELECT name FROM sweeps WHERE id = ?", [.int(Int(sweep))]) { name = $0.text(0) }
-            // One placeholder per column, however many the schema has.
-            let columns = StoreSchema.runInsertColumns.split(separator: ",").count
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES ("
-                + [String](repeating: "?", count: columns).joined(separator: ", ") + ")"
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (\(StoreSchema.runInsertPlaceholders))"
             var added = 0
             for r in runs {
                 let json = try StoreSchema.json(r)

@@ -61,6 +61,12 @@ public struct RunRecord: Sendable {
     /// Key of the run this one's result was read from (`PlannedRun.sharedFrom`), nil when it
     /// is trained itself.
     public var sharedFrom: String? = nil
+    /// The wsd trunk this run branches from and the step it starts at (`PlannedRun.branchOf`,
+    /// `branchStep`), nil when it is trained from the start.
+    public var branchOf: String? = nil
+    public var branchStep: Int? = nil
+    /// Whether the trunk's checkpoint at `branchStep` is written: a branch is claimed only then.
+    public var branchReady = false
 }
 
 /// Errors of the store that are not plain SQLite or PostgreSQL errors.
@@ -118,14 +124,27 @@ public protocol RunStore: AnyObject {
     func addRuns(sweep: Int64, runs: [PlannedRun]) throws -> Int
     func sweepID(named name: String) throws -> Int64?
     func sweepNames() throws -> [String]
-    /// Takes the next planned run (or a running one whose lease expired), largest first, and
-    /// marks it running under `worker` until now + `lease` seconds.
+    /// Takes the next planned run (or a running one whose lease expired), the one with the most
+    /// work left first (`StoreSchema.remainingWork`), and marks it running under `worker` until
+    /// now + `lease` seconds. A branch waits until its trunk's checkpoint is written.
     func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord?
     /// Marks running under `worker` every run read from `trainer` (`sharedFrom`) that is not
     /// ended, while `worker` holds `trainer`; returns all of them, ended ones too, in id order.
     /// They are finished or failed with `finishRun`/`failRun` like a claimed run, and are
     /// never claimed on their own.
     func claimSharedRuns(of trainer: RunRecord, worker: String, host: String, pid: Int) throws -> [RunRecord]
+    /// The runs that branch from `trunk` (`branchOf` its key), in id order.
+    func branches(of trunk: RunRecord) throws -> [RunRecord]
+    /// Marks the branches of `trunk` starting at `step` claimable: their starting checkpoint is
+    /// written.
+    func markBranchesReady(of trunk: RunRecord, step: Int) throws
+    /// Gives a branch its trunk's metric rows up to its branch step (replacing any it has
+    /// there), as its own: the trunk trained those steps exactly as the branch would have.
+    func copyTrunkRows(into branch: RunRecord) throws
+    /// Ends the branches of `trunk` still waiting for a checkpoint it will not write: after a
+    /// divergence at step s, those starting at s or later diverge (they would have trained the
+    /// same steps); after a failure (`outcome` nil), all fail with `message`. Returns how many.
+    func endWaitingBranches(of trunk: RunRecord, outcome: RunOutcome?, message: String) throws -> Int
     /// Extends the lease; throws `notOwner` when another worker has taken the run.
     func renewLease(run: Int64, worker: String, lease: Double) throws
     /// Writes metric rows in one transaction (replacing rows of the same run and step) and
@@ -290,6 +309,13 @@ public enum StoreSchema {
         // The run whose training gives this run's result (its key), for runs read from a
         // shared run; NULL for runs trained themselves, as every run of an older store.
         "ALTER TABLE runs ADD COLUMN shared_from TEXT;",
+        // wsd branches: the trunk (its key) whose checkpoint at branch_step a run starts from,
+        // and whether that checkpoint is written yet (a branch is claimed only once it is).
+        """
+        ALTER TABLE runs ADD COLUMN branch_of TEXT;
+        ALTER TABLE runs ADD COLUMN branch_step INTEGER;
+        ALTER TABLE runs ADD COLUMN branch_ready INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     public static var version: Int { migrations.count }
@@ -306,20 +332,43 @@ public enum StoreSchema {
     /// The columns `RunRecord(row:)` reads, in order.
     static let runColumns = """
         id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
-        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from
+        final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from,
+        branch_of, branch_step, branch_ready
         """
     /// The oldest schema whose runs the read-only commands can read: version 1 lacks only
     /// `shared_from`, read as NULL.
     static let oldestReadable = 1
 
-    /// `runColumns` for a store of schema `version`.
+    /// `runColumns` for a store of schema `version`: the columns it lacks read as NULL (or 0).
     static func runColumns(version: Int) -> String {
-        version >= 2 ? runColumns : runColumns.replacingOccurrences(of: "shared_from", with: "NULL")
+        var columns = runColumns
+        if version < 3 {
+            columns = columns.replacingOccurrences(of: "branch_of, branch_step, branch_ready", with: "NULL, NULL, 0")
+        }
+        if version < 2 { columns = columns.replacingOccurrences(of: "shared_from", with: "NULL") }
+        return columns
+    }
+
+    /// Per-token work a training step does beyond its FLOPs, in FLOPs: the laptop config's
+    /// overhead_per_token (4.4e-6 s) at its flops_per_second (5.7e10). It ranks a small shape's
+    /// run, which takes more tokens for its FLOPs, as the longer of two equal budgets.
+    public static let overheadFLOPsPerToken = 2.5e5
+
+    /// The work a run has left, in FLOPs: its steps not yet logged (a branch's from its branch
+    /// step) at its FLOPs and overhead per step. `greatest` is the SQL dialect's two-argument
+    /// maximum (SQLite `max`, PostgreSQL `GREATEST`). Claims take the largest first, so the
+    /// longest runs start first and no core is left alone with one at the end.
+    static func remainingWork(greatest: String) -> String {
+        "(flops + tokens * \(overheadFLOPsPerToken)) * (steps - \(greatest)(step, coalesce(branch_step, 0))) / steps"
     }
     /// The columns `MetricRow(row:)` reads, in order.
     static let metricColumns = "run, step, tokens, flops, lr, train_loss, eval_loss"
     /// The columns of a new run, in the order of `runValues`.
-    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from"
+    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from, branch_of, branch_step"
+    /// One `?` per column of `runInsertColumns`.
+    static var runInsertPlaceholders: String {
+        [String](repeating: "?", count: runInsertColumns.split(separator: ",").count).joined(separator: ", ")
+    }
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -336,7 +385,8 @@ public enum StoreSchema {
         [.int(Int(sweep)), .text(r.key), .text(try json(r)), .int(r.model.d), .int(r.model.layers),
          .int(r.model.headSize), .int(r.parameters), .int(r.nonEmbeddingParameters), .double(r.budget),
          .double(r.flops), .int(r.steps), .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps),
-         .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null]
+         .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null, r.branchOf.map { .text($0) } ?? .null,
+         r.branchStep.map { .int($0) } ?? .null]
     }
 
     /// Rerunning a command may create a sweep again only with the same runs.
@@ -442,9 +492,55 @@ extension SQLRunStore {
             var id: Int64 = 0
             try database.perform("INSERT INTO sweeps(name, config, created) VALUES (?, ?, \(Self.now)) RETURNING id",
                                  [.text(name), .text(configJSON)]) { id = Int64($0.int(0)) }
-            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            let insert = "INSERT INTO runs(\(StoreSchema.runInsertColumns)) VALUES (\(StoreSchema.runInsertPlaceholders))"
             for r in runs { try database.perform(insert, try StoreSchema.runValues(sweep: id, r)) }
             return id
+        }
+    }
+
+    public func branches(of trunk: RunRecord) throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        try database.perform("SELECT \(runColumns) FROM runs WHERE sweep = ? AND branch_of = ? ORDER BY id",
+                             [.int(Int(trunk.sweep)), .text(trunk.plan.key)]) { out.append(try RunRecord(row: $0)) }
+        return out
+    }
+
+    public func markBranchesReady(of trunk: RunRecord, step: Int) throws {
+        try database.perform("UPDATE runs SET branch_ready = 1 WHERE sweep = ? AND branch_of = ? AND branch_step = ?",
+                             [.int(Int(trunk.sweep)), .text(trunk.plan.key), .int(step)])
+    }
+
+    public func copyTrunkRows(into branch: RunRecord) throws {
+        guard let trunk = branch.branchOf, let step = branch.branchStep else { return }
+        try database.inTransaction {
+            try database.perform("DELETE FROM metrics WHERE run = ? AND step <= ?", [.int(Int(branch.id)), .int(step)])
+            try database.perform("""
+                INSERT INTO metrics(run, step, tokens, flops, lr, train_loss, eval_loss)
+                SELECT CAST(? AS BIGINT), m.step, m.tokens, m.flops, m.lr, m.train_loss, m.eval_loss
+                FROM metrics m JOIN runs t ON t.id = m.run WHERE t.sweep = ? AND t.key = ? AND m.step <= ?
+                """, [.int(Int(branch.id)), .int(Int(branch.sweep)), .text(trunk), .int(step)])
+            try database.perform("""
+                UPDATE runs SET step = ?, last_loss = (SELECT train_loss FROM metrics WHERE run = ? AND step = ?)
+                WHERE id = ? AND step < ?
+                """, [.int(step), .int(Int(branch.id)), .int(step), .int(Int(branch.id)), .int(step)])
+        }
+    }
+
+    public func endWaitingBranches(of trunk: RunRecord, outcome: RunOutcome?, message: String) throws -> Int {
+        let waiting = "sweep = ? AND branch_of = ? AND branch_ready = 0 AND status = 'planned'"
+        let keys: [SQLValue] = [.int(Int(trunk.sweep)), .text(trunk.plan.key)]
+        switch outcome {
+        case let .diverged(step, loss):
+            return try database.perform("""
+                UPDATE runs SET status = 'diverged', ended = \(Self.now), diverged_step = ?, last_loss = ?,
+                  message = ? WHERE \(waiting) AND branch_step >= ?
+                """, [.int(step), .double(loss), .text("diverged at step \(step) (in its trunk \(trunk.plan.key))")]
+                    + keys + [.int(step)])
+        case .done, .stopped:
+            return 0
+        case nil:
+            return try database.perform("UPDATE runs SET status = 'failed', ended = \(Self.now), message = ? WHERE \(waiting)",
+                                        [.text(message)] + keys)
         }
     }
 
@@ -635,7 +731,8 @@ extension RunRecord {
                   lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
                   finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
                   wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17),
-                  sharedFrom: s.optionalText(18))
+                  sharedFrom: s.optionalText(18), branchOf: s.optionalText(19), branchStep: s.optionalInt(20),
+                  branchReady: s.int(21) != 0)
     }
 }
 

@@ -1,0 +1,93 @@
+// The planner's wsd: one trunk per shape with a branch per other length (share_wsd), the
+// cooldown's form, and the wsd learning rate (a multiplier of the cosine's rule, or its own).
+import Foundation
+import Sweep
+import Training
+import XCTest
+
+final class WSDPlanTests: XCTestCase {
+    func testAShapesWSDRunsBranchFromItsLongestAtTheirCooldownStarts() throws {
+        var config = tinyConfig(schedules: [.wsd, .matched])
+        config.cooldownShape = .sqrt
+        let plan = try Planner.plan(config)
+        let wsd = plan.runs.filter { $0.schedule == .wsd }
+        XCTAssertEqual(wsd.count, 6)
+        for shape in Set(wsd.map(\.model)) {
+            let members = wsd.filter { $0.model == shape }.sorted { $0.steps < $1.steps }
+            let trunk = try XCTUnwrap(members.last)
+            XCTAssertNil(trunk.branchOf)
+            for m in members.dropLast() {
+                XCTAssertEqual(m.branchOf, trunk.key)
+                XCTAssertEqual(m.branchStep, m.steps - m.cooldownSteps)
+                XCTAssertEqual(m.cooldownSteps, Int((0.2 * Double(m.steps)).rounded()))
+            }
+            // One constant rate per shape: half the cosine rule's peak at the trunk's steps, and
+            // the warmup of the shortest member.
+            let peak = 0.5 * config.lr.peak(d: shape.d, steps: trunk.steps, batch: config.batch)
+            XCTAssertEqual(Set(members.map(\.peakLR)), [peak])
+            XCTAssertEqual(Set(members.map(\.warmupSteps)), [LRSchedule.defaultWarmup(steps: members[0].steps)])
+            XCTAssertEqual(Set(members.map(\.cooldownShape)), [.sqrt])
+            XCTAssertEqual(Set(members.map { $0.lrSchedule.cooldownShape }), [.sqrt])
+        }
+        // Matched runs never branch, and their record has no cooldown form.
+        XCTAssertTrue(plan.runs.filter { $0.schedule == .matched }.allSatisfy { $0.branchOf == nil && $0.cooldownShape == nil })
+        // Trained: each trunk whole and only the branches' cooldowns.
+        let trained = wsd.reduce(0.0) { sum, r in sum + (r.branchStep.map { r.flops * Double(r.steps - $0) / Double(r.steps) } ?? r.flops) }
+            + plan.runs.filter { $0.schedule == .matched }.reduce(0) { $0 + $1.flops }
+        XCTAssertEqual(plan.trainedFLOPs, trained, accuracy: 1)
+        XCTAssertLessThan(wsd.reduce(0) { $0 + $1.trainedFLOPs }, 0.75 * wsd.reduce(0) { $0 + $1.flops })
+    }
+
+    func testUnsharedWSDRunsTrainAloneWithTheirOwnRates() throws {
+        var config = tinyConfig(schedules: [.wsd])
+        config.shareWSD = false
+        let runs = try Planner.plan(config).runs
+        XCTAssertTrue(runs.allSatisfy { $0.branchOf == nil && $0.branchStep == nil && $0.cooldownShape == nil })
+        for r in runs {
+            XCTAssertEqual(r.peakLR, 0.5 * config.lr.peak(d: r.model.d, steps: r.steps, batch: config.batch))
+            XCTAssertEqual(r.warmupSteps, LRSchedule.defaultWarmup(steps: r.steps))
+        }
+    }
+
+    func testWSDRateFromItsOwnRuleOrAStatedMultiplier() throws {
+        var config = tinyConfig(schedules: [.wsd, .matched])
+        config.lrWSDMultiplier = 0.7
+        var runs = try Planner.plan(config).runs
+        let trunk = try XCTUnwrap(runs.filter { $0.schedule == .wsd && $0.model.d == 16 }.max { $0.steps < $1.steps })
+        XCTAssertEqual(trunk.peakLR, 0.7 * config.lr.peak(d: 16, steps: trunk.steps, batch: 8))
+
+        var rule = LRRule()
+        rule.intercept = -7
+        config.lrWSDMultiplier = 0.5
+        config.lrWSD = rule
+        runs = try Planner.plan(config).runs
+        for r in runs where r.schedule == .wsd && r.branchOf == nil {
+            XCTAssertEqual(r.peakLR, rule.peak(d: r.model.d, steps: r.steps, batch: 8))
+        }
+        // The matched cosine keeps the [lr] rule.
+        for r in runs where r.schedule == .matched { XCTAssertEqual(r.peakLR, config.lr.peak(d: r.model.d, steps: r.steps, batch: 8)) }
+
+        let toml = minimalTOML("schedules = [\"wsd\"]\nlr_wsd_multiplier = 0.4\ncooldown_shape = \"sqrt\"\nshare_wsd = false")
+        let path = temporaryDirectory() + "/c.toml"
+        try toml.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try SweepConfig.load(path: path)
+        XCTAssertEqual([loaded.lrWSDMultiplier], [0.4])
+        XCTAssertEqual(loaded.cooldownShape, .sqrt)
+        XCTAssertFalse(loaded.shareWSD)
+        for (extra, message) in [("lr_wsd_multiplier = 0", "lr_wsd_multiplier"), ("lr_wsd_multiplier = 0.3\n[lr_wsd]\nintercept = -6", "beside [lr_wsd]"),
+                                 ("cooldown_shape = \"cube\"", "cooldown_shape")] {
+            try minimalTOML(extra).write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try SweepConfig.load(path: path), extra) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+
+    /// An adaptive sweep plans its first two budgets only: a branch whose trunk is a later
+    /// budget's run would wait for ever, so the kept runs branch among themselves.
+    func testAdaptiveFirstBudgetsBranchAmongThemselves() throws {
+        let config = tinyConfig(schedules: [.wsd])
+        let runs = try AdaptivePlan.initialRuns(config)
+        let keys = Set(runs.map(\.key))
+        XCTAssertTrue(runs.contains { $0.branchOf != nil })
+        for r in runs { if let trunk = r.branchOf { XCTAssertTrue(keys.contains(trunk), r.key) } }
+    }
+}
