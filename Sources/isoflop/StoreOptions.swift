@@ -79,13 +79,13 @@ func checkpointFolder(_ explicit: String?, store url: String) throws -> String {
 }
 
 /// The file in a checkpoint folder that names the store whose checkpoints it holds.
-func checkpointOwnerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(".isoflop-store") }
+func checkpointOwnerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(CheckpointRoot.markerName) }
 
 /// Refuses, before anything is written to the store, a checkpoint folder that holds another
 /// store's checkpoints (`--store a.sqlite` and `--store b.sqlite` in one folder share
 /// `checkpoints/` beside them, and run ids repeat from store to store).
 func checkCheckpointOwner(_ dir: String, store url: String) throws {
-    guard let data = FileManager.default.contents(atPath: checkpointOwnerFile(dir)) else { return }
+    guard let data = FileManager.default.contents(atPath: checkpointOwnerFile(dir)) else { return try CheckpointRoot.checkUnmarked(dir) }
     let owner = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     let exists = !isSQLiteStore(url) || FileManager.default.fileExists(atPath: storePath(url))
     let id = exists ? try openRunStore(url, readOnly: true).storeID() : nil

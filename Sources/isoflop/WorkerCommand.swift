@@ -86,6 +86,7 @@ struct SweepWorkerCommand: ParsableCommand {
         // checkpoints, hands its run back and exits like on Ctrl-C.
         let orphaned: () -> Bool = { [parent] in parent.map { getppid() != $0 } ?? false }
         if orphaned() { throw ExitCode(130) }
+        OrphanWatch(isOrphaned: orphaned).start()
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
         installStopHandler()
         let url = try self.store.required()

@@ -339,18 +339,21 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         guard (2...65_536).contains(vocab) else { throw bad("vocab", "\(vocab) must be in 2...65536 (tokens are uint16)") }
         guard uniqueTokens >= 0 else { throw bad("unique_tokens", "\(uniqueTokens) must not be negative") }
         guard !budgets.isEmpty || !budgetGrids.isEmpty else { throw bad("budgets", "is empty: give at least one budget") }
+        // Every budget is several runs; past this no plan could finish, and checking each one
+        // would only delay saying so.
+        guard budgets.count <= Self.maxBudgets else {
+            throw bad("budgets", "lists \(budgets.count) budgets; a sweep takes at most \(Self.maxBudgets)")
+        }
         for (i, c) in budgets.enumerated() where !(c.isFinite && c > 0) {
             throw bad("budgets[\(i)]", "\(c) must be a positive number of FLOPs")
         }
-        guard Set(budgets.map(formatFLOPs)).count == budgets.count else {
-            throw bad("budgets", "\(budgets.map(formatFLOPs)) holds the same budget twice")
-        }
+        if let repeats = Self.repeatedBudgets(budgets) { throw bad("budgets", repeats) }
         for (i, w) in family.widths.enumerated() where w < 1 { throw bad("family.widths[\(i)]", "\(w) must be positive") }
         guard family.depthStep >= 1 else { throw bad("family.depth_step", "\(family.depthStep) must be at least 1") }
         guard grid.sizes >= 1 else { throw bad("grid.sizes", "\(grid.sizes) must be at least 1") }
         if let per = grid.perBudget {
             guard per.count == budgets.count else {
-                throw bad("grid.sizes", "\(per) has \(per.count) counts for \(budgets.count) budgets: give one per budget, or one number")
+                throw bad("grid.sizes", "has \(per.count) counts for \(budgets.count) budgets: give one per budget, or one number")
             }
             for (i, n) in per.enumerated() where n < 1 { throw bad("grid.sizes[\(i)]", "\(n) must be at least 1") }
         }
@@ -403,6 +406,42 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         }
         try validateSeeds(bad)
         try validateKnobs(bad)
+    }
+
+    /// The most budgets a sweep config may list.
+    public static let maxBudgets = 10_000
+
+    /// Budgets that read the same as written in run keys (`formatFLOPs`) name the same runs: nil
+    /// when there are none, else a message naming the first few and counting all, short and
+    /// quick however many budgets a config lists.
+    static func repeatedBudgets(_ budgets: [Double]) -> String? {
+        var first: [String: Int] = [:]
+        var repeats: [String] = []
+        var count = 0
+        for (i, c) in budgets.enumerated() {
+            let written = formatFLOPs(c)
+            guard let j = first[written] else {
+                first[written] = i
+                continue
+            }
+            count += 1
+            if repeats.count < 3 { repeats.append("budgets[\(j)] and budgets[\(i)] are both \(written)") }
+        }
+        guard count > 0 else { return nil }
+        return "hold the same budget twice: " + repeats.joined(separator: "; ")
+            + (count > repeats.count ? "; \(count - repeats.count) more repeats" : "") + "; give each budget once"
+    }
+
+    /// Refuses more evaluation batches than the validation file (`path`, `validationTokens`
+    /// long) holds windows for without overlap: past that an evaluation reads the same text
+    /// again, only slower (eval_batches = 100000 over 938 windows never finished a run).
+    public func checkEvaluation(validationTokens: Int, path: String) throws {
+        let windows = EvaluationSample.distinctWindows(tokens: validationTokens, context: context)
+        let most = Swift.max(1, windows / batch)
+        guard evalBatches <= most else {
+            throw ConfigError.badValue(file: "sweep config '\(name)'", key: "eval_batches",
+                                       message: "\(evalBatches) batches of \(batch) windows is more than the \(windows) windows of \(context) tokens in \(path) hold: at most \(most)")
+        }
     }
 
     /// The ladder's knobs: ranges, and warmup_steps against the keys it replaces.

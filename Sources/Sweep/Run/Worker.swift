@@ -186,12 +186,17 @@ public final class BufferedMetricSink: MetricSink {
 public enum WorkerError: Error, CustomStringConvertible, Equatable {
     /// A run's checkpoint folder was written for another store (two stores share one folder).
     case foreignCheckpoint(path: String, owner: String, wanted: String)
+    /// A checkpoint folder without a store's marker holds `entries`, which no store made.
+    case foreignFiles(path: String, entries: [String])
 
     public var description: String {
         switch self {
         case let .foreignCheckpoint(path, owner, wanted):
             return owner == "unwritable" ? "cannot write \(path) (for \(wanted))"
                 : "checkpoint \(path) belongs to \(owner), not \(wanted): give each store its own --checkpoints folder"
+        case let .foreignFiles(path, entries):
+            return "checkpoint folder \(path) holds \(entries.joined(separator: ", ")), which no run store made (it has no \(CheckpointRoot.markerName)); "
+                + "nothing was changed: give the checkpoints an empty or new folder"
         }
     }
 }
