@@ -1,6 +1,7 @@
-// `isoflop compare`: the matched and fixed halves of a sweep side by side.
+// `isoflop compare`: the schedules of a sweep side by side (any two, or all).
 import ArgumentParser
 import Fit
+import Report
 import Foundation
 import Sweep
 import Tensor
@@ -14,38 +15,19 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var resampling: BootstrapOptions<ReportResamples>
 
+    @Option(help: ArgumentHelp("The schedules to compare, comma-separated (default: every schedule of the sweep).", valueName: "a,b"),
+            transform: { $0.split(separator: ",").map(String.init) })
+    var schedules: [String]?
+
     func run() throws {
         let url = try source.url()
         let store = try openExistingStore(url)
         let (name, id) = try store.selectSweep(named: source.sweepChoice.sweep)
         // Approach 2 needs final losses only: no metric rows are read.
         let results = SweepResults(name: name, id: id, runs: try store.finishedRuns(sweep: id, schedule: nil), curves: [:])
-        var best: [String: [Double: RunRecord]] = [:]   // schedule → budget → best run
-        for r in results.finishedRuns() {
-            guard let loss = r.finalEvalLoss else { continue }
-            let s = r.plan.schedule.rawValue
-            if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
-            best[s, default: [:]][r.plan.budget] = r
-        }
-        let schedules = best.keys.sorted()
-        guard !schedules.isEmpty else { throw CLIError("\(url) (sweep \(results.name)): no finished runs") }
-        let budgets = Set(best.values.flatMap(\.keys)).sorted()
-        var header = "budget  "
-        for s in schedules { header += s.padding(toLength: 28, withPad: " ", startingAt: 0) }
-        print(header)
-        for c in budgets {
-            var line = formatFLOPs(c).padding(toLength: 8, withPad: " ", startingAt: 0)
-            for s in schedules {
-                if let r = best[s]?[c] {
-                    let cell = String(format: "d=%d L=%d N=%d %.4f", r.plan.model.d, r.plan.model.layers,
-                                      r.plan.parameters, r.finalEvalLoss ?? .nan)
-                    line += cell.padding(toLength: 28, withPad: " ", startingAt: 0)
-                } else {
-                    line += "-".padding(toLength: 28, withPad: " ", startingAt: 0)
-                }
-            }
-            print(line)
-        }
+        let comparison = try ScheduleComparison(results, schedules: schedules)
+        for line in comparison.lines() { print(line) }
+        let schedules = comparison.schedules
         for s in schedules {
             do {
                 var options = FitOptions()

@@ -91,3 +91,28 @@ final class WSDPlanTests: XCTestCase {
         for r in runs { if let trunk = r.branchOf { XCTAssertTrue(keys.contains(trunk), r.key) } }
     }
 }
+
+final class WSDConfigTests: XCTestCase {
+    /// configs/wsd.toml: the laptop grid, matched and wsd, every wsd run but each shape's
+    /// longest a branch, and the wsd half's trained FLOPs as a share of the matched half's.
+    func testTheWSDConfigPlansTheLaptopGridWithBranches() throws {
+        let wsd = try SweepConfig.load(path: ConfigDecoderTests.configs.appendingPathComponent("wsd.toml").path)
+        let laptop = try SweepConfig.load(path: ConfigDecoderTests.configs.appendingPathComponent("laptop.toml").path)
+        XCTAssertEqual(wsd.schedules, [.matched, .wsd])
+        XCTAssertEqual(wsd.budgets, laptop.budgets)
+        XCTAssertEqual(wsd.family, laptop.family)
+        XCTAssertEqual(wsd.lr, laptop.lr)
+        XCTAssertFalse(wsd.grid.adaptive)
+        XCTAssertTrue(wsd.shareWSD)
+        let plan = try Planner.plan(wsd)
+        let runs = plan.runs.filter { $0.schedule == .wsd }
+        let matched = plan.runs.filter { $0.schedule == .matched }
+        XCTAssertEqual(runs.map(\.model), matched.map(\.model))
+        XCTAssertEqual(runs.filter { $0.branchOf == nil }.count, Set(runs.map(\.model)).count, "one trunk per shape")
+        let share = runs.reduce(0) { $0 + $1.trainedFLOPs } / matched.reduce(0) { $0 + $1.flops }
+        // 65.2% with a 20% cooldown (60.9% with 10%): a shape of this grid spans three or four
+        // budgets, so its trunk, the longest run, is most of its FLOPs; the 60% would
+        // take shapes spanning more budgets.
+        XCTAssertEqual(share, 0.652, accuracy: 0.001, "wsd trains \(share) of the matched FLOPs")
+    }
+}
