@@ -6,6 +6,7 @@ import Fit
 import Foundation
 import Sweep
 import Tensor
+import Training
 
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,8 @@ struct TuneCommand: ParsableCommand {
     var maxExtensions: Int = 3
     @Flag(help: "Write the fitted intercept, width and steps into the config's [lr] table (comments and all else kept).")
     var write = false
+    @Option(help: "The schedule piloted: matched (fits [lr]) or wsd (measures lr_wsd_multiplier against [lr]).")
+    var schedule: ScheduleKind = .matched
     @Option(help: ArgumentHelp("Also write the trials, best LRs and fitted rule as JSON here.", valueName: "path"))
     var json: String?
     @OptionGroup var store: StoreOptions
@@ -64,7 +67,10 @@ struct TuneCommand: ParsableCommand {
             throw CLIError("\(config): --write edits TOML configs; put the rule into its \"lr\" object by hand")
         }
         let original = write ? try readConfigText() : ""
-        let pilot = try LRPilot.config(cfg, budgets: budgets)
+        guard schedule == .matched || (schedule == .wsd && !write) else {
+            throw ValidationError("--schedule \(schedule.rawValue): tune pilots matched (with --write) or wsd (without --write)")
+        }
+        let pilot = try LRPilot.config(cfg, budgets: budgets, schedule: schedule)
         let mults = try parsedMultipliers()
         let url = try store.resolved() ?? defaultStorePath(cfg)
         let checkpoints = try checkpointFolder(self.checkpoints, store: url)
@@ -98,6 +104,11 @@ struct TuneCommand: ParsableCommand {
         }
         let fit = try fitLRRule(best.map(\.best), batchTerm: cfg.lr.batchTerm(batch: cfg.batch))
         print(tuneTable(best, fit: fit, config: cfg))
+        if schedule == .wsd {
+            let m = LRPilot.impliedMultiplier(best.map { (d: $0.best.d, steps: $0.best.steps, lnLR: $0.best.lnLR) }, config: cfg)
+            print(String(format: "wsd: best rates at %.3g × the [lr] rule's on average: lr_wsd_multiplier = %.3g (the config has %.3g)",
+                         m, m, cfg.lrWSDMultiplier))
+        }
         print(String(format: "pilot: %d runs, %@", try store.runs(sweep: sweep).count, formatDuration(Date().timeIntervalSince(began))))
         if let json {
             let encoder = JSONEncoder()

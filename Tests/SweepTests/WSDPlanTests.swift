@@ -116,3 +116,31 @@ final class WSDConfigTests: XCTestCase {
         XCTAssertEqual(share, 0.652, accuracy: 0.001, "wsd trains \(share) of the matched FLOPs")
     }
 }
+
+final class WSDPilotTests: XCTestCase {
+    /// `tune --schedule wsd`: every shape's wsd run alone at each multiple of the cosine rule's
+    /// peak, in a sweep of its own that results commands pass over, and the multiplier the best
+    /// rates imply.
+    func testTheWSDPilotMeasuresTheRateAgainstTheCosineRule() throws {
+        let config = tinyConfig(schedules: [.matched, .wsd])
+        let pilot = try LRPilot.config(config, budgets: 2, schedule: .wsd)
+        XCTAssertEqual(pilot.name, "t-wsd-tune")
+        XCTAssertEqual(pilot.schedules, [.wsd])
+        let runs = try LRPilot.runs(pilot, multipliers: [0.25, 0.5, 1])
+        XCTAssertEqual(runs.count, 3 * 4)
+        XCTAssertTrue(runs.allSatisfy { $0.branchOf == nil && $0.schedule == .wsd }, "no branch waits on a run the pilot renamed")
+        for r in runs {
+            let m = LRPilot.multiplier(of: r, config: pilot)
+            XCTAssertEqual(r.peakLR, exp(config.lr.lnPeak(d: r.model.d, steps: r.steps, batch: 8)) * m, accuracy: 1e-15)
+        }
+        XCTAssertEqual(try LRPilot.config(config, budgets: 2).name, "t-tune")
+
+        XCTAssertTrue(LRPilot.isPilot("t-wsd-tune", among: ["t", "t-wsd-tune"]))
+        XCTAssertTrue(LRPilot.isPilot("t-tune", among: ["t", "t-tune"]))
+        XCTAssertFalse(LRPilot.isPilot("t-wsd-tune", among: ["u", "t-wsd-tune"]), "a pilot without its sweep is a sweep")
+
+        let rule = { (d: Int, steps: Int) in log(config.lr.peak(d: d, steps: steps, batch: 8)) }
+        let best = [(d: 16, steps: 100, lnLR: rule(16, 100) + log(0.4)), (d: 32, steps: 300, lnLR: rule(32, 300) + log(0.625))]
+        XCTAssertEqual(LRPilot.impliedMultiplier(best, config: config), 0.5, accuracy: 1e-12, "the geometric mean of 0.4 and 0.625")
+    }
+}
