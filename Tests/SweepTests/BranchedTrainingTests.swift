@@ -151,4 +151,30 @@ final class BranchedTrainingTests: XCTestCase {
         try assertSameRows(try train(runs, "trunk-killed", executor: WatchingExecutor(killAt: (trunk.key, 105))), as: alone, "trunk killed")
         try assertSameRows(try train(runs, "branch-killed", executor: WatchingExecutor(killAt: (branch.key, 127))), as: alone, "branch killed")
     }
+
+    /// The dry run's pretend trainer branches too: each branch starts at its trunk's step and
+    /// every run logs each of its steps once, with the losses of a run of its own.
+    func testDryRunBranchesStartAtTheirTrunksStep() throws {
+        let runs = try Planner.plan(tinyConfig(schedules: [.wsd])).runs
+        let dir = temporaryDirectory()
+        let store = try openRunStore(dir + "/s.sqlite")
+        let sweep = try store.createSweep(name: "dry", configJSON: "{}", runs: runs)
+        let executor = DryRunExecutor(throughput: ThroughputModel(flopsPerSecond: 1e15, overheadPerToken: 0), speedup: 1e6)
+        var worker = Worker(store: store, executor: executor, name: "w", checkpointRoot: dir + "/checkpoints", sweep: sweep)
+        worker.branchPollSeconds = 0.01
+        XCTAssertEqual(try worker.runUntilDone().done, runs.count)
+        for r in try store.runs(sweep: sweep) {
+            XCTAssertEqual(r.status, .done, r.plan.key)
+            let rows = try store.metrics(run: r.id)
+            XCTAssertEqual(rows.map(\.step), Array(1...r.plan.steps), r.plan.key)
+            XCTAssertEqual(rows.map(\.trainLoss), rows.map {
+                DryRunExecutor.loss(parameters: r.plan.parameters, tokens: $0.tokens, step: $0.step)
+            }, r.plan.key)
+            if let step = r.plan.branchStep {
+                let start = branchStartDirectory(worker.checkpointDirectory(run: r.id))
+                XCTAssertTrue(FileManager.default.fileExists(atPath: start + "/state.json"), r.plan.key)
+                XCTAssertGreaterThan(step, 0)
+            }
+        }
+    }
 }
