@@ -14,7 +14,9 @@ final class CheckpointRootTests: XCTestCase {
             try fm.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
         }
         for file in ["run-1/model.safetensors", "run-1/state.json", "run-1.new/config.json.tmp-42", "run-1.new/rows-stored",
-                     "run-2.start/optimizer.safetensors", "run-1.owner", ".isoflop-write-test-7"] {
+                     "run-2.start/optimizer.safetensors", "run-1.owner", ".isoflop-write-test-7",
+                     // Foundation's temporary files while it writes an owner file or the swap's marker.
+                     ".dat.nosync37A6.ciMMpU", "run-1.new/.dat.nosync37A6.tfey3S"] {
             XCTAssertTrue(fm.createFile(atPath: dir + "/" + file, contents: Data()))
         }
         XCTAssertEqual(CheckpointRoot.foreignEntries(in: dir), [])

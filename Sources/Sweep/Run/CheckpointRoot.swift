@@ -18,7 +18,7 @@ public enum CheckpointRoot {
         let fm = FileManager.default
         var found: [String] = []
         for name in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where found.count < limit {
-            if name == markerName || name.hasPrefix(".isoflop-write-test-") { continue }
+            if name == markerName || name.hasPrefix(".isoflop-write-test-") || isAtomicWriteTemporary(name) { continue }
             var isFolder: ObjCBool = false
             let path = (dir as NSString).appendingPathComponent(name)
             _ = fm.fileExists(atPath: path, isDirectory: &isFolder)
@@ -51,9 +51,15 @@ public enum CheckpointRoot {
         return ["", ".new", ".owner", ".start", ".start.new"].contains(suffix) ? suffix : nil
     }
 
+    /// Foundation's `createFile` writes `.dat.nosync<pid>.<random>` beside the file it makes
+    /// and renames it into place (the owner files, the swap's marker): another worker starting
+    /// meanwhile sees it.
+    static func isAtomicWriteTemporary(_ name: String) -> Bool { name.hasPrefix(".dat.nosync") }
+
     /// The files of a checkpoint (`Trainer.saveCheckpoint`, the dry run's, the swap's marker),
-    /// or one of their temporary files (`<name>.tmp-<pid>`).
+    /// or one of their temporary files (`<name>.tmp-<pid>`, Foundation's).
     static func isCheckpointFile(_ name: String) -> Bool {
+        if isAtomicWriteTemporary(name) { return true }
         let base = name.range(of: ".tmp-").map { String(name[..<$0.lowerBound]) } ?? name
         return ["model.safetensors", "optimizer.safetensors", "config.json", "state.json", "rows-stored"].contains(base)
     }
