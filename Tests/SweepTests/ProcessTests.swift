@@ -52,6 +52,17 @@ final class ProcessTests: XCTestCase {
         return workers
     }
 
+    /// Runs the sweep again to its end (exit 0) and reads its runs back.
+    func rerun(_ db: String, config: String = ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path)
+        throws -> (RunStore, [RunRecord]) {
+        let second = sweepProcess(db, config: config)
+        try second.run()
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let store = try SQLiteRunStore(path: db)
+        return (store, try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick"))))
+    }
+
     /// Every run done, each step logged once with the dry run's loss.
     func assertEveryStepOnce(_ runs: [RunRecord], _ store: RunStore) throws {
         for run in runs {
@@ -98,12 +109,7 @@ final class ProcessTests: XCTestCase {
         let interrupted = try killed.runs(sweep: try XCTUnwrap(killed.sweepID(named: "quick")))
             .filter { [trunk, branch].contains($0.id) && $0.status == .running }.map(\.id)
         XCTAssertFalse(interrupted.isEmpty)
-        let second = sweepProcess(db, config: config)
-        try second.run()
-        second.waitUntilExit()
-        XCTAssertEqual(second.terminationStatus, 0)
-        let store = try SQLiteRunStore(path: db)
-        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        let (store, runs) = try rerun(db, config: config)
         XCTAssertEqual(runs.count, 9)
         XCTAssertEqual(runs.filter { $0.branchOf != nil }.count, 6)
         try assertEveryStepOnce(runs, store)
@@ -146,13 +152,7 @@ final class ProcessTests: XCTestCase {
         XCTAssertFalse(recorded.isEmpty, "caught the sweep after it recorded a run read from a shared run")
         XCTAssertEqual(workers.count, 2)
 
-        let second = sweepProcess(db)
-        try second.run()
-        second.waitUntilExit()
-        XCTAssertEqual(second.terminationStatus, 0)
-
-        let store = try SQLiteRunStore(path: db)
-        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        let (store, runs) = try rerun(db)
         XCTAssertEqual(runs.count, 18)
         try assertEveryStepOnce(runs, store)
         for run in runs {
