@@ -174,6 +174,15 @@ extension ReportModel {
         s.approaches.first { $0.name.contains("2") && !$0.optima.isEmpty } ?? s.approaches.first { !$0.optima.isEmpty }
     }
 
+    /// The heading of figure 4, naming the schedules it draws ("Matched against fixed
+    /// schedules" for the main job's two).
+    public var schedulesHeading: String {
+        let names = schedules.map(\.schedule)
+        if Set(names) == ["matched", "fixed"] { return "Matched against fixed schedules" }
+        guard names.count > 1 else { return names.isEmpty ? "Schedules" : "The \(names[0]) schedule" }
+        return "Schedules side by side: " + names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
     /// Figure 4: the schedules side by side (per-budget optimal N and loss, with exponents) and
     /// the horizon experiment (loss against steps for cosine cycles of several lengths).
     public func scheduleFigure() throws -> Figure {
@@ -197,7 +206,7 @@ extension ReportModel {
                                         color: Color.categorical[k % Color.categorical.count], lineWidth: 1.5))
         }
         let empty = [Annotation("no data", at: .fraction(x: 0.5, y: 0.5), anchor: .middle, color: .gray, fontSize: 13)]
-        return Figure(title: "Matched against fixed schedules, and the cost of an overlong cosine cycle", panels: [
+        return Figure(title: schedulesHeading + ", and the cost of an overlong cosine cycle", panels: [
             Panel(title: "optimal N per budget", x: AxisSpec("compute C (FLOPs)", scale: .log10),
                   y: AxisSpec("N_opt", scale: .log10), series: nSeries,
                   annotations: nSeries.isEmpty ? empty : notes, legend: .bottomRight),

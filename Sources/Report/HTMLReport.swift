@@ -114,11 +114,11 @@ extension ReportModel {
                 + "against its peak LR, one line per shape coloured by N; the diamond marks the best LR (the vertex "
                 + "of the parabola in ln lr through the best LR and its neighbours) from which the LR rule was fitted.",
         ])
-        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", "Matched against fixed schedules"]
+        let headings = ["IsoFLOP curves", "Optimal size and data", "Training curves", schedulesHeading]
             + (holdoutSchedules.isEmpty ? [] : ["Forecasts against the runs"]) + (lrCurves.isEmpty ? [] : ["Learning rate"])
         let files = figureFiles
         for (i, svg) in figures.enumerated() where i < files.count {
-            out += "<h2 id=\"figure\(i + 1)\">\(headings[i])</h2>\n<figure>\n\(svg)"
+            out += "<h2 id=\"figure\(i + 1)\">\(xmlEscape(headings[i]))</h2>\n<figure>\n\(svg)"
                 + "<figcaption>\(xmlEscape(captions[i])) <a href=\"\(files[i])\">SVG</a></figcaption>\n</figure>\n"
             if i == 3 { out += comparisonTable() }
         }

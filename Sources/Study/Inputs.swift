@@ -39,6 +39,7 @@ public func checkSweepInputs(_ cfg: SweepConfig, runs: [PlannedRun]) throws {
     for path in Set([cfg.trainTokens, cfg.evalTokens]).sorted() {
         let file = try TokenFile(path: path)
         try file.check(context: cfg.context, vocabSize: cfg.vocab)
+        if path == cfg.evalTokens { try cfg.checkEvaluation(validationTokens: file.count, path: path) }
         try TokenFileInfo.checkSidecar(path, vocabSize: cfg.vocab, tokenizerPath: cfg.tokenizer)
     }
 }

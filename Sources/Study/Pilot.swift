@@ -7,6 +7,7 @@ import Foundation
 import Report
 import Sweep
 import Tensor
+import Training
 
 /// A shape's best LR with the key of its pilot runs (without the multiplier).
 public struct PilotShape {
@@ -22,6 +23,9 @@ public struct PilotOptions {
     public var multipliers: [Double] = [0.5, 1, 2]
     /// The most multipliers added beyond each edge (0: no extension rounds).
     public var maxExtensions = 3
+    /// The schedule piloted: matched fits the `[lr]` rule; wsd measures the wsd rate against it
+    /// (`LRPilot.impliedMultiplier`), in a sweep "<name>-wsd-tune".
+    public var schedule: ScheduleKind = .matched
     public var train = TrainOptions()
 
     public init() {}
@@ -46,7 +50,7 @@ public func pilotBatches(_ pilot: SweepConfig, multipliers: [Double]) throws -> 
 /// trains a sweep), extends it beyond the edges, and fits the rule. `hooks.message` hears what
 /// is about to be trained.
 public func runPilot(_ cfg: SweepConfig, store url: String, options: PilotOptions, hooks: TrainHooks) throws -> PilotResult {
-    let pilot = try LRPilot.config(cfg, budgets: options.budgets)
+    let pilot = try LRPilot.config(cfg, budgets: options.budgets, schedule: options.schedule)
     let checkpoints = try Checkpoints.folder(options.train.checkpoints, store: url)
     try prepareSweepData(pilot, progress: hooks.message)
     let batches = try pilotBatches(pilot, multipliers: options.multipliers)

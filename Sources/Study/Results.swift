@@ -139,24 +139,28 @@ public struct Comparison {
     public var best: [String: [Double: RunRecord]]
     public var fits: [(schedule: String, result: Result<FitReport, Error>)]
     public var convention: ParameterConvention
+    /// The table `compare` prints: the best runs side by side, the loss between two schedules,
+    /// and what each schedule cost.
+    public var table: ScheduleComparison
 }
 
 /// `compare`: the schedules of one sweep side by side, read like every other results command
-/// (without the curves, which approach 2 does not need).
-public func compareSchedules(_ url: String, sweep: String?, bootstrap: Int, seed: UInt64) throws -> Comparison {
+/// (without the curves, which approach 2 does not need). `wanted`: the schedules to compare, in
+/// that order (nil: every schedule with finished runs).
+public func compareSchedules(_ url: String, sweep: String?, schedules wanted: [String]? = nil, bootstrap: Int, seed: UInt64) throws -> Comparison {
     var results = try readResults(url, sweep: sweep, withCurves: false)
     // The fits' input in the order the store's finished runs came in before this read path.
     results.runs.sort { ($0.plan.schedule.rawValue, $0.plan.budget, $0.plan.parameters, $0.id)
         < ($1.plan.schedule.rawValue, $1.plan.budget, $1.plan.parameters, $1.id) }
-    var best: [String: [Double: RunRecord]] = [:]
-    for r in results.finishedRuns() {
-        guard let loss = r.finalEvalLoss else { continue }
-        let s = r.plan.schedule.rawValue
-        if let b = best[s]?[r.plan.budget]?.finalEvalLoss, b <= loss { continue }
-        best[s, default: [:]][r.plan.budget] = r
+    guard results.finishedRuns().contains(where: { $0.finalEvalLoss != nil }) else {
+        throw StudyError.noFinishedRuns(source: url, sweep: results.name, schedule: nil)
     }
-    let schedules = best.keys.sorted()
-    guard !schedules.isEmpty else { throw StudyError.noFinishedRuns(source: url, sweep: results.name, schedule: nil) }
+    let table = try ScheduleComparison(results, schedules: wanted)
+    var best: [String: [Double: RunRecord]] = [:]
+    for (budget, runs) in table.best {
+        for (s, r) in runs { best[s, default: [:]][budget] = r }
+    }
+    let schedules = table.schedules
     var options = FitOptions()
     options.approaches = [2]
     options.bootstrapResamples = bootstrap
@@ -165,6 +169,6 @@ public func compareSchedules(_ url: String, sweep: String?, bootstrap: Int, seed
     let fits = schedules.map { s in
         (s, Result { try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options) })
     }
-    return Comparison(schedules: schedules, budgets: Set(best.values.flatMap(\.keys)).sorted(), best: best,
-                      fits: fits, convention: results.params.convention)
+    return Comparison(schedules: schedules, budgets: table.best.map(\.budget), best: best,
+                      fits: fits, convention: results.params.convention, table: table)
 }

@@ -60,13 +60,13 @@ public enum Checkpoints {
     }
 
     /// The file in a checkpoint folder that names the store whose checkpoints it holds.
-    static func ownerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(".isoflop-store") }
+    static func ownerFile(_ dir: String) -> String { (dir as NSString).appendingPathComponent(CheckpointRoot.markerName) }
 
     /// Refuses, before anything is written to the store, a checkpoint folder that holds another
     /// store's checkpoints (`--store a.sqlite` and `--store b.sqlite` in one folder share
     /// `checkpoints/` beside them, and run ids repeat from store to store).
     static func checkOwner(_ dir: String, store url: String) throws {
-        guard let data = FileManager.default.contents(atPath: ownerFile(dir)) else { return }
+        guard let data = FileManager.default.contents(atPath: ownerFile(dir)) else { return try CheckpointRoot.checkUnmarked(dir) }
         let owner = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let exists = !StoreURL.isSQLite(url) || FileManager.default.fileExists(atPath: StoreURL.path(url))
         let id = exists ? try openRunStore(url, readOnly: true).storeID() : nil

@@ -39,6 +39,7 @@ public func runWorkerProcess(store url: String, options: WorkerProcessOptions) t
     let orphaned: () -> Bool = { options.parent.map { getppid() != $0 } ?? false }
     let name = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     if orphaned() { return WorkerProcessResult(name: name, report: WorkerReport(), stopped: true) }
+    OrphanWatch(isOrphaned: orphaned).start()
     setenv("OPENBLAS_NUM_THREADS", "1", 1)
     installStopHandler()
     let checkpoints = try Checkpoints.folder(options.checkpoints, store: url)

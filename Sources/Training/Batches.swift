@@ -45,6 +45,10 @@ public struct EvaluationSample: Sendable {
         starts = (0..<n).map { n == 1 ? 0 : $0 * last / (n - 1) }
     }
 
+    /// Windows of `context` tokens (and the next one's target) a file of `tokens` tokens holds
+    /// without two overlapping: more spread over it only read the same text again.
+    public static func distinctWindows(tokens: Int, context: Int) -> Int { max(1, (tokens - 1) / max(context, 1)) }
+
     /// Fills batch `index` (windows `index × batch ..< (index+1) × batch`).
     func fill(batch index: Int, from file: TokenFile, batch: Int, context: Int,
               inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {

@@ -43,6 +43,11 @@ public struct RunHooks {
     public var checkpoints: CheckpointFolder?
     /// Checkpoint once more when the run completes (so a finished run can be inspected or sampled).
     public var checkpointAtEnd = false
+    /// Lasting checkpoints written after these steps, each into its own folders: the starts of
+    /// the runs branched from this one (a wsd trunk's branches).
+    public var branchCheckpoints: [Int: [CheckpointFolder]] = [:]
+    /// Called once the branch checkpoints after a step are all written.
+    public var onBranchCheckpoint: (Int) throws -> Void = { _ in }
     /// Called after every step.
     public var onStep: (StepReport) throws -> Void = { _ in }
     /// Called before a checkpoint replaces the previous one: whatever the checkpoint must not
@@ -97,6 +102,12 @@ extension TrainingRun {
             let eval = hooks.evaluates(after: r.step, of: totalSteps) ? evaluate() : nil
             if let eval { lastEval = eval }
             try hooks.onStep(StepReport(result: r, evalLoss: eval, seconds: seconds))
+            // Before the step's own checkpoint: a resume from that checkpoint then never skips
+            // a branch's start.
+            if let folders = hooks.branchCheckpoints[r.step] {
+                for f in folders { try f.save(self, beforeSwap: hooks.beforeCheckpoint) }
+                try hooks.onBranchCheckpoint(r.step)
+            }
             if hooks.checkpointEvery > 0, r.step % hooks.checkpointEvery == 0, r.step < totalSteps {
                 try checkpoint()
             }

@@ -11,9 +11,19 @@ public enum ScheduleKind: String, Codable, CaseIterable, Sendable {
     case fixed
     /// Peak after warmup, to the end.
     case constant
-    /// Warmup, stable at peak, then a linear cooldown over the last `cooldownFraction` of
-    /// the run to `finalFraction × peak` (set `finalFraction` to 0 to cool down to zero).
+    /// Warmup, stable at peak, then a cooldown (`CooldownShape`) over the last
+    /// `cooldownFraction` of the run to `finalFraction × peak` (set `finalFraction` to 0 to
+    /// cool down to zero).
     case wsd
+}
+
+/// How wsd's cooldown falls from the peak to the floor as its progress x goes from 0 to 1.
+public enum CooldownShape: String, Codable, CaseIterable, Sendable {
+    /// 1 − x.
+    case linear
+    /// 1 − √x: stays high longer and drops at the end; Hägele et al. 2024 ("Scaling Laws and
+    /// Compute-Optimal Training Beyond Fixed Training Durations") find it beats the linear one.
+    case sqrt
 }
 
 /// A learning-rate schedule over one run of `totalSteps` optimizer steps.
@@ -32,11 +42,14 @@ public struct LRSchedule: Codable, Hashable, Sendable {
     public var cycleSteps: Int?
     /// Floor of the decays as a fraction of the peak.
     public var finalFraction: Double
-    /// Fraction of the run spent in the linear cooldown of `wsd`.
+    /// Fraction of the run spent in the cooldown of `wsd`.
     public var cooldownFraction: Double
+    /// The form of wsd's cooldown.
+    public var cooldownShape: CooldownShape
 
     public init(kind: ScheduleKind, peak: Double, totalSteps: Int, warmupSteps: Int? = nil,
-                cycleSteps: Int? = nil, finalFraction: Double = 0.1, cooldownFraction: Double = 0.2) {
+                cycleSteps: Int? = nil, finalFraction: Double = 0.1, cooldownFraction: Double = 0.2,
+                cooldownShape: CooldownShape = .linear) {
         self.kind = kind
         self.peak = peak
         self.totalSteps = totalSteps
@@ -44,6 +57,7 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         self.cycleSteps = cycleSteps
         self.finalFraction = finalFraction
         self.cooldownFraction = cooldownFraction
+        self.cooldownShape = cooldownShape
     }
 
     /// max(10, 5% of the run), never more than the run itself.
@@ -86,6 +100,9 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         min(totalSteps - warmupSteps, LRSchedule.cooldownSteps(fraction: cooldownFraction, steps: totalSteps))
     }
 
+    /// The step at which wsd's cooldown begins (updates before it run at the peak, once warm).
+    public var cooldownStart: Int { totalSteps - cooldownSteps }
+
     /// The learning rate for update `step` (0-based).
     public func lr(at step: Int) -> Double {
         if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
@@ -103,7 +120,7 @@ public struct LRSchedule: Codable, Hashable, Sendable {
             let start = totalSteps - n
             if step < start || n == 0 { return peak }
             let p = min(1, Double(step + 1 - start) / Double(n))
-            return peak + (floor - peak) * p
+            return peak + (floor - peak) * (cooldownShape == .sqrt ? p.squareRoot() : p)
         }
     }
 }

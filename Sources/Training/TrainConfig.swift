@@ -91,7 +91,7 @@ public struct TrainConfig: Codable, Hashable, Sendable {
     }
     private enum ModelKeys: String, CodingKey, CaseIterable { case vocabSize, context, d, layers, headSize }
     private enum ScheduleKeys: String, CodingKey, CaseIterable {
-        case kind, peak, warmupSteps, totalSteps, cycleSteps, finalFraction, cooldownFraction
+        case kind, peak, warmupSteps, totalSteps, cycleSteps, finalFraction, cooldownFraction, cooldownShape
     }
 
     /// Required: `model.d`, `model.layers`, `steps`, `schedule.kind`, `schedule.peak`.
@@ -119,7 +119,8 @@ public struct TrainConfig: Codable, Hashable, Sendable {
                               warmupSteps: try s.decodeIfPresent(Int.self, forKey: .warmupSteps),
                               cycleSteps: try s.decodeIfPresent(Int.self, forKey: .cycleSteps),
                               finalFraction: try s.decodeIfPresent(Double.self, forKey: .finalFraction) ?? 0.1,
-                              cooldownFraction: try s.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? 0.2)
+                              cooldownFraction: try s.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? 0.2,
+                              cooldownShape: try s.decodeIfPresent(CooldownShape.self, forKey: .cooldownShape) ?? .linear)
 
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? weightDecay

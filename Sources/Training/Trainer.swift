@@ -158,7 +158,13 @@ public final class Trainer: TrainingRun {
     /// parameters. Training then continues exactly where it stopped.
     public static func resume(from dir: String, model: LanguageModel, train: TokenFile,
                               validation: TokenFile) throws -> Trainer {
-        let config = try Checkpoint.config(in: dir)
+        try resume(from: dir, config: Checkpoint.config(in: dir), model: model, train: train, validation: validation)
+    }
+
+    /// `resume(from:)` under `config` instead of the checkpoint's own (a branch continuing its
+    /// trunk's checkpoint under its own length and schedule; `open` checks they agree).
+    static func resume(from dir: String, config: TrainConfig, model: LanguageModel, train: TokenFile,
+                       validation: TokenFile) throws -> Trainer {
         let trainer = try Trainer(config: config, model: model, train: train, validation: validation)
         try Checkpoint.loadParameters(from: dir, into: model)
         let momentsPath = dir + "/optimizer.safetensors"
@@ -212,17 +218,57 @@ extension Trainer {
     /// checkpoint in `folder` when it holds one. A checkpoint written under another config is
     /// refused, never continued (two stores sharing one checkpoint folder would otherwise
     /// resume each other's runs).
+    ///
+    /// `branchingFrom`: where the run starts when its own folder holds no checkpoint yet, a
+    /// checkpoint of a run that trained the same way up to that point (a wsd trunk at this
+    /// branch's cooldown start). Its config must differ from `config` only in the length and
+    /// the schedule, with the same rate at every step it has taken; anything else is refused.
     public static func open(config: TrainConfig, resumingFrom folder: CheckpointFolder?,
+                            branchingFrom start: CheckpointFolder? = nil,
                             train: TokenFile, validation: TokenFile) throws -> Trainer {
         let model = try GPT(config: config.model, batchSize: config.batchSize, seed: config.seed)
         guard let folder else { return try Trainer(config: config, model: model, train: train, validation: validation) }
         try folder.recover()
+        if !folder.hasCheckpoint, let start {
+            try start.recover()
+            guard start.hasCheckpoint else {
+                throw TrainingError.checkpoint(path: start.path, reason: "the branch's starting checkpoint is not written yet")
+            }
+            try checkBranch(config, from: start.path)
+            return try resume(from: start.path, config: config, model: model, train: train, validation: validation)
+        }
         guard folder.hasCheckpoint else { return try Trainer(config: config, model: model, train: train, validation: validation) }
         guard try Checkpoint.config(in: folder.path) == config else {
             throw TrainingError.checkpoint(path: folder.path, reason: "belongs to another run (it was written under another training config): "
                 + "do two stores share this checkpoint folder? Give each its own folder, or remove the checkpoint")
         }
         return try resume(from: folder.path, model: model, train: train, validation: validation)
+    }
+}
+
+extension Trainer {
+    /// Refuses to start `config` from the checkpoint in `dir` unless the checkpoint's run is
+    /// this run but for its length and schedule, and both schedules gave the same rate at every
+    /// step the checkpoint has taken: then training on from it is training this run itself.
+    static func checkBranch(_ config: TrainConfig, from dir: String) throws {
+        let trunk = try Checkpoint.config(in: dir)
+        var same = trunk
+        same.steps = config.steps
+        same.schedule = config.schedule
+        guard same == config else {
+            throw TrainingError.checkpoint(path: dir, reason: "belongs to another run (its training config differs in more than the length and schedule)")
+        }
+        let stepPath = dir + "/state.json"
+        guard let data = FileManager.default.contents(atPath: stepPath),
+              let state = try? JSONDecoder().decode(State.self, from: data) else {
+            throw TrainingError.checkpoint(path: stepPath, reason: "missing or not valid JSON")
+        }
+        guard state.step <= config.steps else {
+            throw TrainingError.checkpoint(path: dir, reason: "is at step \(state.step), past this run's \(config.steps) steps")
+        }
+        if let s = (0..<state.step).first(where: { trunk.schedule.lr(at: $0) != config.schedule.lr(at: $0) }) {
+            throw TrainingError.checkpoint(path: dir, reason: "was trained at another learning rate at step \(s + 1) (\(trunk.schedule.lr(at: s)), not \(config.schedule.lr(at: s)))")
+        }
     }
 }
 

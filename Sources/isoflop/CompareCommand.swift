@@ -1,6 +1,7 @@
-// `isoflop compare`: the matched and fixed halves of a sweep side by side.
+// `isoflop compare`: the schedules of a sweep side by side (any two, or all).
 import ArgumentParser
 import Fit
+import Report
 import Foundation
 import Study
 import Sweep
@@ -15,18 +16,15 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var resampling: BootstrapOptions<ReportResamples>
 
+    @Option(help: ArgumentHelp("The schedules to compare, comma-separated (default: every schedule of the sweep).", valueName: "a,b"),
+            transform: { $0.split(separator: ",").map(String.init) })
+    var schedules: [String]?
+
     func run() throws {
         let url = try source.url()
-        let comparison = try compareSchedules(url, sweep: source.sweepChoice.sweep, bootstrap: resampling.bootstrap, seed: resampling.seed)
-        print("budget  " + comparison.schedules.map { pad($0, -28) }.joined())
-        for c in comparison.budgets {
-            let cells = comparison.schedules.map { s -> String in
-                guard let r = comparison.best[s]?[c] else { return pad("-", -28) }
-                return pad(String(format: "d=%d L=%d N=%d %.4f", r.plan.model.d, r.plan.model.layers, r.plan.parameters,
-                                  r.finalEvalLoss ?? .nan), -28)
-            }
-            print(pad(formatFLOPs(c), -8) + cells.joined())
-        }
+        let comparison = try compareSchedules(url, sweep: source.sweepChoice.sweep, schedules: schedules,
+                                              bootstrap: resampling.bootstrap, seed: resampling.seed)
+        for line in comparison.table.lines() { print(line) }
         let counting = comparison.convention == .nonEmbedding ? "non-embedding parameters" : "all parameters"
         for (s, result) in comparison.fits {
             do {

@@ -22,7 +22,7 @@ struct SweepStatusCommand: ParsableCommand {
 
     func validate() throws {
         guard minutes > 0 else { throw ValidationError("--minutes must be positive, not \(minutes)") }
-        if let watch, watch <= 0 { throw ValidationError("--watch must be a positive number of seconds, not \(watch)") }
+        if let watch, !(watch.isFinite && watch > 0) { throw ValidationError("--watch must be a positive, finite number of seconds, not \(watch)") }
     }
 
     func run() throws {

@@ -7,6 +7,7 @@ import Foundation
 import Study
 import Sweep
 import Tensor
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,6 +35,8 @@ struct TuneCommand: ParsableCommand {
     var maxExtensions: Int = 3
     @Flag(help: "Write the fitted intercept, width and steps into the config's [lr] table (comments and all else kept).")
     var write = false
+    @Option(help: "The schedule piloted: matched (fits [lr]) or wsd (measures lr_wsd_multiplier against [lr]).")
+    var schedule: ScheduleKind = .matched
     @Option(help: ArgumentHelp("Also write the trials, best LRs and fitted rule as JSON here.", valueName: "path"))
     var json: String?
     @OptionGroup var store: StoreOptions
@@ -68,16 +71,25 @@ struct TuneCommand: ParsableCommand {
             throw CLIError("\(config): --write edits TOML configs; put the rule into its \"lr\" object by hand")
         }
         let original = write ? try readConfigText() : ""
+        guard schedule == .matched || (schedule == .wsd && !write) else {
+            throw ValidationError("--schedule \(schedule.rawValue): tune pilots matched (with --write) or wsd (without --write)")
+        }
         var options = PilotOptions()
         options.budgets = budgets
         options.multipliers = try parsedMultipliers()
         options.maxExtensions = extend ? maxExtensions : 0
+        options.schedule = schedule
         options.train.workers = workers
         options.train.checkpoints = checkpoints
         options.train.workerReports = isatty(STDOUT_FILENO) == 0
         let began = Date()
         let result = try runPilot(cfg, store: try store.resolved() ?? defaultStoreURL(cfg), options: options, hooks: ProgressView.hooks())
         print(tuneTable(result.shapes, fit: result.rule, config: cfg))
+        if schedule == .wsd {
+            let m = LRPilot.impliedMultiplier(result.shapes.map { (d: $0.best.d, steps: $0.best.steps, lnLR: $0.best.lnLR) }, config: cfg)
+            print(String(format: "wsd: best rates at %.3g × the [lr] rule's on average: lr_wsd_multiplier = %.3g (the config has %.3g)",
+                         m, m, cfg.lrWSDMultiplier))
+        }
         print(String(format: "pilot: %d runs, %@", result.runs, formatDuration(Date().timeIntervalSince(began))))
         if let json {
             let encoder = JSONEncoder()

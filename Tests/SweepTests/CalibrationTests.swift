@@ -15,9 +15,14 @@ final class CalibrationTests: XCTestCase {
         let model = ThroughputModel(flopsPerSecond: 1, overheadPerToken: 0, measured: [shape: 10_000])
         // 1000 steps + 3 evaluations × 24 forward passes at a third of a step = 1024 steps of 8 × 128 tokens.
         XCTAssertEqual(model.seconds(run), 1024 * 1024 / 10_000, accuracy: 1e-9)
-        // A shape not measured falls back to the FLOP rate.
+        // A shape not measured falls back to the FLOP rate, over the same 1024 steps: the
+        // evaluations count there too (they were left out, and a plan of eval_batches = 100000
+        // said "6 s" for a run that never ended).
         let other = ThroughputModel(flopsPerSecond: 1e9, overheadPerToken: 0)
-        XCTAssertEqual(other.seconds(run), Double(run.tokens) * run.flopsPerToken / 1e9, accuracy: 1e-9)
+        XCTAssertEqual(other.seconds(run), 1024 * 1024 * run.model.trainingFLOPsPerToken / 1e9, accuracy: 1e-9)
+        // A branch of a wsd trunk is timed by the steps it trains itself.
+        run.branchStep = 800
+        XCTAssertEqual(model.seconds(run), (200 + 2 * 8) * 1024 / 10_000, accuracy: 1e-9)
     }
 
     func testRatesAreMeasuredOnceAndThenReadFromTheCache() throws {

@@ -69,10 +69,12 @@ final class PlannerTests: XCTestCase {
         let plan = try Planner.plan(c)
         XCTAssertEqual(Set(plan.runs.map(\.schedule)), Set(ScheduleKind.allCases))
         for r in plan.runs {
-            // A fixed run's peak and warmup are its shape's: from its longest and shortest fixed run.
-            let fixed = plan.runs.filter { $0.schedule == .fixed && $0.model == r.model }.map(\.steps)
-            let (short, long) = r.schedule == .fixed ? (fixed.min()!, fixed.max()!) : (r.steps, r.steps)
-            let direct = LRSchedule(kind: r.schedule, peak: c.lr.peak(d: r.model.d, steps: long, batch: c.batch),
+            // A fixed or (shared) wsd run's peak and warmup are its shape's: from its longest and
+            // shortest run of that schedule; wsd's peak is half the rule's.
+            let same = plan.runs.filter { $0.schedule == r.schedule && $0.model == r.model }.map(\.steps)
+            let shapeWide = r.schedule == .fixed || r.schedule == .wsd
+            let (short, long) = shapeWide ? (same.min()!, same.max()!) : (r.steps, r.steps)
+            let direct = LRSchedule(kind: r.schedule, peak: (r.schedule == .wsd ? 0.5 : 1) * c.lr.peak(d: r.model.d, steps: long, batch: c.batch),
                                     totalSteps: r.steps, warmupSteps: min(short, max(12, Int((0.07 * Double(short)).rounded()))),
                                     cycleSteps: r.schedule == .fixed ? 700 : nil, finalFraction: 0.1, cooldownFraction: 0.23)
             let trained = try r.trainConfig().schedule

@@ -96,7 +96,8 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(all.count, runs.count)
         XCTAssertEqual(Set(all.map(\.id)).count, runs.count, "no run handed out twice")
         for (k, mine) in claims.byWorker.enumerated() {
-            XCTAssertEqual(mine.map(\.plan.flops), mine.map(\.plan.flops).sorted(by: >), "worker \(k) got larger runs first")
+            let work = mine.map { $0.plan.flops + Double($0.plan.tokens) * StoreSchema.overheadFLOPsPerToken }
+            XCTAssertEqual(work, work.sorted(by: >), "worker \(k) got larger runs first")
             XCTAssertTrue(mine.allSatisfy { $0.worker == "w\(k)" && $0.attempts == 1 && $0.status == .running })
         }
         let stored = try openRunStore(url).runs(sweep: sweep)

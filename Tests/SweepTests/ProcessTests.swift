@@ -31,14 +31,89 @@ final class ProcessTests: XCTestCase {
         return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
-    func sweepProcess(_ db: String) -> Process {
+    func sweepProcess(_ db: String, config: String = ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path) -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: isoflop)
-        p.arguments = ["sweep", "run", ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path,
-                       "--db", db, "--workers", "2", "--dry-run", "20"]
+        p.arguments = ["sweep", "run", config, "--db", db, "--workers", "2", "--dry-run", "20"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         return p
+    }
+
+    /// Kills `sweep` and its workers with SIGKILL and waits until they are gone; returns the workers.
+    func killAll(_ sweep: Process) -> [Int32] {
+        let workers = childPIDs(of: sweep.processIdentifier)
+        kill(sweep.processIdentifier, SIGKILL)
+        for w in workers { kill(w, SIGKILL) }
+        sweep.waitUntilExit()
+        // SIGKILL is asynchronous: wait until the workers are gone (or zombies) before rerunning.
+        let gone = Date().addingTimeInterval(5)
+        while Date() < gone, workers.contains(where: { isRunning($0) }) { Thread.sleep(forTimeInterval: 0.02) }
+        return workers
+    }
+
+    /// Runs the sweep again to its end (exit 0) and reads its runs back.
+    func rerun(_ db: String, config: String = ConfigDecoderTests.configs.appendingPathComponent("quick.toml").path)
+        throws -> (RunStore, [RunRecord]) {
+        let second = sweepProcess(db, config: config)
+        try second.run()
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let store = try SQLiteRunStore(path: db)
+        return (store, try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick"))))
+    }
+
+    /// Every run done, each step logged once with the dry run's loss.
+    func assertEveryStepOnce(_ runs: [RunRecord], _ store: RunStore) throws {
+        for run in runs {
+            XCTAssertEqual(run.status, .done, run.plan.key)
+            let rows = try store.metrics(run: run.id)
+            XCTAssertEqual(rows.map(\.step), Array(1...run.plan.steps), "every step logged once: \(run.plan.key)")
+            let expected = (1...run.plan.steps).map {
+                DryRunExecutor.loss(parameters: run.plan.parameters, tokens: $0 * run.plan.batchSize * run.plan.model.context, step: $0)
+            }
+            XCTAssertEqual(rows.map(\.trainLoss), expected, run.plan.key)
+        }
+    }
+
+    /// quick.toml's grid under wsd alone, killed while a trunk and a branch both run, then
+    /// rerun: both resume from their own checkpoints (the branch's, or its start), every row once.
+    func testKilledWSDTrunkAndBranchResumeWhenRerun() throws {
+        guard FileManager.default.isExecutableFile(atPath: isoflop) else {
+            throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
+        }
+        let dir = temporaryDirectory()
+        let db = (dir as NSString).appendingPathComponent("quick.sqlite")
+        let text = try String(contentsOf: ConfigDecoderTests.configs.appendingPathComponent("quick.toml"), encoding: .utf8)
+            .replacingOccurrences(of: #"schedules = ["matched", "fixed"]"#, with: #"schedules = ["wsd"]"#)
+        let config = dir + "/wsd.toml"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let first = sweepProcess(db, config: config)
+        try first.run()
+        var caught: (trunk: Int64, branch: Int64)?
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, caught == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            guard FileManager.default.fileExists(atPath: db), let store = try? SQLiteRunStore(path: db, readOnly: true),
+                  let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id) else { continue }
+            let running = runs.filter { $0.status == .running }
+            if let t = running.first(where: { $0.branchOf == nil && $0.step > $0.plan.checkpointEvery }),
+               let b = running.first(where: { $0.branchOf != nil && $0.step > ($0.branchStep ?? 0) }) {
+                caught = (t.id, b.id)
+            }
+        }
+        _ = killAll(first)
+        let (trunk, branch) = try XCTUnwrap(caught, "caught a trunk and a branch running at once")
+        // Only those the kill left running count as interrupted (one may have ended just before).
+        let killed = try SQLiteRunStore(path: db, readOnly: true)
+        let interrupted = try killed.runs(sweep: try XCTUnwrap(killed.sweepID(named: "quick")))
+            .filter { [trunk, branch].contains($0.id) && $0.status == .running }.map(\.id)
+        XCTAssertFalse(interrupted.isEmpty)
+        let (store, runs) = try rerun(db, config: config)
+        XCTAssertEqual(runs.count, 9)
+        XCTAssertEqual(runs.filter { $0.branchOf != nil }.count, 6)
+        try assertEveryStepOnce(runs, store)
+        for run in runs where interrupted.contains(run.id) { XCTAssertEqual(run.attempts, 2, "resumed: \(run.plan.key)") }
     }
 
     func testKilledSweepResumesWhenRerun() throws {
@@ -66,13 +141,7 @@ final class ProcessTests: XCTestCase {
                 break
             }
         }
-        let workers = childPIDs(of: first.processIdentifier)
-        kill(first.processIdentifier, SIGKILL)
-        for w in workers { kill(w, SIGKILL) }
-        first.waitUntilExit()
-        // SIGKILL is asynchronous: wait until the workers are gone (or zombies) before rerunning.
-        let gone = Date().addingTimeInterval(5)
-        while Date() < gone, workers.contains(where: { isRunning($0) }) { Thread.sleep(forTimeInterval: 0.02) }
+        let workers = killAll(first)
         // A run seen mid-way may still have finished before the kill landed: only those the kill
         // left running count as interrupted.
         let killed = try SQLiteRunStore(path: db)
@@ -83,23 +152,13 @@ final class ProcessTests: XCTestCase {
         XCTAssertFalse(recorded.isEmpty, "caught the sweep after it recorded a run read from a shared run")
         XCTAssertEqual(workers.count, 2)
 
-        let second = sweepProcess(db)
-        try second.run()
-        second.waitUntilExit()
-        XCTAssertEqual(second.terminationStatus, 0)
-
-        let store = try SQLiteRunStore(path: db)
-        let runs = try store.runs(sweep: try XCTUnwrap(store.sweepID(named: "quick")))
+        let (store, runs) = try rerun(db)
         XCTAssertEqual(runs.count, 18)
+        try assertEveryStepOnce(runs, store)
         for run in runs {
-            XCTAssertEqual(run.status, .done, run.plan.key)
-            let rows = try store.metrics(run: run.id)
-            XCTAssertEqual(rows.map(\.step), Array(1...run.plan.steps), "every step logged once: \(run.plan.key)")
-            let expected = (1...run.plan.steps).map {
-                DryRunExecutor.loss(parameters: run.plan.parameters, tokens: $0 * run.plan.batchSize * run.plan.model.context, step: $0)
-            }
-            XCTAssertEqual(rows.map(\.trainLoss), expected, run.plan.key)
-            XCTAssertEqual(run.finalTrainLoss, expected.last)
+            let expected = DryRunExecutor.loss(parameters: run.plan.parameters,
+                                               tokens: run.plan.steps * run.plan.batchSize * run.plan.model.context, step: run.plan.steps)
+            XCTAssertEqual(run.finalTrainLoss, expected)
             XCTAssertEqual(run.sharedFrom, run.plan.sharedFrom)
             if let ended = recorded[run.id] {
                 XCTAssertEqual(run.ended, ended, "recorded before the kill and left as it was: \(run.plan.key)")

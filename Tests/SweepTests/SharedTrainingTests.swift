@@ -7,27 +7,6 @@ import Tensor
 import XCTest
 
 final class SharedTrainingTests: XCTestCase {
-    /// Token files of a seeded chain over 512 ids (each id followed by one of four others), so
-    /// the tiny models have something to learn; written to `dir`.
-    func tokenFiles(_ dir: String) throws -> (train: String, eval: String) {
-        var state: UInt64 = 12_345
-        var token = 0
-        func chain(_ count: Int) -> Data {
-            var tokens = [UInt16]()
-            tokens.reserveCapacity(count)
-            for _ in 0..<count {
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                token = (token * 7 + Int(state >> 62) * 31 + 1) % 512
-                tokens.append(UInt16(token).littleEndian)
-            }
-            return tokens.withUnsafeBufferPointer { Data(buffer: $0) }
-        }
-        let paths = (dir + "/train.u16", dir + "/eval.u16")
-        try chain(100_000).write(to: URL(fileURLWithPath: paths.0))
-        try chain(20_000).write(to: URL(fileURLWithPath: paths.1))
-        return paths
-    }
-
     func train(_ runs: [PlannedRun], _ name: String, stopAfter: Int? = nil) throws -> (RunStore, Int64) {
         let dir = temporaryDirectory(name)
         let store = try openRunStore(dir + "/s.sqlite")
@@ -47,7 +26,7 @@ final class SharedTrainingTests: XCTestCase {
 
     func testRunsReadFromASharedRunEqualRunsOfTheirOwnBitForBit() throws {
         BLAS.setThreads(1)
-        let files = try tokenFiles(temporaryDirectory())
+        let files = try chainTokenFiles(temporaryDirectory())
         var config = tinyConfig(schedules: [.fixed])
         config.trainTokens = files.train
         config.evalTokens = files.eval

@@ -99,7 +99,8 @@ struct StoreContract {
 
         let other = try store.createSweep(name: "b", configJSON: "{}", runs: runs)
         let order = try (0..<runs.count).map { _ in
-            try XCTUnwrap(store.claimNextRun(sweep: other, worker: "w", host: "h", pid: 1, lease: 30)).plan.flops
+            let plan = try XCTUnwrap(store.claimNextRun(sweep: other, worker: "w", host: "h", pid: 1, lease: 30)).plan
+            return plan.flops + Double(plan.tokens) * StoreSchema.overheadFLOPsPerToken
         }
         XCTAssertEqual(order, order.sorted(by: >), "largest runs first")
     }
@@ -365,7 +366,7 @@ final class StoreTests: XCTestCase {
             try store.finishRun(run.id, worker: "w", outcome: .done(finalTrainLoss: 2, finalEvalLoss: 2.5, tokensPerSecond: 1),
                                 wallSeconds: 1)
             // Back to schema 1: the runs table without the later columns, no row for version 2 on.
-            for column in ["shared_from", "origin", "lr_multiplier", "copied_from"] {
+            for column in ["shared_from", "origin", "lr_multiplier", "copied_from", "branch_of", "branch_step", "branch_ready"] {
                 try store.db.execute("ALTER TABLE runs DROP COLUMN \(column)")
             }
             try store.db.execute("DELETE FROM schema_version WHERE version > 1")
@@ -382,6 +383,7 @@ final class StoreTests: XCTestCase {
         var columns: [String] = []
         try upgraded.db.query("SELECT name FROM pragma_table_info('runs')") { columns.append($0.text(0)) }
         XCTAssertTrue(columns.contains("shared_from"))
+        XCTAssertTrue(columns.contains("branch_ready"))
         XCTAssertNotNil(try upgraded.claimNextRun(sweep: sweep, worker: "w", host: "h", pid: 1, lease: 30))
         XCTAssertEqual(try upgraded.runs(sweep: sweep).filter { $0.status == .done }.count, 1)
     }

@@ -1,3 +1,4 @@
+import Model
 import Training
 import XCTest
 
@@ -54,6 +55,25 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(s.lr(at: 99), 1e-4, accuracy: 1e-15)
         XCTAssertEqual(schedule(.wsd, final: 0).lr(at: 99), 0, accuracy: 1e-18, "to zero when asked")
         XCTAssertEqual(schedule(.wsd, final: 0).lr(at: 89), 5e-4, accuracy: 1e-15)
+    }
+
+    func testSquareRootCooldown() throws {
+        // 1 − √x over the same 20 steps: a quarter of the way (x = 0.25) it has fallen halfway.
+        var s = schedule(.wsd)
+        s.cooldownShape = .sqrt
+        XCTAssertEqual(s.lr(at: 79), 1e-3)
+        XCTAssertEqual(s.lr(at: 84), 1e-3 + (1e-4 - 1e-3) * 0.5, accuracy: 1e-15)
+        XCTAssertEqual(s.lr(at: 99), 1e-4, accuracy: 1e-15)
+        XCTAssertGreaterThan(schedule(.wsd).lr(at: 84), s.lr(at: 84), "drops faster than the line at first")
+        // Read back from a run config; one written before the field cools down linearly.
+        var config = TrainConfig(model: GPTConfig(vocabSize: 512, context: 16, d: 16, layers: 1, headSize: 16), batchSize: 2,
+                                 steps: 100, schedule: s, seed: 1)
+        config.evalBatches = 1
+        XCTAssertEqual(try TrainConfig.decode(json: try config.encodedJSON(), source: "t").schedule.cooldownShape, .sqrt)
+        let old = String(decoding: try config.encodedJSON(), as: UTF8.self).split(separator: "\n")
+            .filter { !$0.contains("cooldownShape") }.joined(separator: "\n")
+        XCTAssertFalse(old.contains("cooldownShape"))
+        XCTAssertEqual(try TrainConfig.decode(json: Data(old.utf8), source: "t").schedule.cooldownShape, .linear)
     }
 
     func testDefaultWarmup() {

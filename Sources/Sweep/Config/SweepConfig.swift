@@ -190,8 +190,19 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     public var schedules: [ScheduleKind] = [.matched]
     /// Cycle of the `fixed` schedule in steps; 0 = the longest run's steps.
     public var fixedCycle: Int = 0
-    /// Fraction of steps spent in the linear cooldown of `wsd`.
+    /// Fraction of steps spent in the cooldown of `wsd`.
     public var cooldownFraction: Double = 0.2
+    /// The form of wsd's cooldown.
+    public var cooldownShape: CooldownShape = .linear
+    /// Train a shape's wsd runs as one trunk with a branch per length (`Planner.branchRuns`).
+    /// On by default: every branch trains exactly as its run would alone, for the FLOPs of the
+    /// longest run plus the others' cooldowns.
+    public var shareWSD = true
+    /// The wsd runs' constant rate, by its own rule; nil: `lrWSDMultiplier` × the `lr` rule.
+    public var lrWSD: LRRule?
+    /// The wsd peak as a share of the cosine's: Hägele et al. 2024 find the best constant rate
+    /// near half the cosine's best peak. Not yet measured on our grid.
+    public var lrWSDMultiplier = 0.5
     public var lr: LRRule = LRRule()
     public var warmupMin: Int = 10
     public var warmupFraction: Double = 0.05
@@ -231,6 +242,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         case name, corpus, trainTokens = "train_tokens", evalTokens = "eval_tokens", tokenizer, vocab
         case uniqueTokens = "unique_tokens", budgets, family, grid, budgetGrids = "budget_grid", batch, context
         case schedules, fixedCycle = "fixed_cycle", cooldownFraction = "cooldown_fraction", lr
+        case cooldownShape = "cooldown_shape", shareWSD = "share_wsd", lrWSD = "lr_wsd", lrWSDMultiplier = "lr_wsd_multiplier"
         case warmupMin = "warmup_min", warmupFraction = "warmup_fraction", evalEvery = "eval_every"
         case evalBatches = "eval_batches", checkpointEvery = "checkpoint_every", seed, workers
         case flopsPerSecond = "flops_per_second", overheadPerToken = "overhead_per_token"
@@ -271,6 +283,10 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         fixedCycle = try c.decodeIfPresent(Int.self, forKey: .fixedCycle) ?? fixedCycle
         cooldownFraction = try c.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? cooldownFraction
         lr = try c.decodeIfPresent(LRRule.self, forKey: .lr) ?? lr
+        cooldownShape = try c.decodeIfPresent(CooldownShape.self, forKey: .cooldownShape) ?? cooldownShape
+        shareWSD = try c.decodeIfPresent(Bool.self, forKey: .shareWSD) ?? shareWSD
+        lrWSD = try c.decodeIfPresent(LRRule.self, forKey: .lrWSD)
+        lrWSDMultiplier = try c.decodeIfPresent(Double.self, forKey: .lrWSDMultiplier) ?? lrWSDMultiplier
         warmupMin = try c.decodeIfPresent(Int.self, forKey: .warmupMin) ?? warmupMin
         warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? warmupFraction
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? evalEvery
@@ -323,18 +339,21 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         guard (2...65_536).contains(vocab) else { throw bad("vocab", "\(vocab) must be in 2...65536 (tokens are uint16)") }
         guard uniqueTokens >= 0 else { throw bad("unique_tokens", "\(uniqueTokens) must not be negative") }
         guard !budgets.isEmpty || !budgetGrids.isEmpty else { throw bad("budgets", "is empty: give at least one budget") }
+        // Every budget is several runs; past this no plan could finish, and checking each one
+        // would only delay saying so.
+        guard budgets.count <= Self.maxBudgets else {
+            throw bad("budgets", "lists \(budgets.count) budgets; a sweep takes at most \(Self.maxBudgets)")
+        }
         for (i, c) in budgets.enumerated() where !(c.isFinite && c > 0) {
             throw bad("budgets[\(i)]", "\(c) must be a positive number of FLOPs")
         }
-        guard Set(budgets.map(formatFLOPs)).count == budgets.count else {
-            throw bad("budgets", "\(budgets.map(formatFLOPs)) holds the same budget twice")
-        }
+        if let repeats = Self.repeatedBudgets(budgets) { throw bad("budgets", repeats) }
         for (i, w) in family.widths.enumerated() where w < 1 { throw bad("family.widths[\(i)]", "\(w) must be positive") }
         guard family.depthStep >= 1 else { throw bad("family.depth_step", "\(family.depthStep) must be at least 1") }
         guard grid.sizes >= 1 else { throw bad("grid.sizes", "\(grid.sizes) must be at least 1") }
         if let per = grid.perBudget {
             guard per.count == budgets.count else {
-                throw bad("grid.sizes", "\(per) has \(per.count) counts for \(budgets.count) budgets: give one per budget, or one number")
+                throw bad("grid.sizes", "has \(per.count) counts for \(budgets.count) budgets: give one per budget, or one number")
             }
             for (i, n) in per.enumerated() where n < 1 { throw bad("grid.sizes[\(i)]", "\(n) must be at least 1") }
         }
@@ -358,11 +377,19 @@ public struct SweepConfig: Codable, Hashable, Sendable {
             throw bad("eval_every", "eval_every, checkpoint_every and fixed_cycle must be below 2^31")
         }
         guard (0...1).contains(cooldownFraction) else { throw bad("cooldown_fraction", "\(cooldownFraction) must be in 0...1") }
-        for (key, v) in [("intercept", lr.intercept), ("width", lr.width), ("steps", lr.steps), ("batch8", lr.batch8)] where !v.isFinite {
-            throw bad("lr.\(key)", "\(v) must be finite")
+        for (table, rule) in [("lr", lr)] + (lrWSD.map { [("lr_wsd", $0)] } ?? []) {
+            for (key, v) in [("intercept", rule.intercept), ("width", rule.width), ("steps", rule.steps), ("batch8", rule.batch8)] where !v.isFinite {
+                throw bad("\(table).\(key)", "\(v) must be finite")
+            }
+            guard rule.min.isFinite, rule.max.isFinite, rule.min > 0, rule.min <= rule.max else {
+                throw bad("\(table).min", "\(rule.min) and \(table).max \(rule.max) must be positive and finite with min ≤ max")
+            }
         }
-        guard lr.min.isFinite, lr.max.isFinite, lr.min > 0, lr.min <= lr.max else {
-            throw bad("lr.min", "\(lr.min) and lr.max \(lr.max) must be positive and finite with min ≤ max")
+        guard lrWSDMultiplier.isFinite, lrWSDMultiplier > 0 else {
+            throw bad("lr_wsd_multiplier", "\(lrWSDMultiplier) must be positive and finite")
+        }
+        if lrWSD != nil, lrWSDMultiplier != 0.5 {
+            throw bad("lr_wsd_multiplier", "\(lrWSDMultiplier) would be ignored beside [lr_wsd]: give one of them")
         }
         guard warmupMin >= 0 else { throw bad("warmup_min", "\(warmupMin) must not be negative") }
         guard (0...1).contains(warmupFraction) else { throw bad("warmup_fraction", "\(warmupFraction) must be in 0...1") }
@@ -379,6 +406,42 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         }
         try validateSeeds(bad)
         try validateKnobs(bad)
+    }
+
+    /// The most budgets a sweep config may list.
+    public static let maxBudgets = 10_000
+
+    /// Budgets that read the same as written in run keys (`formatFLOPs`) name the same runs: nil
+    /// when there are none, else a message naming the first few and counting all, short and
+    /// quick however many budgets a config lists.
+    static func repeatedBudgets(_ budgets: [Double]) -> String? {
+        var first: [String: Int] = [:]
+        var repeats: [String] = []
+        var count = 0
+        for (i, c) in budgets.enumerated() {
+            let written = formatFLOPs(c)
+            guard let j = first[written] else {
+                first[written] = i
+                continue
+            }
+            count += 1
+            if repeats.count < 3 { repeats.append("budgets[\(j)] and budgets[\(i)] are both \(written)") }
+        }
+        guard count > 0 else { return nil }
+        return "hold the same budget twice: " + repeats.joined(separator: "; ")
+            + (count > repeats.count ? "; \(count - repeats.count) more repeats" : "") + "; give each budget once"
+    }
+
+    /// Refuses more evaluation batches than the validation file (`path`, `validationTokens`
+    /// long) holds windows for without overlap: past that an evaluation reads the same text
+    /// again, only slower (eval_batches = 100000 over 938 windows never finished a run).
+    public func checkEvaluation(validationTokens: Int, path: String) throws {
+        let windows = EvaluationSample.distinctWindows(tokens: validationTokens, context: context)
+        let most = Swift.max(1, windows / batch)
+        guard evalBatches <= most else {
+            throw ConfigError.badValue(file: "sweep config '\(name)'", key: "eval_batches",
+                                       message: "\(evalBatches) batches of \(batch) windows is more than the \(windows) windows of \(context) tokens in \(path) hold: at most \(most)")
+        }
     }
 
     /// The ladder's knobs: ranges, and warmup_steps against the keys it replaces.
@@ -398,6 +461,14 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight_decay", "\(weightDecay) must be finite and not negative") }
         guard (0...1).contains(lrFloor) else { throw bad("lr_floor", "\(lrFloor) must be in 0...1 (a fraction of the peak LR)") }
+    }
+
+    /// The peak rate of a run of `kind` for a shape of width `d` over `steps` steps: the `lr`
+    /// rule's, and for wsd its own rule's or the multiplier's share of it.
+    public func peak(_ kind: ScheduleKind, d: Int, steps: Int) -> Double {
+        guard kind == .wsd else { return lr.peak(d: d, steps: steps, batch: batch) }
+        if let lrWSD { return lrWSD.peak(d: d, steps: steps, batch: batch) }
+        return lrWSDMultiplier * lr.peak(d: d, steps: steps, batch: batch)
     }
 
     /// The config with only the budgets `keep` accepts (and their explicit grids), their

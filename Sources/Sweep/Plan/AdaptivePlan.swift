@@ -27,7 +27,10 @@ public enum AdaptivePlan {
     /// `initialRuns` of a config already planned.
     public static func initialRuns(of plan: SweepPlan) -> (grid: [PlannedRun], centred: [PlannedRun]) {
         let first = Set(budgets(plan.config).prefix(2))
-        return (plan.runs.filter { !adapts($0.schedule) }, plan.runs.filter { adapts($0.schedule) && first.contains($0.budget) })
+        let centred = plan.runs.filter { adapts($0.schedule) && first.contains($0.budget) }
+        // A wsd trunk may be a run of a later budget, left out here: branch among those kept
+        // (wsd runs adapt, so all of them are among the centred ones).
+        return (plan.runs.filter { !adapts($0.schedule) }, plan.config.shareWSD ? Planner.branchRuns(centred) : centred)
     }
 
     /// The family shapes of one budget centred (in ln N) on `optimum`: the config's `sizes` nearest

@@ -2,21 +2,39 @@
 // smallest budgets, every shape trained at a few multiples of the rule's peak LR.
 import Foundation
 import Tensor
+import Training
 
 public enum LRPilot {
     /// The pilot sweep's name: the config's with this suffix.
     public static let suffix = "-tune"
 
+    /// The name of the pilot of `config`'s `schedule`: "<name>-tune" for the matched cosine,
+    /// "<name>-<schedule>-tune" for another.
+    public static func name(_ config: SweepConfig, schedule: ScheduleKind = .matched) -> String {
+        config.name + (schedule == .matched ? "" : "-" + schedule.rawValue) + suffix
+    }
+
+    /// Whether `name` is a pilot of another sweep among `names`: results commands leave it out.
+    public static func isPilot(_ name: String, among names: [String]) -> Bool {
+        guard name.hasSuffix(suffix) else { return false }
+        let base = String(name.dropLast(suffix.count))
+        if names.contains(base) { return true }
+        return ScheduleKind.allCases.contains { base.hasSuffix("-" + $0.rawValue) && names.contains(String(base.dropLast($0.rawValue.count + 1))) }
+    }
+
     /// The pilot's sweep config: the `count` smallest budgets of `config` (its explicit grids
-    /// kept), the matched schedule only, one seed. The rule's LR (before the multiples) is the config's.
-    public static func config(_ config: SweepConfig, budgets count: Int) throws -> SweepConfig {
+    /// kept), `schedule` only (each run alone: a wsd pilot's runs differ in rate, so none
+    /// branches), one seed. The rule's LR (before the multiples) is the config's `[lr]`, so a wsd
+    /// pilot measures the wsd rate as a multiple of the cosine's (`impliedMultiplier`).
+    public static func config(_ config: SweepConfig, budgets count: Int, schedule: ScheduleKind = .matched) throws -> SweepConfig {
         guard count >= 1 else { throw PlanError.invalid("the pilot needs at least one budget, not \(count)") }
         let all = Set(config.budgets + config.budgetGrids.map(\.flops)).sorted()
         let kept = Set(all.prefix(count))
         var pilot = config.keepingBudgets(kept.contains)
-        pilot.name = config.name + suffix
+        pilot.name = name(config, schedule: schedule)
         try SweepConfig.checkName(pilot.name)
-        pilot.schedules = [.matched]
+        pilot.schedules = [schedule]
+        pilot.shareWSD = false
         pilot.seeds = nil
         pilot.seed = config.runSeeds[0]
         pilot.grid.seedsNearOptimum = 0
@@ -36,6 +54,14 @@ public enum LRPilot {
         r.peakLR = exp(config.lr.lnPeak(d: base.model.d, steps: base.steps, batch: base.batchSize)) * multiplier
         r.key = base.key + " lr*" + String(format: "%g", multiplier)
         return r
+    }
+
+    /// The multiple of the `[lr]` rule's peak that the best rates found (`d`, `steps`, best ln
+    /// lr per shape) sit at, on average in ln lr: a wsd pilot's measured `lr_wsd_multiplier`.
+    public static func impliedMultiplier(_ best: [(d: Int, steps: Int, lnLR: Double)], config: SweepConfig) -> Double {
+        guard !best.isEmpty else { return .nan }
+        let offsets = best.map { $0.lnLR - log(config.lr.peak(d: $0.d, steps: $0.steps, batch: config.batch)) }
+        return exp(offsets.reduce(0, +) / Double(offsets.count))
     }
 
     /// The multiplier a pilot run was planned with (its peak over the rule's), to 1e-9.

@@ -43,6 +43,13 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     /// run's result: it evaluates after this run's last step, and this run's record is read
     /// from it. Nil: the run is trained itself. Absent from the JSON of runs planned before.
     public var sharedFrom: String? = nil
+    /// Key of the wsd run of the same shape (its trunk, `Planner.branchRuns`) whose checkpoint
+    /// at `branchStep`, this run's cooldown start, this run starts from: it trains only its
+    /// cooldown, and its rows before that step are the trunk's. Nil: trained from the start.
+    public var branchOf: String? = nil
+    public var branchStep: Int? = nil
+    /// The form of the wsd cooldown; nil: linear (and left out of the JSON, as before it existed).
+    public var cooldownShape: CooldownShape? = nil
     // The ladder's knobs, recorded where a config moved them off their defaults (nil: Appendix F
     // FLOPs, every parameter, β1 = 0.9, β2 = 0.95, weight decay 0.1); warmup_steps and lr_floor
     // show in `warmupSteps` and `minLRFraction`. Absent in stores written before the knobs.
@@ -64,7 +71,18 @@ extension PlannedRun {
         r.flops = 0
         r.epochs = 0
         r.sharedFrom = nil
+        r.cooldownSteps = 0
+        r.branchOf = nil
+        r.branchStep = nil
         return r
+    }
+
+    /// The step this run's own training starts from: its branch step, else 0.
+    public var firstTrainedStep: Int { sharedFrom != nil ? steps : branchStep ?? 0 }
+
+    /// FLOPs this run trains itself: none when read from a shared run, only the cooldown of a branch.
+    public var trainedFLOPs: Double {
+        steps > 0 ? flops * Double(steps - firstTrainedStep) / Double(steps) : 0
     }
 
     /// The run's learning-rate schedule. The record keeps the cooldown in steps; as the fraction
@@ -72,7 +90,8 @@ extension PlannedRun {
     public var lrSchedule: LRSchedule {
         LRSchedule(kind: schedule, peak: peakLR, totalSteps: steps, warmupSteps: warmupSteps,
                    cycleSteps: schedule == .fixed ? cycleSteps : nil, finalFraction: minLRFraction,
-                   cooldownFraction: steps > 0 ? Double(cooldownSteps) / Double(steps) : 0.2)
+                   cooldownFraction: steps > 0 ? Double(cooldownSteps) / Double(steps) : 0.2,
+                   cooldownShape: cooldownShape ?? .linear)
     }
 
     /// The trainer's config for this run, validated.
@@ -103,8 +122,8 @@ public struct SweepPlan: Sendable {
     public var totalFLOPs: Double { runs.reduce(0) { $0 + $1.flops } }
     /// The runs that are trained: all but those read from a shared run.
     public var trainedRuns: [PlannedRun] { runs.filter { $0.sharedFrom == nil } }
-    /// FLOPs actually trained.
-    public var trainedFLOPs: Double { trainedRuns.reduce(0) { $0 + $1.flops } }
+    /// FLOPs actually trained (a branch trains only its cooldown).
+    public var trainedFLOPs: Double { trainedRuns.reduce(0) { $0 + $1.trainedFLOPs } }
 }
 
 public enum PlanError: Error, CustomStringConvertible, Equatable {
@@ -143,7 +162,7 @@ public enum Planner {
         if let w = config.warmupSteps, config.schedules.contains(.fixed), cycle <= w {
             throw PlanError.invalid("warmup_steps \(w) is not shorter than the fixed cycle of \(cycle) steps")
         }
-        let fixedSteps = fixedSpans(grids, config)
+        let spans = shapeSpans(grids, config)
 
         var runs: [PlannedRun] = []
         for (c, shapes) in grids {
@@ -165,13 +184,19 @@ public enum Planner {
                     if kind == .fixed && cycle < steps {
                         warnings.append("fixed cycle \(cycle) is shorter than the \(steps) steps of d=\(m.d) L=\(m.layers)")
                     }
-                    // Peak and warmup come from the run's own steps, or the shape's fixed runs.
-                    let span: (shortest: Int, longest: Int) = kind == .fixed ? fixedSteps[m] ?? (steps, steps) : (steps, steps)
+                    // Peak and warmup come from the run's own steps, or from the shape's runs
+                    // where one trunk trains them all (fixed; wsd when shared).
+                    let shared = kind == .fixed || (kind == .wsd && config.shareWSD)
+                    let span: (shortest: Int, longest: Int) = shared ? spans[m] ?? (steps, steps) : (steps, steps)
+                    let warm = switch kind {
+                    case .fixed: fixedWarmup(config, steps: steps, shortest: span.shortest)
+                    case .wsd where shared: warmup(config, steps: span.shortest)
+                    default: warmup(config, steps: steps)
+                    }
                     let schedule = LRSchedule(
-                        kind: kind, peak: config.lr.peak(d: m.d, steps: span.longest, batch: config.batch), totalSteps: steps,
-                        warmupSteps: kind == .fixed ? fixedWarmup(config, steps: steps, shortest: span.shortest) : warmup(config, steps: steps),
-                        cycleSteps: kind == .fixed ? cycle : nil, finalFraction: config.lrFloor,
-                        cooldownFraction: config.cooldownFraction)
+                        kind: kind, peak: config.peak(kind, d: m.d, steps: span.longest), totalSteps: steps,
+                        warmupSteps: warm, cycleSteps: kind == .fixed ? cycle : nil, finalFraction: config.lrFloor,
+                        cooldownFraction: config.cooldownFraction, cooldownShape: config.cooldownShape)
                     for seed in seeds {
                         runs.append(plannedRun(config, budget: c, model: m, schedule: schedule, steps: steps,
                                                epochs: epochs, seed: seed))
@@ -183,7 +208,8 @@ public enum Planner {
         for r in runs where !keys.insert(r.key).inserted {
             throw PlanError.invalid("two runs have the key '\(r.key)': give each budget and shape once")
         }
-        return SweepPlan(config: config, runs: shareRuns(runs), fixedCycle: cycle, warnings: warnings)
+        let planned = config.shareWSD ? branchRuns(shareRuns(runs)) : shareRuns(runs)
+        return SweepPlan(config: config, runs: planned, fixedCycle: cycle, warnings: warnings)
     }
 
     /// Shapes per budget, smallest budget first: the explicit grid where one is given, else the
@@ -223,13 +249,13 @@ public enum Planner {
         return longest
     }
 
-    /// The steps of each shape's shortest and longest fixed run. The fixed schedule is one cosine
-    /// per shape, whatever the budget (Kaplan et al. 2020): its peak from the rule at the steps of
-    /// the shape's longest fixed run, its warmup from its shortest, so every fixed run of a shape
-    /// is the first steps of the longest one.
-    static func fixedSpans(_ grids: [(Double, [GPTConfig])], _ config: SweepConfig) -> [GPTConfig: (shortest: Int, longest: Int)] {
+    /// The steps of each shape's shortest and longest run. The fixed schedule is one cosine per
+    /// shape, whatever the budget (Kaplan et al. 2020), and a shared wsd is one constant-rate
+    /// trunk per shape (Hägele et al. 2024): their peak comes from the rule at the steps of the
+    /// shape's longest run, their warmup from its shortest, so every run of a shape is the first
+    /// steps of the longest one (wsd: up to its own cooldown).
+    static func shapeSpans(_ grids: [(Double, [GPTConfig])], _ config: SweepConfig) -> [GPTConfig: (shortest: Int, longest: Int)] {
         var spans: [GPTConfig: (shortest: Int, longest: Int)] = [:]
-        guard config.schedules.contains(.fixed) else { return spans }
         for (c, shapes) in grids {
             for m in shapes {
                 let steps = stepsForBudget(c, model: m, batch: config.batch, count: config.flopCount)
@@ -261,6 +287,7 @@ public enum Planner {
             checkpointEvery: config.checkpointEvery, seed: seed,
             trainTokens: config.trainTokens, evalTokens: config.evalTokens,
             tokenizer: config.tokenizer, corpus: config.corpus,
+            cooldownShape: kind == .wsd && schedule.cooldownShape != .linear ? schedule.cooldownShape : nil,
             flopCount: config.flopCount == .appendixF ? nil : config.flopCount,
             parameterCount: config.params == .total ? nil : config.params,
             beta1: config.beta1 == AdamW.defaultBeta1 ? nil : config.beta1,
@@ -288,6 +315,42 @@ public enum Planner {
                 var schedule = runs[i].lrSchedule
                 schedule.totalSteps = runs[longest].steps
                 if schedule == runs[longest].lrSchedule { out[i].sharedFrom = runs[longest].key }
+            }
+        }
+        return out
+    }
+
+    /// Groups a shape's wsd runs that are the same run but for their length (as `shareRuns`
+    /// groups fixed ones) around the longest, the trunk: it is trained whole, writing a
+    /// checkpoint at every other member's cooldown start, and each other member becomes a branch
+    /// (`branchOf`, `branchStep`) that starts from that checkpoint and trains only its cooldown.
+    /// A member branches only where its rate agrees with the trunk's at every step before its
+    /// cooldown (same warmup and peak, its cooldown starting after step 0 and no later than the
+    /// trunk's), so it trains exactly as it would alone. The branches are worked out anew; the
+    /// order and everything else of `runs` is kept.
+    public static func branchRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
+        var groups: [PlannedRun: [Int]] = [:]
+        for (i, r) in runs.enumerated() where r.schedule == .wsd && r.sharedFrom == nil {
+            // A wsd run records its own length as its cycle.
+            var group = r.withoutLength
+            group.cycleSteps = 0
+            groups[group, default: []].append(i)
+        }
+        var out = runs
+        for i in out.indices {
+            out[i].branchOf = nil
+            out[i].branchStep = nil
+        }
+        for members in groups.values where members.count > 1 {
+            var trunk = members[0]
+            for i in members where runs[i].steps > runs[trunk].steps { trunk = i }
+            let t = runs[trunk].lrSchedule
+            for i in members where i != trunk {
+                let s = runs[i].lrSchedule
+                guard s.cooldownStart >= 1, s.cooldownStart <= t.cooldownStart, s.warmupSteps == t.warmupSteps,
+                      s.peak == t.peak, s.warmupSteps <= s.cooldownStart else { continue }
+                out[i].branchOf = runs[trunk].key
+                out[i].branchStep = s.cooldownStart
             }
         }
         return out
@@ -356,15 +419,20 @@ public struct ThroughputModel: Sendable {
         self.measured = measured
     }
 
+    /// Seconds of the training this run does itself (a branch: its cooldown; a run read from a
+    /// shared run: none), its evaluations included: each runs `evalBatches` forward passes,
+    /// about a third of a training step each.
     public func seconds(_ run: PlannedRun) -> Double {
+        let first = run.firstTrainedStep
+        guard run.steps > first else { return 0 }
+        let evaluations = Double(run.evalEvery > 0 ? run.steps / run.evalEvery - first / run.evalEvery + 1 : 1)
+        let steps = Double(run.steps - first) + evaluations * Double(run.evalBatches) / 3
+        let tokens = steps * Double(run.batchSize * run.model.context)
         guard let rate = measured[MeasuredShape(model: run.model, batch: run.batchSize)], rate > 0 else {
             // The compute actually done (Appendix F), whichever convention counts the budget.
-            return Double(run.tokens) * (run.model.trainingFLOPsPerToken / flopsPerSecond + overheadPerToken)
+            return tokens * (run.model.trainingFLOPsPerToken / flopsPerSecond + overheadPerToken)
         }
-        // Each evaluation runs `evalBatches` forward passes, about a third of a training step each.
-        let evaluations = Double(run.evalEvery > 0 ? run.steps / run.evalEvery + 1 : 1)
-        let steps = Double(run.steps) + evaluations * Double(run.evalBatches) / 3
-        return steps * Double(run.batchSize * run.model.context) / rate
+        return tokens / rate
     }
 }
 

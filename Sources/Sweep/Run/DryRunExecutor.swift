@@ -28,11 +28,16 @@ public struct DryRunExecutor: RunExecutor {
                         shouldStop: () -> Bool) throws -> RunOutcome {
         let folder = CheckpointFolder(checkpointDirectory)
         try folder.recover()
-        let pretend = try PretendTraining(run, stepSeconds: throughput.seconds(run) / Double(max(run.steps, 1)) / max(speedup, 1e-9),
-                                          resumingFrom: folder.hasCheckpoint ? folder.path : nil)
+        var start = folder.hasCheckpoint ? folder : run.startingCheckpoint(checkpointDirectory)
+        try start?.recover()
+        if let s = start, !s.hasCheckpoint { start = nil }
+        let ownSteps = Double(max(run.steps - run.firstTrainedStep, 1))
+        let pretend = try PretendTraining(run, stepSeconds: throughput.seconds(run) / ownSteps / max(speedup, 1e-9),
+                                          resumingFrom: start?.path)
         let resultSteps = log.resultSteps
         var hooks = RunHooks(evalEvery: run.evalEvery, evaluateAt: resultSteps, checkpointEvery: run.checkpointEvery,
                              checkpoints: folder)
+        hooks.writeBranchStarts(for: log)
         hooks.onStep = { s in
             try log.log(MetricRow(run: 0, step: s.result.step, tokens: s.result.tokens,
                                   flops: Double(s.result.tokens) * run.flopsPerToken, lr: s.result.lr,

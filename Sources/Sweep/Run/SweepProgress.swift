@@ -17,10 +17,13 @@ public struct RunProgress: Sendable {
     public var host: String?
     public var pid: Int?
     public var leaseExpiry: Double?
+    /// The step its own training starts from (a wsd branch's branch step, else 0); `flops`
+    /// are those of its steps from there.
+    public var firstStep = 0
 
     public init(status: RunStatus, flops: Double, steps: Int, step: Int = 0, started: Double? = nil,
                 ended: Double? = nil, worker: String? = nil, host: String? = nil, pid: Int? = nil,
-                leaseExpiry: Double? = nil) {
+                leaseExpiry: Double? = nil, firstStep: Int = 0) {
         self.status = status
         self.flops = flops
         self.steps = steps
@@ -31,17 +34,21 @@ public struct RunProgress: Sendable {
         self.host = host
         self.pid = pid
         self.leaseExpiry = leaseExpiry
+        self.firstStep = firstStep
     }
 
-    /// A run read from a shared run counts no FLOPs of its own: they are its shared run's.
+    /// A run read from a shared run counts no FLOPs of its own: they are its shared run's; a
+    /// wsd branch counts those of its cooldown, the steps before being its trunk's.
     public init(_ r: RunRecord) {
-        self.init(status: r.status, flops: r.sharedFrom == nil ? r.plan.flops : 0, steps: r.plan.steps, step: r.step, started: r.started,
-                  ended: r.ended, worker: r.worker, host: r.host, pid: r.pid, leaseExpiry: r.leaseExpiry)
+        self.init(status: r.status, flops: r.plan.trainedFLOPs, steps: r.plan.steps, step: r.step, started: r.started,
+                  ended: r.ended, worker: r.worker, host: r.host, pid: r.pid, leaseExpiry: r.leaseExpiry,
+                  firstStep: min(r.plan.firstTrainedStep, r.plan.steps))
     }
 
     /// FLOPs computed so far: all of a done run, the logged share of any other.
     var computedFLOPs: Double {
-        status == .done ? flops : flops * Double(min(step, steps)) / Double(max(steps, 1))
+        let own = Double(max(steps - firstStep, 1))
+        return status == .done ? flops : flops * Double(max(0, min(step, steps) - firstStep)) / own
     }
 }
 

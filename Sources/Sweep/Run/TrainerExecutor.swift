@@ -15,9 +15,12 @@ public struct TrainerExecutor: RunExecutor {
                         shouldStop: () -> Bool) throws -> RunOutcome {
         let config = try run.trainConfig()
         let folder = CheckpointFolder(dir)
-        let trainer = try Trainer.open(config: config, resumingFrom: folder, train: TokenFile(path: run.trainTokens),
-                                       validation: TokenFile(path: run.evalTokens))
+        let trainer = try Trainer.open(config: config, resumingFrom: folder, branchingFrom: run.startingCheckpoint(dir),
+                                       train: TokenFile(path: run.trainTokens), validation: TokenFile(path: run.evalTokens))
         var recent = [Double](repeating: .nan, count: finalWindow)
+        // A resumed run or a branch takes up the window where it stopped (a branch's last steps
+        // before its cooldown are its trunk's rows), so its final loss is a run's of its own.
+        for row in try log.history(through: trainer.step).suffix(finalWindow) { recent[row.step % finalWindow] = row.trainLoss }
         // The same sum in the same order at a shared run's last step as at this run's end,
         // so a run read from this one gets the bits a run of its own would.
         func finalTrainLoss() -> Double {
@@ -32,6 +35,7 @@ public struct TrainerExecutor: RunExecutor {
         let resultSteps = log.resultSteps
         var hooks = RunHooks(evalEvery: config.evalEvery, evaluateAt: resultSteps,
                              checkpointEvery: config.checkpointEvery, checkpoints: folder)
+        hooks.writeBranchStarts(for: log)
         hooks.onStep = { s in
             recent[s.result.step % finalWindow] = s.result.loss
             try log.log(MetricRow(run: 0, step: s.result.step, tokens: s.result.tokens,

@@ -15,11 +15,43 @@ public protocol MetricSink: AnyObject {
     /// Takes the result (`.done`) that a run ending after `step` has: its final train loss
     /// as the executor computes one, the evaluation after `step`, the rate so far.
     func record(_ outcome: RunOutcome, after step: Int) throws
+    /// Folders into which the executor writes a lasting checkpoint after each of these steps:
+    /// the starts of the runs that branch from this one (a wsd trunk's). None unless the sink
+    /// says so.
+    var branchStarts: [Int: [String]] { get }
+    /// Told once the branch checkpoints after `step` are written.
+    func branchReady(step: Int) throws
+    /// The rows stored for this run up to `step`, in step order (a resumed run or a branch
+    /// picks up its last train losses from them). None unless the sink keeps them.
+    func history(through step: Int) throws -> [MetricRow]
 }
 
 extension MetricSink {
     public var resultSteps: Set<Int> { [] }
     public func record(_ outcome: RunOutcome, after step: Int) throws {}
+    public var branchStarts: [Int: [String]] { [:] }
+    public func branchReady(step: Int) throws {}
+    public func history(through step: Int) throws -> [MetricRow] { [] }
+}
+
+/// Where a branch's starting checkpoint is written, beside the branch's own checkpoint folder
+/// `checkpointDirectory` (which checkpoints replace as a whole).
+public func branchStartDirectory(_ checkpointDirectory: String) -> String { checkpointDirectory + ".start" }
+
+extension RunHooks {
+    /// Writes the branch checkpoints `log` asks for (a wsd trunk's) and tells it when they are.
+    public mutating func writeBranchStarts(for log: MetricSink) {
+        branchCheckpoints = log.branchStarts.mapValues { $0.map(CheckpointFolder.init) }
+        onBranchCheckpoint = { try log.branchReady(step: $0) }
+    }
+}
+
+extension PlannedRun {
+    /// Where this run starts when its own checkpoint folder `dir` holds no checkpoint yet: its
+    /// trunk's checkpoint for it when it is a branch, else nowhere (step 0).
+    public func startingCheckpoint(_ dir: String) -> CheckpointFolder? {
+        branchOf == nil ? nil : CheckpointFolder(branchStartDirectory(dir))
+    }
 }
 
 /// Carries out one planned run: TrainerExecutor drives the real Trainer, the dry run and the
@@ -55,6 +87,9 @@ public final class BufferedMetricSink: MetricSink {
     public private(set) var resultSteps: Set<Int> = []
     /// Runs of `shared` this sink has recorded as done.
     public private(set) var recorded: Set<Int64> = []
+    /// This run, when it is a wsd trunk with branches waiting for their starts.
+    public var trunk: RunRecord?
+    public var branchStarts: [Int: [String]] = [:]
     let began = Date()
 
     public init(store: RunStore, run: Int64, worker: String, lease: Double, maxRows: Int = 200, maxSeconds: Double = 5) {
@@ -84,6 +119,16 @@ public final class BufferedMetricSink: MetricSink {
         buffer.removeAll(keepingCapacity: true)
         lastFlush = Date()
         secondsWriting += lastFlush.timeIntervalSince(start)
+    }
+
+    public func branchReady(step: Int) throws {
+        guard let trunk else { return }
+        try store.markBranchesReady(of: trunk, step: step)
+    }
+
+    public func history(through step: Int) throws -> [MetricRow] {
+        try flush()
+        return try store.metrics(run: run).filter { $0.step <= step }
     }
 
     /// Records the shared runs that end after `step` as done with `outcome`, with this run's
@@ -141,12 +186,17 @@ public final class BufferedMetricSink: MetricSink {
 public enum WorkerError: Error, CustomStringConvertible, Equatable {
     /// A run's checkpoint folder was written for another store (two stores share one folder).
     case foreignCheckpoint(path: String, owner: String, wanted: String)
+    /// A checkpoint folder without a store's marker holds `entries`, which no store made.
+    case foreignFiles(path: String, entries: [String])
 
     public var description: String {
         switch self {
         case let .foreignCheckpoint(path, owner, wanted):
             return owner == "unwritable" ? "cannot write \(path) (for \(wanted))"
                 : "checkpoint \(path) belongs to \(owner), not \(wanted): give each store its own --checkpoints folder"
+        case let .foreignFiles(path, entries):
+            return "checkpoint folder \(path) holds \(entries.joined(separator: ", ")), which no run store made (it has no \(CheckpointRoot.markerName)); "
+                + "nothing was changed: give the checkpoints an empty or new folder"
         }
     }
 }
@@ -196,6 +246,9 @@ public struct Worker {
     /// lease runs out rather than left for the next start. For workers on many machines.
     public var waitForLeases = false
     public var pollSeconds: Double = 5
+    /// How often a worker with nothing to claim but branches waiting for their trunk's
+    /// checkpoints looks again (it always waits for those, so the core takes them when ready).
+    public var branchPollSeconds: Double = 0.5
 
     public init(store: RunStore, executor: RunExecutor, name: String, checkpointRoot: String, sweep: Int64? = nil,
                 lease: Double = 120) {
@@ -241,6 +294,10 @@ public struct Worker {
         let storeID = try store.storeID()
         while !shouldStop() {
             guard let run = try store.claimNextRun(sweep: sweep, worker: name, host: host, pid: pid, lease: lease) else {
+                if try branchesWaiting() {
+                    Thread.sleep(forTimeInterval: branchPollSeconds)
+                    continue
+                }
                 guard waitForLeases, try runsHeldByOthers() else { break }
                 Thread.sleep(forTimeInterval: pollSeconds)
                 continue
@@ -254,11 +311,19 @@ public struct Worker {
                 try claimCheckpointDirectory(run: run.id, storeID: storeID)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 sink.shared = try store.claimSharedRuns(of: run, worker: name, host: host, pid: pid)
+                try prepareBranches(run, sink: sink)
                 let outcome = try executor.execute(run.plan, checkpointDirectory: dir, log: sink,
                                                    shouldStop: shouldStop)
                 try sink.flush()
-                // The shared runs end first: a kill before the run's own end leaves it to resume.
+                // The shared runs and waiting branches end first: a kill before the run's own
+                // end leaves it to resume.
                 try sink.endUnrecorded(outcome, key: run.plan.key)
+                if case .done = outcome {
+                    _ = try store.endWaitingBranches(of: run, outcome: nil,
+                                                     message: "branched from \(run.plan.key), which ended without writing its checkpoint")
+                } else {
+                    _ = try store.endWaitingBranches(of: run, outcome: outcome, message: "")
+                }
                 try store.finishRun(run.id, worker: name, outcome: outcome, wallSeconds: Date().timeIntervalSince(start))
                 switch outcome {
                 case .done: report.done += 1
@@ -272,6 +337,7 @@ public struct Worker {
             } catch {
                 let message = describeRunError(error)
                 try sink.failUnrecorded(key: run.plan.key, message: message)
+                _ = try store.endWaitingBranches(of: run, outcome: nil, message: "branched from \(run.plan.key), which failed: \(message)")
                 try store.failRun(run.id, worker: name, message: message)
                 report.failed += 1
             }
@@ -280,6 +346,40 @@ public struct Worker {
         }
         report.seconds = Date().timeIntervalSince(began)
         return report
+    }
+
+    /// A trunk gets the folders of its branches' starts, and marks ready those already written
+    /// (a kill between writing one and marking it); a branch gets its trunk's rows up to its
+    /// start, which its training continues.
+    func prepareBranches(_ run: RunRecord, sink: BufferedMetricSink) throws {
+        if run.plan.branchOf != nil { try store.copyTrunkRows(into: run) }
+        var starts: [Int: [String]] = [:]
+        for b in try store.branches(of: run) where b.status == .planned && !b.branchReady {
+            guard let step = b.branchStep else { continue }
+            let folder = CheckpointFolder(branchStartDirectory(checkpointDirectory(run: b.id)))
+            try folder.recover()
+            if folder.hasCheckpoint {
+                try store.markBranchesReady(of: run, step: step)
+            } else {
+                starts[step, default: []].append(folder.path)
+            }
+        }
+        sink.trunk = starts.isEmpty ? nil : run
+        sink.branchStarts = starts
+    }
+
+    /// Whether a branch still waits for its trunk's checkpoint (the trunk is planned or
+    /// running, so it will be written): the worker then waits too, rather than leave a core idle.
+    func branchesWaiting() throws -> Bool {
+        let sweeps = try sweep.map { [$0] } ?? store.sweepNames().compactMap { try store.sweepID(named: $0) }
+        for id in sweeps {
+            let runs = try store.runs(sweep: id)
+            let live = Set(runs.filter { $0.status == .planned || $0.status == .running }.map(\.plan.key))
+            if runs.contains(where: { $0.status == .planned && !$0.branchReady && $0.branchOf.map(live.contains) == true }) {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether any run this worker could take is still running under another worker's lease.

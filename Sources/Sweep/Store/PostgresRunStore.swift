@@ -100,8 +100,9 @@ public final class PostgresRunStore: SQLRunStore {
               started = coalesce(started, \(Self.now)), attempts = attempts + 1
             WHERE id = (
               SELECT id FROM runs WHERE ($1::bigint IS NULL OR sweep = $1::bigint)
-                AND shared_from IS NULL AND (status = 'planned' OR (status = 'running' AND lease_expiry < \(Self.now)))
-              ORDER BY flops DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                AND shared_from IS NULL AND (branch_of IS NULL OR branch_ready = 1)
+                AND (status = 'planned' OR (status = 'running' AND lease_expiry < \(Self.now)))
+              ORDER BY \(StoreSchema.remainingWork(greatest: "GREATEST")) DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING \(StoreSchema.runColumns)
             """, [sweep.map { .int(Int($0)) } ?? .null, .text(worker), .text(host), .int(pid), .double(lease)]) {
             rec = try RunRecord(row: $0)

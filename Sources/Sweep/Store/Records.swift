@@ -60,6 +60,12 @@ public struct RunRecord: Sendable {
     /// Key of the run this one's result was read from (`PlannedRun.sharedFrom`), nil when it
     /// is trained itself.
     public var sharedFrom: String? = nil
+    /// The wsd trunk this run branches from and the step it starts at (`PlannedRun.branchOf`,
+    /// `branchStep`), nil when it is trained from the start.
+    public var branchOf: String? = nil
+    public var branchStep: Int? = nil
+    /// Whether the trunk's checkpoint at `branchStep` is written: a branch is claimed only then.
+    public var branchReady = false
     /// Why the run was planned.
     public var origin: RunOrigin = .grid
     /// The run of another sweep (a ladder's other rung) whose result was copied into this one.

@@ -15,14 +15,27 @@ public protocol RunStore: AnyObject {
     func addRuns(sweep: Int64, runs: [PlannedRun], origin: RunOrigin) throws -> Int
     func sweepID(named name: String) throws -> Int64?
     func sweepNames() throws -> [String]
-    /// Takes the next planned run (or a running one whose lease expired), largest first, and
-    /// marks it running under `worker` until now + `lease` seconds.
+    /// Takes the next planned run (or a running one whose lease expired), the one with the most
+    /// work left first (`StoreSchema.remainingWork`), and marks it running under `worker` until
+    /// now + `lease` seconds. A branch waits until its trunk's checkpoint is written.
     func claimNextRun(sweep: Int64?, worker: String, host: String, pid: Int, lease: Double) throws -> RunRecord?
     /// Marks running under `worker` every run read from `trainer` (`sharedFrom`) that is not
     /// ended, while `worker` holds `trainer`; returns all of them, ended ones too, in id order.
     /// They are finished or failed with `finishRun`/`failRun` like a claimed run, and are
     /// never claimed on their own.
     func claimSharedRuns(of trainer: RunRecord, worker: String, host: String, pid: Int) throws -> [RunRecord]
+    /// The runs that branch from `trunk` (`branchOf` its key), in id order.
+    func branches(of trunk: RunRecord) throws -> [RunRecord]
+    /// Marks the branches of `trunk` starting at `step` claimable: their starting checkpoint is
+    /// written.
+    func markBranchesReady(of trunk: RunRecord, step: Int) throws
+    /// Gives a branch its trunk's metric rows up to its branch step (replacing any it has
+    /// there), as its own: the trunk trained those steps exactly as the branch would have.
+    func copyTrunkRows(into branch: RunRecord) throws
+    /// Ends the branches of `trunk` still waiting for a checkpoint it will not write: after a
+    /// divergence at step s, those starting at s or later diverge (they would have trained the
+    /// same steps); after a failure (`outcome` nil), all fail with `message`. Returns how many.
+    func endWaitingBranches(of trunk: RunRecord, outcome: RunOutcome?, message: String) throws -> Int
     /// Extends the lease; throws `notOwner` when another worker has taken the run.
     func renewLease(run: Int64, worker: String, lease: Double) throws
     /// Writes metric rows in one transaction (replacing rows of the same run and step) and

@@ -150,8 +150,9 @@ public final class SQLiteRunStore: SQLRunStore {
             let sweepFilter = sweep.map { "sweep = \($0) AND" } ?? ""
             try db.query("""
                 SELECT id FROM runs WHERE \(sweepFilter)
-                  shared_from IS NULL AND (status = 'planned' OR (status = 'running' AND lease_expiry < ?))
-                ORDER BY flops DESC, id LIMIT 1
+                  shared_from IS NULL AND (branch_of IS NULL OR branch_ready = 1)
+                  AND (status = 'planned' OR (status = 'running' AND lease_expiry < ?))
+                ORDER BY \(StoreSchema.remainingWork(greatest: "max")) DESC, id LIMIT 1
                 """, [.double(now)]) { id = Int64($0.int(0)) }
             guard let id else { return nil }
             try db.query("""

@@ -6,7 +6,7 @@ import Foundation
 public enum StoreSchema {
     /// Entry i takes the schema from version i to i + 1. Each step is named below; a step
     /// added on another branch goes in as its own entry.
-    static let migrations: [String] = [initialTables, sharedFrom, runOrigins]
+    static let migrations: [String] = [initialTables, sharedFrom, runOrigins, wsdBranches]
 
     static let initialTables = """
         CREATE TABLE sweeps(
@@ -42,6 +42,14 @@ public enum StoreSchema {
         ALTER TABLE runs ADD COLUMN copied_from INTEGER;
         """
 
+    /// wsd branches: the trunk (its key) whose checkpoint at branch_step a run starts from,
+    /// and whether that checkpoint is written yet (a branch is claimed only once it is).
+    static let wsdBranches = """
+        ALTER TABLE runs ADD COLUMN branch_of TEXT;
+        ALTER TABLE runs ADD COLUMN branch_step INTEGER;
+        ALTER TABLE runs ADD COLUMN branch_ready INTEGER NOT NULL DEFAULT 0;
+        """
+
     public static var version: Int { migrations.count }
 
     /// A migration in PostgreSQL's types: SQLite's INTEGER is 64-bit (BIGINT), REAL is a double,
@@ -57,26 +65,41 @@ public enum StoreSchema {
     static let runColumns = """
         id, sweep, config, status, worker, host, pid, lease_expiry, started, ended, step, last_loss,
         final_train_loss, final_eval_loss, tokens_per_second, wall_seconds, message, attempts, shared_from,
-        origin, lr_multiplier, copied_from
+        origin, lr_multiplier, copied_from, branch_of, branch_step, branch_ready
         """
     /// The oldest schema whose runs the read-only commands can read: older ones lack only
     /// columns that are read as NULL.
     static let oldestReadable = 1
 
-    /// `runColumns` for a store of schema `version`: a column its schema lacks reads as NULL.
+    /// `runColumns` for a store of schema `version`: a column its schema lacks reads as NULL
+    /// (`branch_ready`, read as a flag, as 0).
     static func runColumns(version: Int) -> String {
         var columns = runColumns
         let added: [(step: String, columns: [String])] = [(sharedFrom, ["shared_from"]),
-                                                          (runOrigins, ["origin", "lr_multiplier", "copied_from"])]
+                                                          (runOrigins, ["origin", "lr_multiplier", "copied_from"]),
+                                                          (wsdBranches, ["branch_of", "branch_step", "branch_ready"])]
         for (step, names) in added where (migrations.firstIndex(of: step) ?? 0) >= version {
-            for name in names { columns = columns.replacingOccurrences(of: name, with: "NULL") }
+            for name in names { columns = columns.replacingOccurrences(of: name, with: name == "branch_ready" ? "0" : "NULL") }
         }
         return columns
+    }
+
+    /// Per-token work a training step does beyond its FLOPs, in FLOPs: the laptop config's
+    /// overhead_per_token (4.4e-6 s) at its flops_per_second (5.7e10). It ranks a small shape's
+    /// run, which takes more tokens for its FLOPs, as the longer of two equal budgets.
+    public static let overheadFLOPsPerToken = 2.5e5
+
+    /// The work a run has left, in FLOPs: its steps not yet logged (a branch's from its branch
+    /// step) at its FLOPs and overhead per step. `greatest` is the SQL dialect's two-argument
+    /// maximum (SQLite `max`, PostgreSQL `GREATEST`). Claims take the largest first, so the
+    /// longest runs start first and no core is left alone with one at the end.
+    static func remainingWork(greatest: String) -> String {
+        "(flops + tokens * \(overheadFLOPsPerToken)) * (steps - \(greatest)(step, coalesce(branch_step, 0))) / steps"
     }
     /// The columns `MetricRow(row:)` reads, in order.
     static let metricColumns = "run, step, tokens, flops, lr, train_loss, eval_loss"
     /// The columns of a new run, in the order of `runValues`.
-    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from, origin, lr_multiplier"
+    static let runInsertColumns = "sweep, key, config, d, layers, head_size, n, n_nonemb, budget, flops, steps, tokens, schedule, cycle_steps, lr, shared_from, origin, lr_multiplier, branch_of, branch_step"
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -94,7 +117,8 @@ public enum StoreSchema {
          .int(r.model.headSize), .int(r.parameters), .int(r.nonEmbeddingParameters), .double(r.budget),
          .double(r.flops), .int(r.steps), .int(r.tokens), .text(r.schedule.rawValue), .int(r.cycleSteps),
          .double(r.peakLR), r.sharedFrom.map { .text($0) } ?? .null, .text(origin.column),
-         origin.multiplier.map { .double($0) } ?? .null]
+         origin.multiplier.map { .double($0) } ?? .null, r.branchOf.map { .text($0) } ?? .null,
+         r.branchStep.map { .int($0) } ?? .null]
     }
 
     /// The statement that inserts one run: one placeholder per column of `runInsertColumns`.

@@ -94,6 +94,52 @@ extension SQLRunStore {
         }
     }
 
+    public func branches(of trunk: RunRecord) throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        try database.perform("SELECT \(runColumns) FROM runs WHERE sweep = ? AND branch_of = ? ORDER BY id",
+                             [.int(Int(trunk.sweep)), .text(trunk.plan.key)]) { out.append(try RunRecord(row: $0)) }
+        return out
+    }
+
+    public func markBranchesReady(of trunk: RunRecord, step: Int) throws {
+        try database.perform("UPDATE runs SET branch_ready = 1 WHERE sweep = ? AND branch_of = ? AND branch_step = ?",
+                             [.int(Int(trunk.sweep)), .text(trunk.plan.key), .int(step)])
+    }
+
+    public func copyTrunkRows(into branch: RunRecord) throws {
+        guard let trunk = branch.branchOf, let step = branch.branchStep else { return }
+        try database.inTransaction {
+            try database.perform("DELETE FROM metrics WHERE run = ? AND step <= ?", [.int(Int(branch.id)), .int(step)])
+            try database.perform("""
+                INSERT INTO metrics(run, step, tokens, flops, lr, train_loss, eval_loss)
+                SELECT CAST(? AS BIGINT), m.step, m.tokens, m.flops, m.lr, m.train_loss, m.eval_loss
+                FROM metrics m JOIN runs t ON t.id = m.run WHERE t.sweep = ? AND t.key = ? AND m.step <= ?
+                """, [.int(Int(branch.id)), .int(Int(branch.sweep)), .text(trunk), .int(step)])
+            try database.perform("""
+                UPDATE runs SET step = ?, last_loss = (SELECT train_loss FROM metrics WHERE run = ? AND step = ?)
+                WHERE id = ? AND step < ?
+                """, [.int(step), .int(Int(branch.id)), .int(step), .int(Int(branch.id)), .int(step)])
+        }
+    }
+
+    public func endWaitingBranches(of trunk: RunRecord, outcome: RunOutcome?, message: String) throws -> Int {
+        let waiting = "sweep = ? AND branch_of = ? AND branch_ready = 0 AND status = 'planned'"
+        let keys: [SQLValue] = [.int(Int(trunk.sweep)), .text(trunk.plan.key)]
+        switch outcome {
+        case let .diverged(step, loss):
+            return try database.perform("""
+                UPDATE runs SET status = 'diverged', ended = \(Self.now), diverged_step = ?, last_loss = ?,
+                  message = ? WHERE \(waiting) AND branch_step >= ?
+                """, [.int(step), .double(loss), .text("diverged at step \(step) (in its trunk \(trunk.plan.key))")]
+                    + keys + [.int(step)])
+        case .done, .stopped:
+            return 0
+        case nil:
+            return try database.perform("UPDATE runs SET status = 'failed', ended = \(Self.now), message = ? WHERE \(waiting)",
+                                        [.text(message)] + keys)
+        }
+    }
+
     public func sweepID(named name: String) throws -> Int64? {
         var id: Int64?
         try database.perform("SELECT id FROM sweeps WHERE name = ?", [.text(name)]) { id = Int64($0.int(0)) }
@@ -274,7 +320,8 @@ extension RunRecord {
                   lastLoss: s.optionalDouble(11), finalTrainLoss: s.optionalDouble(12),
                   finalEvalLoss: s.optionalDouble(13), tokensPerSecond: s.optionalDouble(14),
                   wallSeconds: s.optionalDouble(15), message: s.optionalText(16), attempts: s.int(17),
-                  sharedFrom: s.optionalText(18),
+                  sharedFrom: s.optionalText(18), branchOf: s.optionalText(22), branchStep: s.optionalInt(23),
+                  branchReady: s.int(24) != 0,
                   origin: try RunOrigin(column: s.optionalText(19), multiplier: s.optionalDouble(20)),
                   copiedFrom: s.optionalInt(21).map(Int64.init))
     }
