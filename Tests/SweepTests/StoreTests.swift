@@ -403,7 +403,9 @@ final class StoreTests: XCTestCase {
             let store = try SQLiteRunStore(path: path)
             let sweep = try store.createSweep(name: "old", configJSON: "{}", runs: [runs[0], pilot, runs[2]])
             ids = try store.runs(sweep: sweep).map(\.id)
-            for column in ["origin", "lr_multiplier", "copied_from"] { try store.db.execute("ALTER TABLE runs DROP COLUMN \(column)") }
+            for column in ["origin", "lr_multiplier", "copied_from", "branch_of", "branch_step", "branch_ready"] {
+                try store.db.execute("ALTER TABLE runs DROP COLUMN \(column)")
+            }
             try store.db.execute("DELETE FROM schema_version WHERE version > 2")
             // What isoflop wrote before: the reason inside the plan's JSON, the copy in the message.
             try store.db.query("UPDATE runs SET config = replace(config, '{\"batchSize\"', '{\"reason\":\"extra shape above the grid of 1e10: why\",\"batchSize\"') WHERE id = ?",
