@@ -26,7 +26,7 @@ public func fitRuns(_ results: SweepResults, schedule: String, source: String) t
                            parameters: Double(r.plan.parameters),
                            nonEmbeddingParameters: Double(r.plan.nonEmbeddingParameters),
                            tokens: Double(r.plan.tokens), flops: r.plan.flops, finalLoss: loss,
-                           schedule: schedule, curve: curve))
+                           schedule: schedule, curve: curve, steps: r.plan.steps))
     }
     guard !runs.isEmpty else { throw StudyError.noFinishedRuns(source: source, sweep: results.name, schedule: schedule) }
     return runs
@@ -127,8 +127,10 @@ public func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, c
             name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
             b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
-    return ScheduleResult(schedule: schedule, points: isoFLOPPoints(runs, convention: convention),
-                          parabolas: isoFLOPParabolas(fit), approaches: approaches)
+    var result = ScheduleResult(schedule: schedule, points: isoFLOPPoints(runs, convention: convention),
+                                parabolas: isoFLOPParabolas(fit), approaches: approaches)
+    result.holdout = fit.holdout
+    return result
 }
 
 /// Per budget and schedule, the done run of lowest eval loss; and per schedule, approach 2's
