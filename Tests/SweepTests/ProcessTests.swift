@@ -76,8 +76,8 @@ final class ProcessTests: XCTestCase {
         }
     }
 
-    /// quick.toml's grid under wsd alone, killed while a trunk and a branch both run, then
-    /// rerun: both resume from their own checkpoints (the branch's, or its start), every row once.
+    /// quick.toml's grid under wsd alone, killed while a trunk or a branch (or both) runs, then
+    /// rerun: each resumes from its own checkpoint (a branch's, or its start), every row once.
     func testKilledWSDTrunkAndBranchResumeWhenRerun() throws {
         guard FileManager.default.isExecutableFile(atPath: isoflop) else {
             throw XCTSkip("the isoflop binary is not built beside the tests (\(isoflop))")
@@ -90,24 +90,25 @@ final class ProcessTests: XCTestCase {
         try text.write(toFile: config, atomically: true, encoding: .utf8)
         let first = sweepProcess(db, config: config)
         try first.run()
-        var caught: (trunk: Int64, branch: Int64)?
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, caught == nil {
+        // A trunk past a checkpoint or a branch past its start, running (both at once where the
+        // timing allows: under load the sweep may hold only one of them at a time).
+        var caught: [Int64] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, caught.isEmpty {
             Thread.sleep(forTimeInterval: 0.05)
             guard FileManager.default.fileExists(atPath: db), let store = try? SQLiteRunStore(path: db, readOnly: true),
                   let id = try? store.sweepID(named: "quick"), let runs = try? store.runs(sweep: id) else { continue }
             let running = runs.filter { $0.status == .running }
-            if let t = running.first(where: { $0.branchOf == nil && $0.step > $0.plan.checkpointEvery }),
-               let b = running.first(where: { $0.branchOf != nil && $0.step > ($0.branchStep ?? 0) }) {
-                caught = (t.id, b.id)
-            }
+            caught = running.filter {
+                $0.branchOf == nil ? $0.step > $0.plan.checkpointEvery : $0.step > ($0.branchStep ?? 0)
+            }.map(\.id)
         }
         _ = killAll(first)
-        let (trunk, branch) = try XCTUnwrap(caught, "caught a trunk and a branch running at once")
+        XCTAssertFalse(caught.isEmpty, "caught a trunk or a branch mid-run")
         // Only those the kill left running count as interrupted (one may have ended just before).
         let killed = try SQLiteRunStore(path: db, readOnly: true)
         let interrupted = try killed.runs(sweep: try XCTUnwrap(killed.sweepID(named: "quick")))
-            .filter { [trunk, branch].contains($0.id) && $0.status == .running }.map(\.id)
+            .filter { caught.contains($0.id) && $0.status == .running }.map(\.id)
         XCTAssertFalse(interrupted.isEmpty)
         let (store, runs) = try rerun(db, config: config)
         XCTAssertEqual(runs.count, 9)
