@@ -36,7 +36,7 @@ final class ChildProcessTests: XCTestCase {
 
     func testASlurmScriptKeepsThePasswordOffTheCommandLine() throws {
         let job = SlurmJob(sweep: "quick", nodes: 2, processesPerNode: 4, time: "01:00:00", executable: "/opt/isoflop",
-                           workingDirectory: "/work", store: secret, checkpoints: "/ck", logDirectory: "/work/logs")
+                           workingDirectory: "/project", store: secret, checkpoints: "/ck", logDirectory: "/project/logs")
         let script = job.script()
         let exec = script.split(separator: "\n").filter { $0.hasPrefix("exec") || $0.hasPrefix("    ") }
         XCTAssertFalse(exec.joined().contains("s3cret"), script)
