@@ -18,7 +18,9 @@ public func readResults(_ url: String, sweep: String?, withCurves: Bool = true) 
 public func fitRuns(_ results: SweepResults, schedule: String, source: String) throws -> [FitRun] {
     var runs: [FitRun] = []
     for r in results.finishedRuns(schedule: schedule) {
-        guard let loss = r.finalEvalLoss ?? r.finalTrainLoss else { continue }
+        // A done run without an eval loss (NaN written as NULL) is left out, not fitted on its
+        // train loss, a different quantity; `missingEvalLossNote` says so.
+        guard let loss = r.finalEvalLoss else { continue }
         let curve = (results.curves[r.id] ?? []).compactMap { m -> CurvePoint? in
             m.evalLoss.map { CurvePoint(flops: m.flops, tokens: Double(m.tokens), loss: $0) }
         }
@@ -30,6 +32,15 @@ public func fitRuns(_ results: SweepResults, schedule: String, source: String) t
     }
     guard !runs.isEmpty else { throw StudyError.noFinishedRuns(source: source, sweep: results.name, schedule: schedule) }
     return runs
+}
+
+/// The note for done runs of `schedule` that have no final eval loss and so are left out of the
+/// fits; nil when there are none.
+public func missingEvalLossNote(_ results: SweepResults, schedule: String) -> String? {
+    let missing = results.finishedRuns(schedule: schedule).filter { $0.finalEvalLoss == nil }
+    guard !missing.isEmpty else { return nil }
+    return "\(missing.count) done run(s) of schedule \(schedule) have no final eval loss and are left out of the fits: "
+        + missing.prefix(5).map(\.plan.key).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
 }
 
 /// Every done run's metric rows, as the report and the curve export take them.
@@ -78,6 +89,7 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
     var fitted: [ScheduleResult] = []
     for schedule in results.schedules {
         do {
+            if let note = missingEvalLossNote(complete, schedule: schedule), !notes.contains(note) { notes.append(note) }
             let runs = try fitRuns(complete, schedule: schedule, source: results.name)
             var options = FitOptions()
             options.approaches = [1, 2, 3]

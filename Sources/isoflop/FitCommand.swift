@@ -145,7 +145,9 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
         }
         let results = try readResults(url, sweep: sweepChoice.sweep)
-        return (try fitRuns(results, schedule: schedule ?? defaultSchedule(results.schedules), source: url), results.params)
+        let chosen = schedule ?? defaultSchedule(results.schedules)
+        if let note = missingEvalLossNote(results, schedule: chosen) { print("note: \(note)") }
+        return (try fitRuns(results, schedule: chosen, source: url), results.params)
     }
 
     /// `--benchmark`: both solvers on the same data, one thread, and the ratio of their times.

@@ -37,6 +37,28 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(matched.points.count, results.finishedRuns().count)
     }
 
+    /// Issue 25 item 12: a done run whose eval loss is NULL used to be fitted on its train loss
+    /// without a word; it is left out, and the report says which.
+    func testADoneRunWithoutEvalLossIsLeftOutWithANote() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        let shapes = Set(try sweep.store.runs(sweep: sweep.id).map(\.plan.parameters)).sorted()
+        try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: Double(shapes[shapes.count / 2])))
+        let victim = try XCTUnwrap(try sweep.store.runs(sweep: sweep.id).first)
+        let db = try XCTUnwrap(sweep.store as? SQLiteRunStore).db
+        try db.query("UPDATE runs SET final_eval_loss = NULL, final_train_loss = 0.5 WHERE id = ?", [.int(Int(victim.id))])
+
+        let results = try readResults(url, sweep: nil)
+        let runs = try fitRuns(results, schedule: "matched", source: url)
+        XCTAssertEqual(runs.count, results.finishedRuns().count - 1)
+        XCTAssertFalse(runs.contains { $0.finalLoss == 0.5 }, "the train loss entered the fit")
+        let note = try XCTUnwrap(missingEvalLossNote(results, schedule: "matched"))
+        XCTAssertTrue(note.contains(victim.plan.key), note)
+        XCTAssertTrue(buildReportModel(results, bootstrap: 0, seed: 0).notes.contains(note))
+    }
+
     /// A budget whose loss is not convex in N is left out of approach 2, and the report says so
     /// once (it used to say it twice: the fit's note and approach 2's warning again).
     func testEachNoteIsStatedOnce() throws {
