@@ -151,6 +151,31 @@ extension CLI {
     }
 }
 
+extension CLI {
+    /// Waits (up to `seconds`) for a run of the running `process` to write a checkpoint into
+    /// `checkpoints`, then kills its workers and then it with SIGKILL, so nothing gets to clean
+    /// up. Returns whether it killed mid-run; waits for the process to end either way.
+    static func killOnceCheckpointed(_ process: Process, checkpoints: String, within seconds: Double) -> Bool {
+        var killed = false
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline {
+            let written = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
+                .contains { FileManager.default.fileExists(atPath: checkpoints + "/" + $0 + "/state.json") }
+            if written {
+                let pid = process.processIdentifier
+                let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+                for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
+                kill(pid, SIGKILL)
+                killed = true
+                break
+            }
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        return killed
+    }
+}
+
 extension XCTestCase {
     /// A new empty folder in the temporary directory, named after the test, removed when it ends.
     func temporaryFolder() throws -> String {

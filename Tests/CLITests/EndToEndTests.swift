@@ -44,24 +44,8 @@ final class EndToEndTests: XCTestCase {
         let first = try CLI.process(["sweep", "run", config, "--store", killed, "--workers", "2"])
         first.standardError = FileHandle.standardError   // errors stay visible in the test log
         try first.run()
-        var killedMidRun = false
-        let deadline = Date().addingTimeInterval(120)
-        while first.isRunning && Date() < deadline {
-            // The first checkpoint of the sweep (step 50 of its largest run) has been written.
-            let checkpoints = dir + "/killed/checkpoints"
-            let written = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
-                .contains { FileManager.default.fileExists(atPath: checkpoints + "/" + $0 + "/state.json") }
-            if written {
-                // Kill the workers first, then the parent: nothing gets to clean up.
-                let pids = (try? String(contentsOfFile: "/proc/\(first.processIdentifier)/task/\(first.processIdentifier)/children", encoding: .utf8)) ?? ""
-                for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-                kill(first.processIdentifier, SIGKILL)
-                killedMidRun = true
-                break
-            }
-            usleep(2_000)
-        }
-        first.waitUntilExit()
+        // Killed once the sweep's first checkpoint (step 50 of its largest run) is written.
+        let killedMidRun = CLI.killOnceCheckpointed(first, checkpoints: dir + "/killed/checkpoints", within: 120)
         XCTAssertTrue(killedMidRun, "no checkpoint appeared within two minutes")
         let interrupted = try SQLiteRunStore(path: killed)
         let midRun = try interrupted.runs(sweep: try XCTUnwrap(interrupted.sweepID(named: "quick")))

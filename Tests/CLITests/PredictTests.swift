@@ -38,22 +38,7 @@ final class PredictTests: XCTestCase {
         let first = try CLI.process(["predict", "--store", killed, "--train"] + args)
         first.standardOutput = FileHandle.nullDevice
         try first.run()
-        var killedMidRun = false
-        let deadline = Date().addingTimeInterval(300)
-        let checkpoints = dir + "/killed/checkpoints"
-        while first.isRunning && Date() < deadline {
-            let written = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? [])
-                .contains { FileManager.default.fileExists(atPath: checkpoints + "/" + $0 + "/state.json") }
-            if written {
-                let pids = (try? String(contentsOfFile: "/proc/\(first.processIdentifier)/task/\(first.processIdentifier)/children", encoding: .utf8)) ?? ""
-                for pid in pids.split(separator: " ").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-                kill(first.processIdentifier, SIGKILL)
-                killedMidRun = true
-                break
-            }
-            usleep(2_000)
-        }
-        first.waitUntilExit()
+        let killedMidRun = CLI.killOnceCheckpointed(first, checkpoints: dir + "/killed/checkpoints", within: 300)
         XCTAssertTrue(killedMidRun, "no checkpoint of the predict sweep appeared")
         let resumed = try CLI.capture(["predict", "--store", killed, "--train"] + args)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
