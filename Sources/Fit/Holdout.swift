@@ -42,20 +42,28 @@ public struct HoldoutCheck: Codable, Equatable, Sendable {
     /// Refits that could not be made, and why.
     public var notes: [String]
 
+    public init(rows: [HoldoutRow] = [], notes: [String] = []) {
+        self.rows = rows
+        self.notes = notes
+    }
+
     /// One line for a report's summary: how the forecasts one budget out fared.
     public var verdict: String {
         let one = rows.filter { $0.leftOut == 1 }
         guard let first = one.first else { return "held-out check: no forecast could be made" }
-        let parts = one.map { row -> String in
-            var s = "approach \(row.forecast.approach) "
-            if let e = row.lossError {
-                s += String(format: "loss %+.3f nats", e) + coverage(row.lossCovered) + ", "
-            }
-            s += String(format: "N_opt ×%.2f", row.parameterRatio) + coverage(row.parametersCovered)
-            return s
-        }
         return "held-out check: fitted up to \(formatFLOPs(first.fittedUpTo)), forecast at \(formatFLOPs(first.measured.budget)) "
-            + "against the runs there: " + parts.joined(separator: "; ")
+            + "against the runs there: " + one.map(\.summary).joined(separator: "; ")
+    }
+}
+
+extension HoldoutRow {
+    /// "approach 2 loss +0.071 nats (inside its 95% interval), N_opt ×1.35 (outside its 95% interval)".
+    public var summary: String {
+        var s = "approach \(forecast.approach) "
+        if let e = lossError {
+            s += String(format: "loss %+.3f nats", e) + coverage(lossCovered) + ", "
+        }
+        return s + String(format: "N_opt ×%.2f", parameterRatio) + coverage(parametersCovered)
     }
 
     private func coverage(_ covered: Bool?) -> String {
@@ -126,7 +134,16 @@ public struct PredictionScore: Codable, Equatable, Sendable {
     public var measured: MeasuredOptimum
     /// The vertex of the parabola in ln N through the runs, when it opens upward and lies inside them.
     public var bracketed: Bool
+    /// Runs (seed groups) trained at the budget.
+    public var runCount: Int
     public var rows: [HoldoutRow]
+
+    /// One line for a report's summary: the forecast against the runs trained to test it.
+    public var verdict: String {
+        guard !rows.isEmpty else { return "trained forecast at \(formatFLOPs(budget)): no forecast to score" }
+        return "trained forecast at \(formatFLOPs(budget)) (the law fitted to every budget) against its \(runCount) runs: "
+            + rows.map(\.summary).joined(separator: "; ")
+    }
 }
 
 /// Scores `forecasts` (all at one budget) against `runs` trained there: the best run's loss, and
@@ -156,5 +173,5 @@ public func scorePrediction(_ forecasts: [Forecast], runs: [FitRun], convention:
                    parametersCovered: f.parameters.interval95.map {
                        $0.lower <= measured.targetParameters && measured.targetParameters <= $0.upper })
     }
-    return PredictionScore(budget: budget, measured: measured, bracketed: vertex != nil, rows: rows)
+    return PredictionScore(budget: budget, measured: measured, bracketed: vertex != nil, runCount: points.count, rows: rows)
 }

@@ -8,21 +8,32 @@ import Tensor
 public let holdoutFigureFile = "fig-holdout.svg"
 
 extension ReportModel {
-    /// Schedules whose fit tested its own forecasts.
-    var holdoutSchedules: [ScheduleResult] { schedules.filter { !($0.holdout?.rows.isEmpty ?? true) } }
+    /// Schedules whose fit tested its own forecasts, or whose forecast was trained.
+    var holdoutSchedules: [ScheduleResult] {
+        schedules.filter { !($0.holdout?.rows.isEmpty ?? true) || !($0.prediction?.rows.isEmpty ?? true) }
+    }
 
     /// Loss at the optimum and N_opt against C: the best run of every budget (black), each
-    /// approach's forecast (colour; diamond one budget out, triangle two out) with its interval.
+    /// approach's forecast (colour; diamond one budget out, triangle two out) with its interval;
+    /// where a forecast beyond the sweep was trained (`predict --train`), the full law's forecast
+    /// there (square) against the best of those runs (black square).
     public func holdoutFigure() -> Figure {
         var panels: [Panel] = []
         for s in holdoutSchedules {
-            guard let check = s.holdout else { continue }
+            let check = s.holdout ?? HoldoutCheck()
             let budgets = Set(s.points.map(\.budget)).sorted()
             let best = budgets.compactMap { c in s.points.filter { $0.budget == c }.min { $0.loss < $1.loss } }
             var loss: [Series] = [.scatter("best run", xs: best.map(\.budget), ys: best.map(\.loss), color: .black)]
             var size: [Series] = [.scatter("measured (vertex, else best run)", xs: check.rows.map(\.measured.budget),
                                            ys: check.rows.map(\.measured.targetParameters), color: .black)]
-            for (k, approach) in Set(check.rows.map(\.forecast.approach)).sorted().enumerated() {
+            let trained = s.prediction?.rows ?? []
+            if let p = s.prediction, !trained.isEmpty {
+                loss.append(.scatter("trained forecast: best run", xs: [p.budget], ys: [p.measured.bestLoss], color: .black,
+                                     marker: .square, size: 5.5))
+                size.append(.scatter("trained forecast: measured", xs: [p.budget], ys: [p.measured.targetParameters], color: .black,
+                                     marker: .square, size: 5.5))
+            }
+            for (k, approach) in Set((check.rows + trained).map(\.forecast.approach)).sorted().enumerated() {
                 let color = Color.categorical[(k + 1) % Color.categorical.count]
                 for leftOut in [1, 2] {
                     let rows = check.rows.filter { $0.forecast.approach == approach && $0.leftOut == leftOut }
@@ -40,17 +51,33 @@ extension ReportModel {
                     size.append(.scatter(name, xs: xs, ys: rows.map(\.forecast.parameters.value), color: color, marker: marker, size: 5.5))
                     size.append(intervalBars(xs: xs, intervals: rows.map(\.forecast.parameters.interval95), color: color))
                 }
+                for row in trained where row.forecast.approach == approach {
+                    let x = row.measured.budget * (1 + 0.06 * Double(2 * k + 1))
+                    let name = "approach \(approach), trained forecast"
+                    if let l = row.forecast.loss {
+                        loss.append(.scatter(name, xs: [x], ys: [l.value], color: color, marker: .square, size: 5.5))
+                        loss.append(intervalBars(xs: [x], intervals: [l.interval95], color: color))
+                    }
+                    size.append(.scatter(name, xs: [x], ys: [row.forecast.parameters.value], color: color, marker: .square, size: 5.5))
+                    size.append(intervalBars(xs: [x], intervals: [row.forecast.parameters.interval95], color: color))
+                }
             }
             panels.append(Panel(title: "\(s.schedule): loss at the optimum", x: AxisSpec("compute C (FLOPs)", scale: .log10),
                                 y: AxisSpec("final loss"), series: loss, legend: .topRight))
             panels.append(Panel(title: "\(s.schedule): N_opt", x: AxisSpec("compute C (FLOPs)", scale: .log10),
                                 y: AxisSpec("parameters N", scale: .log10), series: size, legend: .outsideRight))
         }
-        return Figure(title: "Forecasts made without the largest budgets, against the runs there", panels: panels, columns: 2)
+        let beyond = holdoutSchedules.contains { $0.prediction != nil }
+        return Figure(title: "Forecasts made without the largest budgets" + (beyond ? ", and beyond the sweep (trained)" : "")
+                      + ", against the runs there", panels: panels, columns: 2)
     }
 
     /// One line per schedule for the page's summary: how its law forecast its own largest budget.
-    public var holdoutVerdicts: [String] { holdoutSchedules.compactMap { s in s.holdout.map { "\(s.schedule): \($0.verdict)" } } }
+    public var holdoutVerdicts: [String] {
+        holdoutSchedules.flatMap { s in
+            [s.holdout.map { "\(s.schedule): \($0.verdict)" }, s.prediction.map { "\(s.schedule): \($0.verdict)" }].compactMap { $0 }
+        }
+    }
 }
 
 /// Vertical bars from each interval's lower to upper end, as one series broken between bars.

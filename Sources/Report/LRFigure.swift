@@ -14,8 +14,12 @@ public struct LRCurve: Equatable, Sendable {
     public var losses: [Double]
     /// The best LR (the parabola's vertex), drawn as a diamond on the curve's lowest point's level.
     public var bestLR: Double?
+    /// The schedule piloted: "matched" (the cosine's peak) or "wsd" (its constant rate).
+    public var schedule: String
 
-    public init(budget: Double, shape: String, parameters: Double, lrs: [Double], losses: [Double], bestLR: Double? = nil) {
+    public init(budget: Double, shape: String, parameters: Double, lrs: [Double], losses: [Double], bestLR: Double? = nil,
+                schedule: String = "matched") {
+        self.schedule = schedule
         self.budget = budget
         self.shape = shape
         self.parameters = parameters
@@ -40,9 +44,11 @@ extension ReportModel {
         let ns = lrCurves.map(\.parameters)
         let lo = ns.min() ?? 1, hi = ns.max() ?? 1
         var panels: [Panel] = []
-        for c in Set(lrCurves.map(\.budget)).sorted() {
+        let schedules = ["matched", "wsd"].filter { s in lrCurves.contains { $0.schedule == s } }
+        let groups = schedules.flatMap { s in Set(lrCurves.filter { $0.schedule == s }.map(\.budget)).sorted().map { (schedule: s, budget: $0) } }
+        for (schedule, c) in groups {
             var series: [Series] = []
-            for curve in lrCurves.filter({ $0.budget == c }).sorted(by: { $0.parameters < $1.parameters }) {
+            for curve in lrCurves.filter({ $0.budget == c && $0.schedule == schedule }).sorted(by: { $0.parameters < $1.parameters }) {
                 let color = hi > lo ? Color.sequential(logOf: curve.parameters, low: lo, high: hi) : Color.sequential(0.3)
                 let order = curve.lrs.indices.filter { curve.losses[$0].isFinite }.sorted { curve.lrs[$0] < curve.lrs[$1] }
                 series.append(Series(name: curve.shape, xs: order.map { curve.lrs[$0] }, ys: order.map { curve.losses[$0] },
@@ -51,7 +57,9 @@ extension ReportModel {
                     series.append(.scatter(xs: [best], ys: [floor], color: color, marker: .diamond, size: 5.5))
                 }
             }
-            panels.append(Panel(title: "C = \(formatFLOPs(c))", x: AxisSpec("peak learning rate", scale: .log10),
+            // The wsd pilot's rates are its constant (stable) rate, not a cosine's peak.
+            let title = schedules.count > 1 || schedule != "matched" ? "\(schedule), C = \(formatFLOPs(c))" : "C = \(formatFLOPs(c))"
+            panels.append(Panel(title: title, x: AxisSpec(schedule == "wsd" ? "stable learning rate" : "peak learning rate", scale: .log10),
                                 y: AxisSpec("final loss"), series: series, legend: .outsideRight))
         }
         return Figure(title: "Learning-rate pilot: final loss against peak LR", panels: panels, columns: 2)

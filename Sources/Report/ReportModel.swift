@@ -96,6 +96,9 @@ public struct ScheduleResult: Sendable {
     public var approaches: [ApproachResult]
     /// The fit's test of its own forecasts at its largest budgets (nil with fewer than 4 budgets).
     public var holdout: HoldoutCheck? = nil
+    /// The full fit's forecast at the budget of a trained forecast ("<sweep>-predict"), scored
+    /// against those runs.
+    public var prediction: PredictionScore? = nil
 
     public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPParabola], approaches: [ApproachResult]) {
         self.schedule = schedule

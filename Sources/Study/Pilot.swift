@@ -116,17 +116,23 @@ public func bestLRs(_ records: [RunRecord]) throws -> [PilotShape] {
 /// The learning-rate pilot of a sweep (the sweep "<name>-tune" in the same store), one curve per
 /// shape and budget, for the report's figure; empty when the store holds none.
 public func pilotCurves(_ url: String, sweep name: String) throws -> [LRCurve] {
+    guard !name.hasSuffix(LRPilot.suffix) else { return [] }
     let store = try openExistingStore(url)
-    guard !name.hasSuffix(LRPilot.suffix), let id = try store.sweepID(named: name + LRPilot.suffix) else { return [] }
-    let records = try store.runs(sweep: id)
-    let byKey = Dictionary(grouping: records.filter { $0.status == .done || $0.status == .diverged }) { LRPilot.baseKey($0.plan.key) }
-    // A shape whose every LR diverged has no best; its curve is drawn without one.
-    let best = Dictionary(uniqueKeysWithValues: ((try? bestLRs(records)) ?? []).map { ($0.key, $0.best) })
-    return byKey.keys.sorted().compactMap { key in
-        guard let runs = byKey[key], let p = runs.first?.plan else { return nil }
-        return LRCurve(budget: p.budget, shape: "d=\(p.model.d) L=\(p.model.layers) h=\(p.model.headSize)",
-                       parameters: Double(p.parameters), lrs: runs.map(\.plan.peakLR),
-                       losses: runs.map { $0.status == .done ? ($0.finalEvalLoss ?? $0.finalTrainLoss ?? .infinity) : .infinity },
-                       bestLR: best[key].map { exp($0.lnLR) })
+    var curves: [LRCurve] = []
+    // The cosine's pilot "<name>-tune" and the wsd rate's "<name>-wsd-tune", each where present.
+    for schedule in [ScheduleKind.matched, .wsd] {
+        guard let id = try store.sweepID(named: LRPilot.name(sweep: name, schedule: schedule)) else { continue }
+        let records = try store.runs(sweep: id)
+        let byKey = Dictionary(grouping: records.filter { $0.status == .done || $0.status == .diverged }) { LRPilot.baseKey($0.plan.key) }
+        // A shape whose every LR diverged has no best; its curve is drawn without one.
+        let best = Dictionary(uniqueKeysWithValues: ((try? bestLRs(records)) ?? []).map { ($0.key, $0.best) })
+        curves += byKey.keys.sorted().compactMap { key in
+            guard let runs = byKey[key], let p = runs.first?.plan else { return nil }
+            return LRCurve(budget: p.budget, shape: "d=\(p.model.d) L=\(p.model.layers) h=\(p.model.headSize)",
+                           parameters: Double(p.parameters), lrs: runs.map(\.plan.peakLR),
+                           losses: runs.map { $0.status == .done ? ($0.finalEvalLoss ?? $0.finalTrainLoss ?? .infinity) : .infinity },
+                           bestLR: best[key].map { exp($0.lnLR) }, schedule: schedule.rawValue)
+        }
     }
+    return curves
 }

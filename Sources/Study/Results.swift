@@ -70,7 +70,9 @@ public func runsTable(_ results: SweepResults) -> [RunsTableRow] {
 /// `params` says, and fills the report's model. While runs are still to come, only budgets
 /// whose runs have all ended enter the fits (a half-done isoFLOP profile would move its
 /// parabola). A schedule whose fit fails is reported as a note. Each note is stated once.
-public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64) -> ReportModel {
+/// `prediction`: the sweep's trained forecast (`predictionResults`), against which each
+/// schedule's law, fitted to every budget, is scored at the forecast's budget.
+public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64, prediction: SweepResults? = nil) -> ReportModel {
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
         + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
@@ -96,13 +98,21 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
             options.bootstrapResamples = bootstrap
             options.seed = seed
             options.convention = convention
+            let trained = prediction.flatMap { try? fitRuns($0, schedule: schedule, source: $0.name) }
+            let predictedBudget = trained.flatMap { Set($0.map(\.budget)).count == 1 ? $0.first?.budget : nil }
+            if let predictedBudget { options.forecastBudgets = [predictedBudget] }
             let fit = try fitScalingLaws(runs, options: options)
             // The fit's notes already hold approach 2's warnings ("approach 2: budget …"): each once.
             for note in fit.notes + diagnosticLines(fit) {
                 let line = "\(schedule): \(note)"
                 if !notes.contains(line) { notes.append(line) }
             }
-            fitted.append(scheduleResult(schedule, runs: runs, fit: fit, convention: convention))
+            var result = scheduleResult(schedule, runs: runs, fit: fit, convention: convention)
+            if let trained, let predictedBudget {
+                result.prediction = scorePrediction((fit.forecasts ?? []).filter { $0.budget == predictedBudget && $0.approach >= 2 },
+                                                    runs: trained, convention: convention)
+            }
+            fitted.append(result)
         } catch {
             notes.append("\(schedule): no fit (\(error))")
         }

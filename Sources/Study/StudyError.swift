@@ -2,6 +2,7 @@
 // prints the description as one line.
 import Foundation
 import Sweep
+import Tensor
 
 public enum StudyError: Error, CustomStringConvertible, Equatable {
     /// A command that reads or resumes a store was given a path where none is.
@@ -32,6 +33,9 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
     /// Asked to stop (SIGINT/SIGTERM): what ran was handed back and resumes on the next run.
     case stopped
     case sweepChoice(names: [String])
+    /// `predict` trains a schedule whose rate follows each run's own length; the fixed cycle does not.
+    case unpredictableSchedule(String)
+    case noForecast(budget: Double)
 
     public var description: String {
         switch self {
@@ -67,6 +71,9 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
         case .stopped: return "stopped; rerun the same command to resume"
         case let .sweepChoice(names):
             return "the store holds \(names.count) sweeps (\(names.joined(separator: ", "))); name one with --sweep"
+        case let .unpredictableSchedule(schedule):
+            return "predict trains a schedule whose learning rate follows each run's own length (matched, wsd or constant), not '\(schedule)'"
+        case let .noForecast(budget): return "no approach could forecast at \(formatFLOPs(budget))"
         }
     }
 }

@@ -207,12 +207,6 @@ extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 
-/// The schedule fitted when none is named: a sweep's only one (a ladder's rungs have one each),
-/// else matched.
-func defaultSchedule(_ schedules: [String]) -> String {
-    schedules.count == 1 ? schedules[0] : "matched"
-}
-
 /// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
 /// runs of `schedule` only (by default its only schedule, else matched).
 func loadCSVRuns(from path: String, schedule: String?) throws -> [FitRun] {

@@ -63,69 +63,28 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let url = try storeOptions.required()
-        let results = try readResults(url, sweep: try sweepChoice.sweep ?? parentSweep(url))
-        let scheduleName = schedule ?? defaultSchedule(results.schedules)
-        guard let kind = ScheduleKind(rawValue: scheduleName), kind != .fixed else {
-            throw CLIError("predict trains a schedule whose learning rate follows each run's own length (matched, wsd or constant), "
-                           + "not '\(scheduleName)'")
-        }
-        let config = try storedConfig(url, sweep: results.name)
-        let runs = try fitRuns(results, schedule: scheduleName, source: url)
-        var options = FitOptions()
-        options.approaches = [2, 3]
-        options.forecastBudgets = [budget]
-        options.allocationBudgets = []
-        options.holdout = false
-        options.bootstrapResamples = resampling.bootstrap
-        options.seed = resampling.seed
-        options.convention = results.params == .nonemb ? .nonEmbedding : .total
-        options.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
-        let report = try fitScalingLaws(runs, options: options)
-        let forecasts = report.forecasts ?? []
-        print("sweep \(results.name), schedule \(scheduleName): \(runs.count) runs up to \(formatFLOPs(report.budgets.last ?? 0)); "
+        var request = PredictionRequest(budget: budget)
+        request.schedule = schedule
+        request.sizes = parsedSizes!
+        request.centre = centre
+        request.bootstrap = resampling.bootstrap
+        request.seed = resampling.seed
+        request.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
+        let p = try planPrediction(url, sweep: try sweepChoice.sweep, request: request)
+        print("sweep \(p.sweep), schedule \(p.schedule.rawValue): \(p.fittedRuns) runs up to \(formatFLOPs(p.fit.budgets.last ?? 0)); "
               + "forecast at C = \(formatFLOPs(budget)) (95% intervals, \(resampling.bootstrap) resamples)")
-        print(renderForecasts(forecasts, tokensPerStep: Double(config.batch * config.context)))
-        for note in report.notes { print("note: \(note)") }
-        guard let centred = forecasts.first(where: { $0.approach == centre }) ?? forecasts.first else {
-            throw CLIError("no approach could forecast at \(formatFLOPs(budget))")
-        }
-        let shapes = try Prediction.nearestShapes(config, targets: parsedSizes!.map { $0 * centred.parameters.value })
-        let predicted = Prediction.config(config, budget: budget, schedule: kind, shapes: shapes)
-        try predicted.validate(file: "\(url) (sweep \(predicted.name))")
-        let plan = try Planner.plan(predicted)
-        let rate = predicted.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: predicted.overheadPerToken) }
-            ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
-        let seconds = plan.runs.map(rate.seconds)
-        let w = workers ?? config.workers
-        print("to train: sweep \(predicted.name), approach \(centred.approach)'s N_opt × \(sizes): "
-              + plan.runs.map { "d=\($0.model.d) L=\($0.model.layers) N=\(Fit.formatCount(Double($0.parameters))) \($0.steps) steps" }
+        print(renderForecasts(p.forecasts, tokensPerStep: p.tokensPerStep))
+        for note in p.fit.notes { print("note: \(note)") }
+        let w = workers ?? p.config.workers
+        print("to train: sweep \(p.config.name), approach \(p.centred.approach)'s N_opt × \(sizes): "
+              + p.plan.runs.map { "d=\($0.model.d) L=\($0.model.layers) N=\(Fit.formatCount(Double($0.parameters))) \($0.steps) steps" }
                 .joined(separator: ", ")
-              + "; \(formatFLOPs(plan.trainedFLOPs)) FLOPs, estimated \(formatDuration(estimateWallSeconds(seconds, workers: w))) on \(w) workers")
+              + "; \(formatFLOPs(p.plan.trainedFLOPs)) FLOPs, estimated \(formatDuration(estimatedSeconds(p, workers: w))) on \(w) workers")
         guard train else { return }
-        try trainPrediction(predicted, url: url)
-        let trained = try readResults(url, sweep: predicted.name)
-        let outcome = try fitRuns(trained, schedule: scheduleName, source: url)
-        guard let score = scorePrediction(forecasts, runs: outcome, convention: options.convention) else {
-            throw CLIError("no finished runs of \(predicted.name) to score the forecast against")
-        }
-        print(renderScore(score))
-    }
-
-    /// Plans `predicted` into the store beside its parent sweep and trains it as `sweep run` does.
-    private func trainPrediction(_ predicted: SweepConfig, url: String) throws {
         var options = TrainOptions()
         options.workers = workers
-        try runSweep(predicted, store: url, options: options, hooks: ProgressView.hooks())
+        print(renderScore(try trainPrediction(p, store: url, options: options, hooks: ProgressView.hooks())))
     }
-}
-
-/// The sweep a forecast is made from when none is named: the store's only sweep that is not a
-/// forecast of another, so rerunning `predict --train` after it planned `<name>-predict` (to
-/// resume it) reads the same sweep as the first time. Nil leaves the choice to `readResults`.
-func parentSweep(_ url: String) throws -> String? {
-    let names = try openExistingStore(url).sweepNames()
-    let parents = names.filter { name in !names.contains { Prediction.sweepName($0) == name } }
-    return parents.count == 1 ? parents[0] : nil
 }
 
 /// One row per approach: N_opt, D_opt, steps and loss with their intervals.

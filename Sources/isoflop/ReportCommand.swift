@@ -37,7 +37,8 @@ struct ReportCommand: ParsableCommand {
         guard refresh != nil || !results.finishedRuns().isEmpty else {
             throw CLIError("\(redactedStoreURL(url)) (sweep \(results.name)): no finished runs to report")
         }
-        var model = buildReportModel(results, bootstrap: resampling.bootstrap, seed: resampling.seed)
+        var model = buildReportModel(results, bootstrap: resampling.bootstrap, seed: resampling.seed,
+                                     prediction: try predictionResults(url, parent: results.name))
         model.written = Date()
         model.refreshSeconds = refresh
         if let horizonCurves { model.horizon = horizonCurves }

@@ -74,13 +74,16 @@ func planTable(_ plan: SweepPlan, workers w: Int) -> String {
                      + pad(r.schedule.rawValue, -8) + " " + pad(r.sharedFrom == nil ? formatDuration(s) : "shared", 8))
     }
     let trained = plan.trainedRuns
+    // Tokens each run trains itself: a wsd branch only its cooldown's.
+    let trainedTokens = trained.reduce(0.0) { $0 + Double($1.tokens) * Double($1.steps - $1.firstTrainedStep) / Double(max($1.steps, 1)) }
+    let branches = trained.filter { $0.branchOf != nil }.count
+    var shared = ["\(plan.runs.count - trained.count) rows read from a longer run of the same fixed cycle"]
+    if branches > 0 { shared.append("\(branches) wsd branches train only their cooldown, from their trunk's checkpoint") }
     lines.append(String(format: "planned %d result rows, %@ FLOPs, %.3g tokens, as if each were trained on its own",
                         plan.runs.count, formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens })))
-    lines.append(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%d rows read from a longer run of the same fixed cycle); "
-                        + "estimated %@ on %d workers (%@ of single-worker time)",
-                        trained.count, formatFLOPs(plan.trainedFLOPs), Double(trained.reduce(0) { $0 + $1.tokens }),
-                        plan.runs.count - trained.count, formatDuration(estimateWallSeconds(seconds, workers: w)), w,
-                        formatDuration(seconds.reduce(0, +))))
+    lines.append(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%@); estimated %@ on %d workers (%@ of single-worker time)",
+                        trained.count, formatFLOPs(plan.trainedFLOPs), trainedTokens, shared.joined(separator: "; "),
+                        formatDuration(estimateWallSeconds(seconds, workers: w)), w, formatDuration(seconds.reduce(0, +))))
     lines += plan.warnings.map { "warning: \($0)" }
     return lines.joined(separator: "\n")
 }

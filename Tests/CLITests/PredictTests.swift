@@ -33,6 +33,14 @@ final class PredictTests: XCTestCase {
         XCTAssertEqual(reference.status, 0, reference.stderr)
         XCTAssertTrue(reference.stdout.contains("outcome at C = 6e11"), reference.stdout)
         XCTAssertTrue(reference.stdout.contains("approach 3: loss forecast"), reference.stdout)
+        // The report of the store (no --sweep: the forecast sweep beside its parent is not a
+        // choice) draws the trained forecast against its runs and says how it fared.
+        let report = try CLI.capture(["report", "--store", clean, "--out", dir + "/report", "--bootstrap", "20"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("matched: trained forecast at 6e11 (the law fitted to every budget) against its 3 runs"), html)
+        let figure = try String(contentsOfFile: dir + "/report/fig-holdout.svg", encoding: .utf8)
+        XCTAssertTrue(figure.contains("approach 2, trained forecast") && figure.contains("trained forecast: best run"))
 
         // The same forecast trained in the copy, killed once the predict sweep has a checkpoint.
         let first = try CLI.process(["predict", "--store", killed, "--train"] + args)

@@ -35,4 +35,20 @@ final class LRFigureTests: XCTestCase {
         XCTAssertEqual(first.count, 3)
         XCTAssertEqual(first.first { $0.name == "d=64 L=1 h=32" }?.xs, [1e-3, 2e-3])
     }
+
+    /// A wsd pilot ("<name>-wsd-tune") gets panels of its own, titled with its schedule and its
+    /// rate called the stable rate; the cosine's panels say which schedule they are.
+    func testWSDPilotCurvesGetTheirOwnPanels() {
+        var model = Synthetic.model()
+        model.lrCurves = [
+            LRCurve(budget: 3e11, shape: "d=32 L=1 h=32", parameters: 33e3, lrs: [2e-3, 4e-3, 8e-3], losses: [3.9, 3.8, 3.95]),
+            LRCurve(budget: 3e11, shape: "d=32 L=1 h=32", parameters: 33e3, lrs: [1e-3, 2e-3, 4e-3], losses: [3.85, 3.75, 3.9],
+                    bestLR: 2.1e-3, schedule: "wsd"),
+        ]
+        let figure = model.lrFigure()
+        XCTAssertEqual(figure.panels.map(\.title), ["matched, C = \(formatFLOPs(3e11))", "wsd, C = \(formatFLOPs(3e11))"])
+        XCTAssertEqual(figure.panels[1].series.first?.xs, [1e-3, 2e-3, 4e-3], "the wsd panel draws the wsd pilot's rates only")
+        XCTAssertEqual(figure.panels[1].x.label, "stable learning rate")
+        XCTAssertEqual(figure.panels[0].x.label, "peak learning rate")
+    }
 }

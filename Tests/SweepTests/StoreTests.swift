@@ -299,6 +299,18 @@ final class StoreTests: XCTestCase {
     func testResultCopiesCarryTheCurve() throws { try contract.resultCopiesCarryTheCurve() }
     func testTransactionsRollBackAndIdentityIsShared() throws { try contract.transactionsRollBackAndIdentityIsShared() }
 
+    /// A trained forecast "a-predict" and a pilot "a-tune" beside their sweep a are not a choice:
+    /// results commands read a without --sweep; a second sweep b makes them ask again.
+    func testForecastAndPilotSweepsAreNotChosenWithoutAName() throws {
+        let store = try contract.newStore()
+        let plan = try smallPlan(budgets: [3e10], schedules: [.matched], steps: 4)
+        for name in ["a", "a-predict", "a-tune"] { _ = try store.createSweep(name: name, configJSON: "{}", runs: plan) }
+        XCTAssertEqual(try store.selectSweep(named: nil).name, "a")
+        _ = try store.createSweep(name: "b", configJSON: "{}", runs: plan)
+        XCTAssertThrowsError(try store.selectSweep(named: nil)) { XCTAssertEqual($0 as? StoreError, .whichSweep(names: ["a", "b"])) }
+        XCTAssertEqual(try store.selectSweep(named: "a-predict").name, "a-predict")
+    }
+
     /// Regression: two ladders started together on one new store failed now and then with
     /// "database is locked" in `PRAGMA journal_mode = WAL`, which SQLite refuses at once (no busy
     /// wait) when two connections both hold a read lock. Eight threads open one new store at

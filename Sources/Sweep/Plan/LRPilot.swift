@@ -11,7 +11,12 @@ public enum LRPilot {
     /// The name of the pilot of `config`'s `schedule`: "<name>-tune" for the matched cosine,
     /// "<name>-<schedule>-tune" for another.
     public static func name(_ config: SweepConfig, schedule: ScheduleKind = .matched) -> String {
-        config.name + (schedule == .matched ? "" : "-" + schedule.rawValue) + suffix
+        name(sweep: config.name, schedule: schedule)
+    }
+
+    /// The name of the pilot of sweep `sweep`'s `schedule`.
+    public static func name(sweep: String, schedule: ScheduleKind = .matched) -> String {
+        sweep + (schedule == .matched ? "" : "-" + schedule.rawValue) + suffix
     }
 
     /// Whether `name` is a pilot of another sweep among `names`: results commands leave it out.

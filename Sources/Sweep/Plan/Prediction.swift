@@ -9,6 +9,11 @@ public enum Prediction {
     /// The sweep name a forecast of `sweep` is trained under, in the same store.
     public static func sweepName(_ sweep: String) -> String { sweep + "-predict" }
 
+    /// Whether `name` is the trained forecast of another sweep among `names`.
+    public static func isForecast(_ name: String, among names: [String]) -> Bool {
+        names.contains { sweepName($0) == name }
+    }
+
     /// The distinct family shapes nearest in ln N to each of `targets`, smallest N first. Two
     /// targets that land on one shape take it once; then the next nearest unused shape stands in,
     /// so the forecast is bracketed by as many shapes as targets where the family allows.

@@ -41,7 +41,8 @@ public struct SweepResults: Sendable {
 
 extension RunStore {
     /// The sweep a results command reads: the one named, or else the only one in the store
-    /// (a learning-rate pilot "X-tune" or "X-wsd-tune" beside its sweep X does not count). Several sweeps and no
+    /// (a learning-rate pilot "X-tune" or "X-wsd-tune" and a trained forecast "X-predict" beside
+    /// its sweep X do not count). Several sweeps and no
     /// name is an error listing them; results of two sweeps never mix.
     public func selectSweep(named name: String?) throws -> (name: String, id: Int64) {
         if let name {
@@ -49,7 +50,7 @@ extension RunStore {
             return (name, id)
         }
         let all = try sweepNames()
-        let names = all.filter { !LRPilot.isPilot($0, among: all) }
+        let names = all.filter { !LRPilot.isPilot($0, among: all) && !Prediction.isForecast($0, among: all) }
         guard names.count <= 1 else { throw StoreError.whichSweep(names: names) }
         guard let only = names.first, let id = try sweepID(named: only) else { throw StoreError.noSweep }
         return (only, id)
