@@ -30,8 +30,26 @@ public func renderTable(_ reports: [FitReport]) -> String {
             out += "seeds: C=\(formatFLOPs(spread.budget)) N=\(formatCount(spread.parameters)): \(spread.seeds) seeds, loss "
                 + String(format: "%.4f–%.4f (sd %.4f)\n", spread.lowest, spread.highest, spread.standardDeviation)
         }
+        if let f = report.forecasts, !f.isEmpty {
+            out += "forecasts beyond the runs (95% intervals):\n" + forecastTable(f)
+        }
         if let h = report.holdout { out += holdoutLines(h) }
         for note in report.notes { out += "note: \(note)\n" }
+    }
+    return out
+}
+
+/// One row per forecast: approach, budget, N_opt, D_opt, the steps at `tokensPerStep` (where
+/// given) and the loss at the optimum, each with its 95% interval.
+public func forecastTable(_ forecasts: [Forecast], tokensPerStep: Double? = nil) -> String {
+    var out = "  " + pad("approach", 10) + pad("at", 8) + pad("N_opt [95%]", 27) + pad("D_opt [95%]", 27)
+        + (tokensPerStep == nil ? "" : pad("steps", 10)) + "loss [95%]\n"
+    for f in forecasts {
+        let loss = f.loss.map { fixed($0.value) + ($0.interval95.map { " " + interval($0) } ?? "") } ?? "–"
+        out += "  " + pad("\(f.approach)", 10) + pad(formatFLOPs(f.budget), 8)
+            + pad(formatCount(f.parameters.value) + " " + countInterval(f.parameters.interval95), 27)
+            + pad(formatCount(f.tokens.value) + " " + countInterval(f.tokens.interval95), 27)
+            + (tokensPerStep.map { pad(String(Int((f.tokens.value / $0).rounded())), 10) } ?? "") + loss + "\n"
     }
     return out
 }

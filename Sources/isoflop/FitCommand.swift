@@ -64,6 +64,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Comma-separated budgets in FLOPs at which to give approach 3's optimal N, D and tokens per parameter, with intervals (default: the isoFLOP budgets).")
     var optimumAt: String?
 
+    @Option(name: .customLong("forecast-at"), help: "Comma-separated budgets in FLOPs beyond the runs at which to forecast the optimum: N_opt, D_opt and the loss there from approaches 2 and 3, with intervals (`isoflop predict` does this for a store and can train it).")
+    var forecastAt: String?
+
     @Option(name: .customLong("huber-delta"), help: "Approach 3's Huber δ on the residuals of log loss (Hoffmann et al.: 1e-3; large values make it least squares).")
     var huberDelta: Double = 1e-3
 
@@ -81,6 +84,9 @@ struct FitCommand: ParsableCommand {
         guard huberDelta.isFinite, huberDelta > 0 else { throw ValidationError("--huber-delta must be a positive number, not \(huberDelta)") }
         if let optimumAt, parseBudgets(optimumAt) == nil {
             throw ValidationError("--optimum-at must be finite positive budgets up to \(formatFLOPs(maximumFLOPs)) separated by commas, not '\(optimumAt)'")
+        }
+        if let forecastAt, parseBudgets(forecastAt) == nil {
+            throw ValidationError("--forecast-at must be finite positive budgets up to \(formatFLOPs(maximumFLOPs)) separated by commas, not '\(forecastAt)'")
         }
     }
 
@@ -101,6 +107,7 @@ struct FitCommand: ParsableCommand {
         options.seeds = seeds
         options.seed = resampling.seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
+        options.forecastBudgets = forecastAt.flatMap(parseBudgets) ?? []
         options.holdout = !noHoldout
         options.approach3.delta = huberDelta
         options.minimumSteps = minSteps

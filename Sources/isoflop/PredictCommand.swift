@@ -73,7 +73,7 @@ struct PredictCommand: ParsableCommand {
         let p = try planPrediction(url, sweep: try sweepChoice.sweep, request: request)
         print("sweep \(p.sweep), schedule \(p.schedule.rawValue): \(p.fittedRuns) runs up to \(formatFLOPs(p.fit.budgets.last ?? 0)); "
               + "forecast at C = \(formatFLOPs(budget)) (95% intervals, \(resampling.bootstrap) resamples)")
-        print(renderForecasts(p.forecasts, tokensPerStep: p.tokensPerStep))
+        print(forecastTable(p.forecasts, tokensPerStep: p.tokensPerStep), terminator: "")
         for note in p.fit.notes { print("note: \(note)") }
         let w = workers ?? p.config.workers
         print("to train: sweep \(p.config.name), approach \(p.centred.approach)'s N_opt × \(sizes): "
@@ -85,19 +85,6 @@ struct PredictCommand: ParsableCommand {
         options.workers = workers
         print(renderScore(try trainPrediction(p, store: url, options: options, hooks: ProgressView.hooks())))
     }
-}
-
-/// One row per approach: N_opt, D_opt, steps and loss with their intervals.
-func renderForecasts(_ forecasts: [Forecast], tokensPerStep: Double) -> String {
-    var out = "  approach  N_opt [95%]                D_opt [95%]                steps     loss [95%]\n"
-    for f in forecasts {
-        let n = Fit.formatCount(f.parameters.value) + " " + countRange(f.parameters.interval95)
-        let d = Fit.formatCount(f.tokens.value) + " " + countRange(f.tokens.interval95)
-        let loss = f.loss.map { String(format: "%.3f", $0.value) + ($0.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? "") } ?? "–"
-        out += "  " + pad("\(f.approach)", -10) + pad(n, -27) + pad(d, -27) + pad(String(Int((f.tokens.value / tokensPerStep).rounded())), -10)
-            + loss + "\n"
-    }
-    return out
 }
 
 /// The forecast against the trained runs.
@@ -130,8 +117,4 @@ private func covered(_ c: Bool?) -> String {
     case false?: return " (outside its 95% interval)"
     case nil: return ""
     }
-}
-
-private func countRange(_ i: Interval?) -> String {
-    i.map { "[\(Fit.formatCount($0.lower)), \(Fit.formatCount($0.upper))]" } ?? ""
 }

@@ -42,6 +42,28 @@ final class FitCommandTests: XCTestCase {
         XCTAssertTrue(both.stdout.contains("L-BFGS grid"), both.stdout)
     }
 
+    /// `--forecast-at` forecasts beyond the runs: approach 3's N_opt at 1e20 lands on the law's
+    /// own optimum there (3× beyond the largest budget), and the forecasts are in the JSON.
+    func testFitForecastsAtBudgetsBeyondTheRuns() throws {
+        let dir = try temporaryFolder()
+        let csv = try lawCSV(dir)
+        let r = try CLI.capture(["fit", csv, "--forecast-at", "1e20", "--bootstrap", "50", "--no-holdout", "--json", dir + "/fit.json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("forecasts beyond the runs (95% intervals):"), r.stdout)
+        // The law's optimum under C = 6ND: N_opt = G·(C/6)^(β/(α+β)), G = (αA/(βB))^(1/(α+β)).
+        let (a, b, bigA, bigB) = (0.34, 0.28, 406.4, 410.7)
+        let truth = pow(a * bigA / (b * bigB), 1 / (a + b)) * pow(1e20 / 6, b / (a + b))
+        struct Report: Decodable { struct F: Decodable { struct E: Decodable { var value: Double }; var approach: Int; var budget: Double; var parameters: E }
+                                   var forecasts: [F]? }
+        let reports = try JSONDecoder().decode([Report].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/fit.json")))
+        let f = try XCTUnwrap(reports.first?.forecasts?.first { $0.approach == 3 })
+        XCTAssertEqual(f.budget, 1e20)
+        XCTAssertEqual(f.parameters.value / truth, 1, accuracy: 0.15, "forecast \(f.parameters.value), law \(truth)")
+        let bad = try CLI.capture(["fit", csv, "--forecast-at", "1e20,nan"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--forecast-at"), bad.stderr)
+    }
+
     /// Item 11: `--optimum-at inf` printed "C=inf: N=inf D=-nan"; one row printed a = 0.500.
     func testBudgetsAndDataTheFitsCannotRepresentAreRefused() throws {
         let dir = try temporaryFolder()
