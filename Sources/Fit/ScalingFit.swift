@@ -142,6 +142,30 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var forecasts: [Forecast]? = nil
     /// The fit's test of its own forecasts on its largest budgets (nil with fewer than 4 budgets).
     public var holdout: HoldoutCheck? = nil
+
+    /// As synthesized, but with the convention by its `reportName`, the spelling fit reports
+    /// have always had ("nonEmbedding", where configs say "nonemb").
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(convention.reportName, forKey: .convention)
+        try c.encode(runs, forKey: .runs)
+        try c.encodeIfPresent(points, forKey: .points)
+        try c.encode(budgets, forKey: .budgets)
+        try c.encode(bootstrapResamples, forKey: .bootstrapResamples)
+        try c.encodeIfPresent(bootstrapMethod, forKey: .bootstrapMethod)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(exponents, forKey: .exponents)
+        try c.encodeIfPresent(approach1, forKey: .approach1)
+        try c.encodeIfPresent(approach2, forKey: .approach2)
+        try c.encodeIfPresent(curvature, forKey: .curvature)
+        try c.encodeIfPresent(approach3, forKey: .approach3)
+        try c.encodeIfPresent(seedAggregate, forKey: .seedAggregate)
+        try c.encodeIfPresent(seedSpreads, forKey: .seedSpreads)
+        try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(plateauRuns, forKey: .plateauRuns)
+        try c.encodeIfPresent(forecasts, forKey: .forecasts)
+        try c.encodeIfPresent(holdout, forKey: .holdout)
+    }
 }
 
 /// Fits the requested approaches to `runs` under `options.convention`. Approaches 1 and 2 need

@@ -4,6 +4,7 @@ import Fit
 import Foundation
 import Model
 import Sweep
+import Tensor
 
 /// The optimum one approach puts at one budget.
 public struct LadderOptimum: Codable, Equatable, Sendable {
@@ -23,7 +24,7 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
     public var delta: [String: String]
     /// The counting its fits use: C (the planner's and the fit's) and N.
     public var flopCount: FLOPCount
-    public var params: ParameterCount
+    public var params: ParameterConvention
     public var schedule: String
     /// Runs of the rung, those that ended, and those whose result was copied from another rung.
     public var runs: Int
@@ -92,23 +93,12 @@ public struct LadderSummary: Codable, Equatable, Sendable {
     }
 }
 
-/// The fitter's counting of N for a sweep's `params` knob (one mapping for the ladder's rungs
-/// and the sweep report).
-public extension ParameterCount {
-    var convention: ParameterConvention {
-        switch self {
-        case .total: return .total
-        case .nonemb: return .nonEmbedding
-        }
-    }
-}
-
 /// The fit options of one rung: approaches 2 and 3 under the rung's N, with `resamples`
 /// residual-bootstrap resamples.
 public func rungFitOptions(_ config: SweepConfig, resamples: Int) -> FitOptions {
     var options = FitOptions()
     options.approaches = [2, 3]
-    options.convention = config.params.convention
+    options.convention = config.params
     options.bootstrapResamples = resamples
     return options
 }

@@ -80,7 +80,7 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
         notes.append("Budgets with runs still to come are left out of the fits: "
                      + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
     }
-    let convention = results.params.convention
+    let convention = results.params
     if convention == .nonEmbedding {
         notes.append("N counts non-embedding parameters (the sweep's params = \"nonemb\"): fits and isoFLOP profiles use N_nonemb.")
     }
@@ -179,10 +179,10 @@ public func compareSchedules(_ url: String, sweep: String?, schedules wanted: [S
     options.approaches = [2]
     options.bootstrapResamples = bootstrap
     options.seed = seed
-    options.convention = results.params.convention
+    options.convention = results.params
     let fits = schedules.map { s in
         (s, Result { try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options) })
     }
     return Comparison(schedules: schedules, budgets: table.best.map(\.budget), best: best,
-                      fits: fits, convention: results.params.convention, table: table)
+                      fits: fits, convention: results.params, table: table)
 }

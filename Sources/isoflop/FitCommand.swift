@@ -113,7 +113,7 @@ struct FitCommand: ParsableCommand {
         case .total: conventions = [.total]
         case .nonemb: conventions = [.nonEmbedding]
         case .both: conventions = [.total, .nonEmbedding]
-        case nil where sweepParams == .nonemb:
+        case nil where sweepParams == .nonEmbedding:
             // The sweep was configured to count N without embeddings (Kaplan's convention).
             conventions = [.nonEmbedding]
         case nil: conventions = runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
@@ -133,7 +133,7 @@ struct FitCommand: ParsableCommand {
     /// The one place that reads the fitter's input: a sweep store (every finished run of one
     /// schedule of one sweep, with its training curve for approach 1, and the sweep's `params`
     /// knob) or a CSV of runs.
-    private func readInput() throws -> (runs: [FitRun], params: ParameterCount?) {
+    private func readInput() throws -> (runs: [FitRun], params: ParameterConvention?) {
         let url: String
         if let store = try storeOptions.resolved() {
             if let input, input != store { throw ValidationError("give either a CSV/store argument or --store, not both") }

@@ -78,7 +78,7 @@ struct PredictCommand: ParsableCommand {
         options.holdout = false
         options.bootstrapResamples = resampling.bootstrap
         options.seed = resampling.seed
-        options.convention = results.params == .nonemb ? .nonEmbedding : .total
+        options.convention = results.params
         options.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
         let report = try fitScalingLaws(runs, options: options)
         let forecasts = report.forecasts ?? []

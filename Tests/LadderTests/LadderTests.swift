@@ -58,7 +58,7 @@ final class LadderTests: XCTestCase {
         let rungs = try ladder().rungConfigs(file: "l.toml")
         XCTAssertEqual(rungs.map(\.name), ["lad-kaplan", "lad-total", "lad-warmup", "lad-matched", "lad-nonemb"])
         XCTAssertEqual(rungs.map(\.flopCount), [.kaplan, .appendixF, .appendixF, .appendixF, .appendixF])
-        XCTAssertEqual(rungs.map(\.params), [.nonemb, .total, .total, .total, .nonemb])
+        XCTAssertEqual(rungs.map(\.params), [.nonEmbedding, .total, .total, .total, .nonEmbedding])
         XCTAssertEqual(rungs.map(\.warmupSteps), [20, 20, nil, nil, nil])
         XCTAssertEqual(rungs.map(\.schedules), [[.fixed], [.fixed], [.fixed], [.matched], [.matched]])
         XCTAssertEqual(rungs.map(\.budgets), Array(repeating: [1e10, 2e10, 3e10], count: 5))

@@ -77,12 +77,12 @@ final class ReportModelTests: XCTestCase {
     func testTheSweepsCountingOfNIsTheFitsAndTheFigures() throws {
         var cfg = try tinyConfig()
         cfg.budgets = [1e11, 2e11, 3e11]
-        cfg.params = .nonemb
+        cfg.params = .nonEmbedding
         let url = try temporaryFolder() + "/s.sqlite"
         let sweep = try planIntoStore(cfg, url: url)
         try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: 3e4))
         let results = try readResults(url, sweep: nil)
-        XCTAssertEqual(results.params, .nonemb)
+        XCTAssertEqual(results.params, .nonEmbedding)
         let model = buildReportModel(results, bootstrap: 0, seed: 0)
         XCTAssertTrue(model.notes.contains { $0.hasPrefix("N counts non-embedding parameters") }, "\(model.notes)")
         let nonemb = Set(results.finishedRuns().map { Double($0.plan.nonEmbeddingParameters) })

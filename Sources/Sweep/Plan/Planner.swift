@@ -54,7 +54,7 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     // FLOPs, every parameter, β1 = 0.9, β2 = 0.95, weight decay 0.1); warmup_steps and lr_floor
     // show in `warmupSteps` and `minLRFraction`. Absent in stores written before the knobs.
     public var flopCount: FLOPCount? = nil
-    public var parameterCount: ParameterCount? = nil
+    public var parameterCount: ParameterConvention? = nil
     public var beta1: Double? = nil
     public var beta2: Double? = nil
     public var weightDecay: Double? = nil
