@@ -68,6 +68,22 @@ public struct ExponentSummary: Codable, Equatable, Sendable {
     public var kaplanA: Double
 }
 
+/// The compute-optimal model at one budget, as one approach puts it: N, D and, where the
+/// approach gives one, the loss there.
+public struct Optimum: Codable, Equatable, Sendable {
+    public var budget: Double
+    public var parameters: Double
+    public var tokens: Double
+    public var loss: Double?
+
+    public init(budget: Double, parameters: Double, tokens: Double, loss: Double? = nil) {
+        self.budget = budget
+        self.parameters = parameters
+        self.tokens = tokens
+        self.loss = loss
+    }
+}
+
 /// Approach 3's optimum at one budget, with 95% bootstrap intervals.
 public struct Allocation: Codable, Equatable, Sendable {
     public var budget: Double

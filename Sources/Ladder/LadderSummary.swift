@@ -6,13 +6,6 @@ import Model
 import Sweep
 import Tensor
 
-/// The optimum one approach puts at one budget.
-public struct LadderOptimum: Codable, Equatable, Sendable {
-    public var budget: Double
-    public var parameters: Double
-    public var tokens: Double
-}
-
 /// One rung's result.
 public struct LadderRungResult: Codable, Equatable, Sendable {
     public var index: Int
@@ -35,8 +28,8 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
     public var approach2B: Estimate?
     public var approach3A: Estimate?
     public var approach3B: Estimate?
-    public var approach2Optima: [LadderOptimum]
-    public var approach3Optima: [LadderOptimum]
+    public var approach2Optima: [Optimum]
+    public var approach3Optima: [Optimum]
     public var notes: [String]
 
     /// The rung's result from its fit report (approaches 2 and 3).
@@ -57,11 +50,12 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
         approach2B = exponents.first { $0.approach == 2 }?.b
         approach3A = exponents.first { $0.approach == 3 }?.a
         approach3B = exponents.first { $0.approach == 3 }?.b
-        approach2Optima = (fit?.approach2?.profiles ?? []).filter(\.included).map {
-            LadderOptimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens)
+        // N and D only, as ladder.json has always had them.
+        approach2Optima = (fit?.approach2?.includedProfiles ?? []).map {
+            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens)
         }
         approach3Optima = (fit?.approach3?.allocations ?? []).map {
-            LadderOptimum(budget: $0.budget, parameters: $0.parameters, tokens: $0.tokens)
+            Optimum(budget: $0.budget, parameters: $0.parameters, tokens: $0.tokens)
         }
         notes = fit?.notes ?? []
     }

@@ -104,7 +104,7 @@ public func fitRung(_ i: Int, _ rung: RungChange, _ cfg: SweepConfig, url: Strin
     let view = LadderRungView(name: rung.name, changes: changes, counting: countingLabel(cfg), runs: result.runs,
                               finished: finished, copied: copied, approach2A: result.approach2A,
                               approach3A: result.approach3A, approach2B: result.approach2B,
-                              points: isoFLOPPoints(runs, convention: cfg.params), parabolas: isoFLOPParabolas(fit))
+                              points: isoFLOPPoints(runs, convention: cfg.params), parabolas: fit?.approach2?.includedProfiles ?? [])
     return (result, view)
 }
 

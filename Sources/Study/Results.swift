@@ -119,28 +119,20 @@ public func isoFLOPPoints(_ runs: [FitRun], convention: ParameterConvention) -> 
     }
 }
 
-/// The parabolas of the budgets approach 2 fitted (those it included), as the report draws them.
-public func isoFLOPParabolas(_ fit: FitReport?) -> [IsoFLOPParabola] {
-    (fit?.approach2?.profiles ?? []).filter(\.included).map {
-        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
-    }
-}
-
 /// One schedule's points, parabolas and fitted laws, as the report shows them.
 public func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, convention: ParameterConvention = .total) -> ScheduleResult {
-    let included = (fit.approach2?.profiles ?? []).filter(\.included)
+    let included = fit.approach2?.includedProfiles ?? []
     var approaches: [ApproachResult] = []
     for e in fit.exponents {
-        let optima = e.approach != 2 ? [] : included.map {
-            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
-        }
+        let optima = e.approach != 2 ? [] : included.map(\.optimum)
         let laws = optimalPowerLaws(fit, approach: e.approach)
         approaches.append(ApproachResult(
             name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
             b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     var result = ScheduleResult(schedule: schedule, points: isoFLOPPoints(runs, convention: convention),
-                                parabolas: isoFLOPParabolas(fit), approaches: approaches)
+                                parabolas: included, approaches: approaches)
+    result.envelope = fit.approach1?.envelope ?? []
     result.holdout = fit.holdout
     return result
 }

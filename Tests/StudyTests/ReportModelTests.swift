@@ -28,7 +28,9 @@ final class ReportModelTests: XCTestCase {
             o.approaches = [1, 2, 3]
             return o
         }())
-        XCTAssertEqual(matched.parabolas, isoFLOPParabolas(fit), "the report draws the fit's parabolas")
+        XCTAssertEqual(matched.parabolas, fit.approach2?.includedProfiles, "the report draws the fit's parabolas")
+        XCTAssertEqual(matched.envelope, fit.approach1?.envelope ?? [], "the report draws the fit's envelope")
+        XCTAssertEqual(approach2Optima(matched), fit.approach2?.includedProfiles.map(\.optimum))
         XCTAssertEqual(matched.parabolas.count, 3)
         let approach2 = try XCTUnwrap(matched.approaches.first { $0.name == "Approach 2" })
         for o in approach2.optima {
@@ -124,3 +126,5 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(c.fits.count, 2)
     }
 }
+
+private func approach2Optima(_ s: ScheduleResult) -> [Optimum]? { s.approaches.first { $0.name == "Approach 2" }?.optima }
