@@ -52,8 +52,10 @@ let package = Package(
         // or write a Slurm job, adaptive grids, the LR pilot, the ladder's rungs, results.
         .target(name: "Study", dependencies: ["Sweep", "Fit", "Report", "Ladder", "Corpus", "Tokenizer", "Training", "Model", "Tensor"],
                 swiftSettings: checked),
-        // Test support: a throwaway PostgreSQL server for the store tests of several test targets.
+        // Test support: a throwaway PostgreSQL server for the store tests of several test targets,
+        // and malloc and its kin counted per thread for the allocation test of the step loop.
         .target(name: "PostgresFixture", dependencies: ["Sweep"], path: "Tests/PostgresFixture"),
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .executableTarget(
             name: "isoflop",
             dependencies: [
@@ -65,7 +67,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensor"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Corpus", "Tensor"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor", "Tokenizer"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Tensor", "Tokenizer", "AllocationCounter"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Training", "Model", "Tensor", "PostgresFixture"]),
         .testTarget(name: "FitTests", dependencies: ["Fit", "Tensor"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Fit", "Sweep", "Tensor"]),

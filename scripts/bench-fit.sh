@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Approach 3's two solvers on the same data in one process, one thread: the L-BFGS grid
 # (Hoffmann et al.'s 4,500 starts) against variable projection, their point fits and 1,000
-# bootstrap refits each, and VarPro on 100,000 points. Usage: scripts/bench-fit.sh [CSV] [resamples]
+# bootstrap refits each; VarPro's fit and refits on every thread, as `fit` runs them; and VarPro
+# on 100,000 points. Usage: scripts/bench-fit.sh [CSV] [resamples]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product isoflop >/dev/null

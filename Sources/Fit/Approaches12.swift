@@ -39,6 +39,29 @@ public struct IsoFLOPProfile: Codable, Equatable, Sendable {
     public var lossAtOptimum: Double
     /// True when both minima lie inside the sampled ranges; only these budgets enter the fit.
     public var included: Bool
+
+    public init(budget: Double, runs: Int, parameterRange: ClosedRange<Double>, tokenRange: ClosedRange<Double>,
+                lossVsLogParameters: ParabolaCoefficients, lossVsLogTokens: ParabolaCoefficients,
+                optimalParameters: Double, optimalTokens: Double, lossAtOptimum: Double, included: Bool) {
+        self.budget = budget
+        self.runs = runs
+        self.parameterRange = parameterRange
+        self.tokenRange = tokenRange
+        self.lossVsLogParameters = lossVsLogParameters
+        self.lossVsLogTokens = lossVsLogTokens
+        self.optimalParameters = optimalParameters
+        self.optimalTokens = optimalTokens
+        self.lossAtOptimum = lossAtOptimum
+        self.included = included
+    }
+
+    /// Final loss on this budget's parabola in ln N at N = `parameters`.
+    public func loss(atParameters parameters: Double) -> Double { lossVsLogParameters.value(at: log(parameters)) }
+
+    /// The parabolas' minimum as this budget's optimum.
+    public var optimum: Optimum {
+        Optimum(budget: budget, parameters: optimalParameters, tokens: optimalTokens, loss: lossAtOptimum)
+    }
 }
 
 public struct Approach2Fit: Codable, Equatable, Sendable {
@@ -47,6 +70,9 @@ public struct Approach2Fit: Codable, Equatable, Sendable {
     public var profiles: [IsoFLOPProfile]
     /// Budgets left out, and why.
     public var warnings: [String]
+
+    /// The profiles whose minima entered the fit.
+    public var includedProfiles: [IsoFLOPProfile] { profiles.filter(\.included) }
 }
 
 /// Approach 2 over the budget groups. `weights` are per-run multiplicities (bootstrap); a budget

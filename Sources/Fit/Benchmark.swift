@@ -27,7 +27,8 @@ public struct BenchmarkRow: Sendable {
 }
 
 /// Times approach 3 on `runs` with one thread: each solver's point fit, then each with `resamples`
-/// residual-bootstrap refits (the bootstrap's time is the total less the point fit's).
+/// residual-bootstrap refits (the bootstrap's time is the total less the point fit's); last, as
+/// `fit` runs it, VarPro's fit and refits together on every thread.
 public func benchmarkApproach3(_ runs: [FitRun], resamples: Int) throws -> [BenchmarkRow] {
     var rows: [BenchmarkRow] = []
     for solver in [Approach3Solver.lbfgs, .varpro] {
@@ -49,5 +50,14 @@ public func benchmarkApproach3(_ runs: [FitRun], resamples: Int) throws -> [Benc
         rows.append(BenchmarkRow(label: "\(name): \(resamples) bootstrap refits", seconds: Date().timeIntervalSince(start) - pointSeconds,
                                  objective: nil))
     }
+    guard resamples > 0 else { return rows }
+    var options = FitOptions()
+    options.approaches = [3]
+    options.allocationBudgets = []
+    options.bootstrapResamples = resamples
+    let start = Date()
+    let fit = try fitScalingLaws(runs, options: options)
+    rows.append(BenchmarkRow(label: "VarPro: fit and \(resamples) refits, \(options.threads) threads",
+                             seconds: Date().timeIntervalSince(start), objective: fit.approach3?.objective))
     return rows
 }

@@ -76,10 +76,6 @@ public struct LRRuleFit: Codable, Equatable, Sendable {
     public var residuals: [Double]
     /// Root mean square of the residuals.
     public var rms: Double
-
-    public func lnLR(d: Int, steps runSteps: Int) -> Double {
-        intercept + width * log(Double(d) / 128) + steps * log(Double(max(runSteps, 1)) / 300) + batchTerm
-    }
 }
 
 public enum LRRuleError: Error, CustomStringConvertible, Equatable {
@@ -154,7 +150,8 @@ public func fitLRRule(_ best: [BestLR], batchTerm: Double) throws -> LRRuleFit {
         throw LRRuleError.degenerate("the shapes' widths and steps do not separate the two slopes; tune on at least two budgets")
     }
     var fit = LRRuleFit(intercept: beta[0], width: beta[1], steps: beta[2], batchTerm: batchTerm, residuals: [], rms: 0)
-    fit.residuals = best.map { $0.lnLR - fit.lnLR(d: $0.d, steps: $0.steps) }
+    // The regression's own residuals; the rule's formula with these coefficients is `LRRule.lnPeak`.
+    fit.residuals = zip(rows, y).map { r, v in v - (beta[0] + beta[1] * r[1] + beta[2] * r[2]) }
     fit.rms = (fit.residuals.reduce(0) { $0 + $1 * $1 } / Double(fit.residuals.count)).squareRoot()
     return fit
 }

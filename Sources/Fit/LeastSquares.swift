@@ -14,6 +14,12 @@ public struct ParabolaCoefficients: Codable, Equatable, Sendable {
     public var c1: Double
     public var c2: Double
 
+    public init(c0: Double, c1: Double, c2: Double) {
+        self.c0 = c0
+        self.c1 = c1
+        self.c2 = c2
+    }
+
     public func value(at x: Double) -> Double { c0 + x * (c1 + x * c2) }
     /// The vertex x = −c1 / (2 c2); a minimum only when c2 > 0.
     public var vertex: Double { -c1 / (2 * c2) }

@@ -1,5 +1,5 @@
-// Inputs of the fitter: the runs of a sweep (final values, optional training curves), the two
-// conventions for counting parameters, the errors, and the grouping of runs into budgets.
+// Inputs of the fitter: the runs of a sweep (final values, optional training curves), the errors,
+// and the grouping of runs into budgets. (Which N a fit counts, `ParameterConvention`, is in Tensor.)
 import Foundation
 import Tensor
 
@@ -59,15 +59,6 @@ public struct FitRun: Codable, Equatable, Sendable {
         case .nonEmbedding: return nonEmbeddingParameters
         }
     }
-}
-
-/// Which parameters N counts: all of them (Hoffmann et al. 2022) or all but the embeddings
-/// (Kaplan et al. 2020). The choice moves the fitted exponent (Pearce & Song 2024).
-public enum ParameterConvention: String, Codable, CaseIterable, Sendable {
-    case total
-    case nonEmbedding
-
-    public var label: String { self == .total ? "total" : "non-embedding" }
 }
 
 /// Everything that can go wrong reading runs or fitting them, with the offending value and where.

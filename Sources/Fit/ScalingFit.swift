@@ -68,6 +68,22 @@ public struct ExponentSummary: Codable, Equatable, Sendable {
     public var kaplanA: Double
 }
 
+/// The compute-optimal model at one budget, as one approach puts it: N, D and, where the
+/// approach gives one, the loss there.
+public struct Optimum: Codable, Equatable, Sendable {
+    public var budget: Double
+    public var parameters: Double
+    public var tokens: Double
+    public var loss: Double?
+
+    public init(budget: Double, parameters: Double, tokens: Double, loss: Double? = nil) {
+        self.budget = budget
+        self.parameters = parameters
+        self.tokens = tokens
+        self.loss = loss
+    }
+}
+
 /// Approach 3's optimum at one budget, with 95% bootstrap intervals.
 public struct Allocation: Codable, Equatable, Sendable {
     public var budget: Double
@@ -142,6 +158,30 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var forecasts: [Forecast]? = nil
     /// The fit's test of its own forecasts on its largest budgets (nil with fewer than 4 budgets).
     public var holdout: HoldoutCheck? = nil
+
+    /// As synthesized, but with the convention by its `reportName`, the spelling fit reports
+    /// have always had ("nonEmbedding", where configs say "nonemb").
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(convention.reportName, forKey: .convention)
+        try c.encode(runs, forKey: .runs)
+        try c.encodeIfPresent(points, forKey: .points)
+        try c.encode(budgets, forKey: .budgets)
+        try c.encode(bootstrapResamples, forKey: .bootstrapResamples)
+        try c.encodeIfPresent(bootstrapMethod, forKey: .bootstrapMethod)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(exponents, forKey: .exponents)
+        try c.encodeIfPresent(approach1, forKey: .approach1)
+        try c.encodeIfPresent(approach2, forKey: .approach2)
+        try c.encodeIfPresent(curvature, forKey: .curvature)
+        try c.encodeIfPresent(approach3, forKey: .approach3)
+        try c.encodeIfPresent(seedAggregate, forKey: .seedAggregate)
+        try c.encodeIfPresent(seedSpreads, forKey: .seedSpreads)
+        try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(plateauRuns, forKey: .plateauRuns)
+        try c.encodeIfPresent(forecasts, forKey: .forecasts)
+        try c.encodeIfPresent(holdout, forKey: .holdout)
+    }
 }
 
 /// Fits the requested approaches to `runs` under `options.convention`. Approaches 1 and 2 need

@@ -3,6 +3,7 @@
 import Foundation
 import Model
 import Sweep
+import Tensor
 import Training
 
 /// What one rung changes relative to the rung before it (the first: relative to the base sweep).
@@ -13,7 +14,7 @@ public struct RungChange: Codable, Hashable, Sendable {
     /// One line for people: what the rung changes and why.
     public var label: String?
     public var flopCount: FLOPCount?
-    public var params: ParameterCount?
+    public var params: ParameterConvention?
     /// A fixed warmup for every run; `warmup_fraction` or `warmup_min` on a later rung goes back
     /// to a warmup per run (and drops this).
     public var warmupSteps: Int?

@@ -4,13 +4,7 @@ import Fit
 import Foundation
 import Model
 import Sweep
-
-/// The optimum one approach puts at one budget.
-public struct LadderOptimum: Codable, Equatable, Sendable {
-    public var budget: Double
-    public var parameters: Double
-    public var tokens: Double
-}
+import Tensor
 
 /// One rung's result.
 public struct LadderRungResult: Codable, Equatable, Sendable {
@@ -23,7 +17,7 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
     public var delta: [String: String]
     /// The counting its fits use: C (the planner's and the fit's) and N.
     public var flopCount: FLOPCount
-    public var params: ParameterCount
+    public var params: ParameterConvention
     public var schedule: String
     /// Runs of the rung, those that ended, and those whose result was copied from another rung.
     public var runs: Int
@@ -34,8 +28,8 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
     public var approach2B: Estimate?
     public var approach3A: Estimate?
     public var approach3B: Estimate?
-    public var approach2Optima: [LadderOptimum]
-    public var approach3Optima: [LadderOptimum]
+    public var approach2Optima: [Optimum]
+    public var approach3Optima: [Optimum]
     public var notes: [String]
 
     /// The rung's result from its fit report (approaches 2 and 3).
@@ -56,11 +50,12 @@ public struct LadderRungResult: Codable, Equatable, Sendable {
         approach2B = exponents.first { $0.approach == 2 }?.b
         approach3A = exponents.first { $0.approach == 3 }?.a
         approach3B = exponents.first { $0.approach == 3 }?.b
-        approach2Optima = (fit?.approach2?.profiles ?? []).filter(\.included).map {
-            LadderOptimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens)
+        // N and D only, as ladder.json has always had them.
+        approach2Optima = (fit?.approach2?.includedProfiles ?? []).map {
+            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens)
         }
         approach3Optima = (fit?.approach3?.allocations ?? []).map {
-            LadderOptimum(budget: $0.budget, parameters: $0.parameters, tokens: $0.tokens)
+            Optimum(budget: $0.budget, parameters: $0.parameters, tokens: $0.tokens)
         }
         notes = fit?.notes ?? []
     }
@@ -92,23 +87,12 @@ public struct LadderSummary: Codable, Equatable, Sendable {
     }
 }
 
-/// The fitter's counting of N for a sweep's `params` knob (one mapping for the ladder's rungs
-/// and the sweep report).
-public extension ParameterCount {
-    var convention: ParameterConvention {
-        switch self {
-        case .total: return .total
-        case .nonemb: return .nonEmbedding
-        }
-    }
-}
-
 /// The fit options of one rung: approaches 2 and 3 under the rung's N, with `resamples`
 /// residual-bootstrap resamples.
 public func rungFitOptions(_ config: SweepConfig, resamples: Int) -> FitOptions {
     var options = FitOptions()
     options.approaches = [2, 3]
-    options.convention = config.params.convention
+    options.convention = config.params
     options.bootstrapResamples = resamples
     return options
 }

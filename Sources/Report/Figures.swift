@@ -24,24 +24,6 @@ func logSpace(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
     return (0..<count).map { exp(a + (b - a) * Double($0) / Double(count - 1)) }
 }
 
-/// The lower envelope of a cloud of points: the x range is cut into `bins` equal intervals in
-/// log x and each contributes its lowest point (approach 1 of Hoffmann et al. reads the best loss
-/// reached at each FLOP count off this envelope). Points are returned in increasing x.
-public func lowerEnvelope(xs: [Double], ys: [Double], bins: Int = 60) -> (xs: [Double], ys: [Double]) {
-    let pts = zip(xs, ys).filter { $0.0 > 0 && $0.0.isFinite && $0.1.isFinite }
-    guard let lo = pts.map(\.0).min(), let hi = pts.map(\.0).max(), hi > lo, bins > 0 else {
-        return (pts.map(\.0), pts.map(\.1))
-    }
-    var best = [(Double, Double)?](repeating: nil, count: bins)
-    let span = log(hi) - log(lo)
-    for (x, y) in pts {
-        let k = min(bins - 1, Int((log(x) - log(lo)) / span * Double(bins)))
-        if best[k] == nil || y < best[k]!.1 { best[k] = (x, y) }
-    }
-    let kept = best.compactMap { $0 }
-    return (kept.map(\.0), kept.map(\.1))
-}
-
 extension ReportModel {
     var allBudgets: [Double] {
         Array(Set(schedules.flatMap { $0.points.map(\.budget) } + curves.map(\.budget))).sorted()
@@ -66,10 +48,10 @@ extension ReportModel {
                 if let p = s.parabolas.first(where: { $0.budget == c }), let lo = pts.first?.parameters,
                    let hi = pts.last?.parameters {
                     let grid = logSpace(lo / 1.25, hi * 1.25, count: 60)
-                    series.append(Series(xs: grid, ys: grid.map(p.loss), color: color, lineWidth: 1.4, fitsRange: false))
+                    series.append(Series(xs: grid, ys: grid.map(p.loss(atParameters:)), color: color, lineWidth: 1.4, fitsRange: false))
                     let n = p.optimalParameters
                     if n.isFinite {
-                        series.append(.scatter(xs: [n], ys: [p.minimumLoss], color: color, marker: .diamond, size: 5.5))
+                        series.append(.scatter(xs: [n], ys: [p.lossAtOptimum], color: color, marker: .diamond, size: 5.5))
                     }
                 }
             }
@@ -132,7 +114,7 @@ extension ReportModel {
     }
 
     /// Figure 3: every run's smoothed training loss against FLOPs, coloured by budget, with the
-    /// lower envelope (approach 1), one panel per schedule.
+    /// envelope approach 1 fitted (the lowest eval loss at each FLOP count), one panel per schedule.
     public func curvesFigure() throws -> Figure {
         var panels: [Panel] = []
         var names = schedules.map(\.schedule)
@@ -149,8 +131,13 @@ extension ReportModel {
                 let label = labelled.insert(run.budget).inserted ? "C = \(formatFLOPs(run.budget))" : nil
                 series.append(Series(name: label, xs: xs, ys: ys, color: budgetColor(run.budget), lineWidth: 1.1, opacity: 0.85))
             }
-            let env = lowerEnvelope(xs: cloudX, ys: cloudY)
-            series.append(Series(name: "envelope (approach 1)", xs: env.xs, ys: env.ys, color: .black, lineWidth: 2.4))
+            if let envelope = schedules.first(where: { $0.schedule == name })?.envelope, !envelope.isEmpty {
+                series.append(Series(name: "envelope (approach 1)", xs: envelope.map(\.flops), ys: envelope.map(\.loss),
+                                     color: .black, lineWidth: 2.4))
+                // It is eval loss, which may lie below the training curves: the ranges include it.
+                cloudX += envelope.map(\.flops)
+                cloudY += envelope.map(\.loss)
+            }
             // Every run starts near ln V; showing the loss up to 1.5 × the best keeps the end of
             // training, where the runs differ, from being squeezed into a thin band.
             // The x range follows: from the first point inside the y range.
@@ -195,7 +182,7 @@ extension ReportModel {
             let opt = ap.optima.sorted { $0.budget < $1.budget }
             nSeries.append(Series(name: "\(s.schedule) (\(ap.name))", xs: opt.map(\.budget), ys: opt.map(\.parameters),
                                   color: color, lineWidth: 1.2, dash: [4, 3], marker: markers[k % markers.count]))
-            lossSeries.append(Series(name: s.schedule, xs: opt.map(\.budget), ys: opt.map(\.loss), color: color,
+            lossSeries.append(Series(name: s.schedule, xs: opt.map(\.budget), ys: opt.map { $0.loss ?? .nan }, color: color,
                                      lineWidth: 1.4, marker: markers[k % markers.count]))
             notes.append(Annotation("\(s.schedule): a = \(ap.a.formatted())",
                                     at: .fraction(x: 0.03, y: 0.08 + 0.075 * Double(k)), color: color))

@@ -98,7 +98,8 @@ extension ReportModel {
                 + "fitted by each approach (exponent and interval in the corner). Grey lines show the Chinchilla "
                 + "(dashed) and Kaplan (dotted) exponents drawn through the middle of our approach-2 line.",
             "Figure 3. Training loss (debiased EMA) of every run against FLOPs spent, coloured by budget; "
-                + "the black line is the lower envelope, from which approach 1 reads the best run at each FLOP count.",
+                + "the black line is approach 1's envelope, the lowest eval loss of any run at each FLOP count, "
+                + "from which it reads the best run.",
             "Figure 4. Left and centre: per-budget optimum of each schedule (approach 2 where available) and its "
                 + "exponent. Right: one model trained under cosine cycles of 1×, 1.5×, 2× and 5× its steps; a longer "
                 + "cycle than the run leaves the learning rate high and the final loss worse.",
@@ -169,7 +170,7 @@ extension ReportModel {
             var row = [formatFLOPs(c)]
             for (_, ap) in reps {
                 let o = ap.optima.first { $0.budget == c }
-                row += [o.map { grouped($0.parameters) } ?? "–", o.map { fixed($0.loss, 4) } ?? "–"]
+                row += [o.map { grouped($0.parameters) } ?? "–", o?.loss.map { fixed($0, 4) } ?? "–"]
             }
             return row
         }

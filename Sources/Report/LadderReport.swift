@@ -19,11 +19,11 @@ public struct LadderRungView: Sendable {
     public var approach3A: Estimate?
     public var approach2B: Estimate?
     public var points: [IsoFLOPPoint]
-    public var parabolas: [IsoFLOPParabola]
+    public var parabolas: [IsoFLOPProfile]
 
     public init(name: String, changes: String, counting: String, runs: Int, finished: Int, copied: Int,
                 approach2A: Estimate?, approach3A: Estimate?, approach2B: Estimate?,
-                points: [IsoFLOPPoint], parabolas: [IsoFLOPParabola]) {
+                points: [IsoFLOPPoint], parabolas: [IsoFLOPProfile]) {
         self.name = name
         self.changes = changes
         self.counting = counting
@@ -101,9 +101,9 @@ public struct LadderReportModel: Sendable {
                 series.append(.scatter(xs: pts.map(\.parameters), ys: pts.map(\.loss), color: color(c), size: 3.5))
                 if let p = r.parabolas.first(where: { $0.budget == c }), let lo = pts.first?.parameters, let hi = pts.last?.parameters {
                     let grid = logSpace(lo / 1.2, hi * 1.2, count: 40)
-                    series.append(Series(xs: grid, ys: grid.map(p.loss), color: color(c), lineWidth: 1.2, fitsRange: false))
+                    series.append(Series(xs: grid, ys: grid.map(p.loss(atParameters:)), color: color(c), lineWidth: 1.2, fitsRange: false))
                     if p.optimalParameters.isFinite {
-                        series.append(.scatter(xs: [p.optimalParameters], ys: [p.minimumLoss], color: color(c), marker: .diamond, size: 4.5))
+                        series.append(.scatter(xs: [p.optimalParameters], ys: [p.lossAtOptimum], color: color(c), marker: .diamond, size: 4.5))
                     }
                 }
             }

@@ -1,5 +1,6 @@
 // The plain values the HTML report is drawn from. The tool fills them from the run store's
-// records and the fitter's results (their `MetricRow` and `Estimate` types are used as they are).
+// records and the fitter's results (their `MetricRow`, `Estimate`, `Optimum`, `IsoFLOPProfile` and
+// `EnvelopePoint` types are used as they are).
 import Fit
 import Foundation
 
@@ -20,46 +21,6 @@ public struct IsoFLOPPoint: Equatable, Sendable {
     public init(budget: Double, parameters: Double, loss: Double) {
         self.budget = budget
         self.parameters = parameters
-        self.loss = loss
-    }
-}
-
-/// A parabola fitted to one budget's profile: loss = c0 + c1·ln N + c2·(ln N)², minimum at
-/// N_opt = exp(-c1 / (2 c2)).
-public struct IsoFLOPParabola: Equatable, Sendable {
-    public var budget: Double
-    public var c0: Double
-    public var c1: Double
-    public var c2: Double
-
-    public init(budget: Double, c0: Double, c1: Double, c2: Double) {
-        self.budget = budget
-        self.c0 = c0
-        self.c1 = c1
-        self.c2 = c2
-    }
-
-    public func loss(at parameters: Double) -> Double {
-        let u = log(parameters)
-        return c0 + c1 * u + c2 * u * u
-    }
-
-    /// The minimum's N (NaN if the parabola opens downward and has no minimum).
-    public var optimalParameters: Double { c2 > 0 ? exp(-c1 / (2 * c2)) : .nan }
-    public var minimumLoss: Double { loss(at: optimalParameters) }
-}
-
-/// The compute-optimal model at one budget, as one approach estimates it.
-public struct Optimum: Equatable, Sendable {
-    public var budget: Double
-    public var parameters: Double
-    public var tokens: Double
-    public var loss: Double
-
-    public init(budget: Double, parameters: Double, tokens: Double, loss: Double) {
-        self.budget = budget
-        self.parameters = parameters
-        self.tokens = tokens
         self.loss = loss
     }
 }
@@ -92,15 +53,18 @@ public struct ApproachResult: Sendable {
 public struct ScheduleResult: Sendable {
     public var schedule: String
     public var points: [IsoFLOPPoint]
-    public var parabolas: [IsoFLOPParabola]
+    /// Approach 2's profiles that entered its fit, each with its parabola in ln N and minimum.
+    public var parabolas: [IsoFLOPProfile]
     public var approaches: [ApproachResult]
+    /// Approach 1's lower envelope of the eval-loss curves, as the fit read it (empty without one).
+    public var envelope: [EnvelopePoint] = []
     /// The fit's test of its own forecasts at its largest budgets (nil with fewer than 4 budgets).
     public var holdout: HoldoutCheck? = nil
     /// The full fit's forecast at the budget of a trained forecast ("<sweep>-predict"), scored
     /// against those runs.
     public var prediction: PredictionScore? = nil
 
-    public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPParabola], approaches: [ApproachResult]) {
+    public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPProfile], approaches: [ApproachResult]) {
         self.schedule = schedule
         self.points = points
         self.parabolas = parabolas

@@ -68,7 +68,7 @@ public func planPrediction(_ url: String, sweep: String?, request: PredictionReq
     options.holdout = false
     options.bootstrapResamples = request.bootstrap
     options.seed = request.seed
-    options.convention = results.params.convention
+    options.convention = results.params
     options.progress = request.progress
     let fit = try fitScalingLaws(runs, options: options)
     let forecasts = fit.forecasts ?? []
@@ -96,7 +96,7 @@ public func trainPrediction(_ p: PredictionPlan, store url: String, options: Tra
     try runSweep(p.config, store: url, options: options, hooks: hooks)
     let trained = try readResults(url, sweep: p.config.name)
     let runs = try fitRuns(trained, schedule: p.schedule.rawValue, source: url)
-    guard let score = scorePrediction(p.forecasts, runs: runs, convention: trained.params.convention) else {
+    guard let score = scorePrediction(p.forecasts, runs: runs, convention: trained.params) else {
         throw StudyError.noFinishedRuns(source: url, sweep: p.config.name, schedule: p.schedule.rawValue)
     }
     return score

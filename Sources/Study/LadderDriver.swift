@@ -76,7 +76,7 @@ public func copySharedRuns(_ sweep: PlannedSweep, rungs: [SweepConfig]) throws -
     let targets = try sweep.store.runs(sweep: sweep.id)
     let byID = Dictionary(uniqueKeysWithValues: targets.map { ($0.id, $0) })
     var copied = 0
-    for share in try sharedRuns(targets: targets, donors: donors) {
+    for share in sharedRuns(targets: targets, donors: donors) {
         guard let target = byID[share.target] else { continue }
         if try sweep.store.copyResult(from: share.source, to: share.target, flopsPerToken: target.plan.flopsPerToken) { copied += 1 }
     }
@@ -104,7 +104,7 @@ public func fitRung(_ i: Int, _ rung: RungChange, _ cfg: SweepConfig, url: Strin
     let view = LadderRungView(name: rung.name, changes: changes, counting: countingLabel(cfg), runs: result.runs,
                               finished: finished, copied: copied, approach2A: result.approach2A,
                               approach3A: result.approach3A, approach2B: result.approach2B,
-                              points: isoFLOPPoints(runs, convention: cfg.params.convention), parabolas: isoFLOPParabolas(fit))
+                              points: isoFLOPPoints(runs, convention: cfg.params), parabolas: fit?.approach2?.includedProfiles ?? [])
     return (result, view)
 }
 
@@ -112,7 +112,7 @@ public func fitRung(_ i: Int, _ rung: RungChange, _ cfg: SweepConfig, url: Strin
 func writeLadderOutputs(_ plan: LadderPlan, results: [LadderRungResult], views: [LadderRungView], options: LadderOptions) throws {
     let planned = plan.allRuns
     let summary = LadderSummary(name: plan.ladder.name, bootstrapResamples: options.bootstrap, rungs: results,
-                                plannedRuns: planned.count, distinctTrainings: try distinctTrainings(planned).count)
+                                plannedRuns: planned.count, distinctTrainings: distinctTrainings(planned).count)
     try summary.encodedJSON().write(to: URL(fileURLWithPath: (options.out as NSString).appendingPathComponent("ladder.json")),
                                     options: .atomic)
     let pending = plan.rungs.count - results.count

@@ -136,3 +136,15 @@ public func pilotCurves(_ url: String, sweep name: String) throws -> [LRCurve] {
     }
     return curves
 }
+
+extension LRRule {
+    /// This rule with the pilot's fitted intercept, width and steps (its batch term and clipping
+    /// kept): the fitted rule, by the one formula of `lnPeak`.
+    public func fitted(_ fit: LRRuleFit) -> LRRule {
+        var rule = self
+        rule.intercept = fit.intercept
+        rule.width = fit.width
+        rule.steps = fit.steps
+        return rule
+    }
+}

@@ -82,7 +82,7 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
         notes.append("Budgets with runs still to come are left out of the fits: "
                      + pending.sorted().map(formatFLOPs).joined(separator: ", ") + ".")
     }
-    let convention = results.params.convention
+    let convention = results.params
     if convention == .nonEmbedding {
         notes.append("N counts non-embedding parameters (the sweep's params = \"nonemb\"): fits and isoFLOP profiles use N_nonemb.")
     }
@@ -129,28 +129,20 @@ public func isoFLOPPoints(_ runs: [FitRun], convention: ParameterConvention) -> 
     }
 }
 
-/// The parabolas of the budgets approach 2 fitted (those it included), as the report draws them.
-public func isoFLOPParabolas(_ fit: FitReport?) -> [IsoFLOPParabola] {
-    (fit?.approach2?.profiles ?? []).filter(\.included).map {
-        IsoFLOPParabola(budget: $0.budget, c0: $0.lossVsLogParameters.c0, c1: $0.lossVsLogParameters.c1, c2: $0.lossVsLogParameters.c2)
-    }
-}
-
 /// One schedule's points, parabolas and fitted laws, as the report shows them.
 public func scheduleResult(_ schedule: String, runs: [FitRun], fit: FitReport, convention: ParameterConvention = .total) -> ScheduleResult {
-    let included = (fit.approach2?.profiles ?? []).filter(\.included)
+    let included = fit.approach2?.includedProfiles ?? []
     var approaches: [ApproachResult] = []
     for e in fit.exponents {
-        let optima = e.approach != 2 ? [] : included.map {
-            Optimum(budget: $0.budget, parameters: $0.optimalParameters, tokens: $0.optimalTokens, loss: $0.lossAtOptimum)
-        }
+        let optima = e.approach != 2 ? [] : included.map(\.optimum)
         let laws = optimalPowerLaws(fit, approach: e.approach)
         approaches.append(ApproachResult(
             name: "Approach \(e.approach)", optima: optima, a: e.a, nCoefficient: laws?.parameters.coefficient ?? .nan,
             b: e.b, dCoefficient: laws?.tokens.coefficient ?? .nan))
     }
     var result = ScheduleResult(schedule: schedule, points: isoFLOPPoints(runs, convention: convention),
-                                parabolas: isoFLOPParabolas(fit), approaches: approaches)
+                                parabolas: included, approaches: approaches)
+    result.envelope = fit.approach1?.envelope ?? []
     result.holdout = fit.holdout
     return result
 }
@@ -189,10 +181,10 @@ public func compareSchedules(_ url: String, sweep: String?, schedules wanted: [S
     options.approaches = [2]
     options.bootstrapResamples = bootstrap
     options.seed = seed
-    options.convention = results.params.convention
+    options.convention = results.params
     let fits = schedules.map { s in
         (s, Result { try fitScalingLaws(try fitRuns(results, schedule: s, source: url), options: options) })
     }
     return Comparison(schedules: schedules, budgets: table.best.map(\.budget), best: best,
-                      fits: fits, convention: results.params.convention, table: table)
+                      fits: fits, convention: results.params, table: table)
 }

@@ -8,50 +8,10 @@ import Sweep
 /// An error shown to people as one line, without usage text.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = oneLineMessage(description) }
+    init(_ description: String) { self.description = oneLine(description) }
     /// The one-line description of any error, Foundation's file errors included.
     init(describing error: Error) { self.init(describeError(error)) }
 }
-
-/// One line for any error: our typed errors by their description; Foundation's file errors
-/// (whose default text is `Error Domain=NSCocoaErrorDomain Code=4 ...`) as "PATH: reason".
-func describeError(_ error: Error) -> String {
-    if let e = error as? CLIError { return e.description }
-    let ns = error as NSError
-    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
-        return describeFileError(error)
-    }
-    return oneLineMessage(String(describing: error))
-}
-
-/// "PATH: reason" for an error of Foundation's file functions, the reason from the system
-/// (`No such file or directory`) where there is one.
-func describeFileError(_ error: Error) -> String {
-    let ns = error as NSError
-    let path = ns.userInfo[NSFilePathErrorKey] as? String
-        ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-    var reason: String
-    if ns.domain == NSPOSIXErrorDomain {
-        reason = String(cString: strerror(Int32(ns.code)))
-    } else if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-        reason = String(cString: strerror(Int32(underlying.code)))
-    } else {
-        switch ns.code {
-        case CocoaError.fileReadNoSuchFile.rawValue, CocoaError.fileNoSuchFile.rawValue: reason = "no such file"
-        case CocoaError.fileReadNoPermission.rawValue, CocoaError.fileWriteNoPermission.rawValue: reason = "permission denied"
-        case CocoaError.fileReadInapplicableStringEncoding.rawValue, CocoaError.fileReadCorruptFile.rawValue:
-            reason = "not UTF-8 text"
-        case CocoaError.fileWriteFileExists.rawValue: reason = "already exists"
-        case CocoaError.fileWriteOutOfSpace.rawValue: reason = "no space left on the device"
-        default: reason = ns.localizedDescription
-        }
-    }
-    reason = oneLineMessage(reason)
-    return path.map { "\($0): \(reason)" } ?? reason
-}
-
-/// Collapses a multi-line message into one line.
-func oneLineMessage(_ s: String) -> String { oneLine(s) }
 
 /// The error the tool exits with: argument-parser's own kinds (usage, help, exit codes) as
 /// they are, a stop request as exit 130 after its line, a failed stage with its status,

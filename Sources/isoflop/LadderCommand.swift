@@ -8,6 +8,7 @@ import Report
 import Study
 import Sweep
 import Tensor
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ struct LadderCommand: ParsableCommand {
     private func writeSlurmScript(_ plan: LadderPlan) throws {
         let url = try store.required()
         let checkpointDir = try Checkpoints.folder(checkpoints, store: url)
-        let distinct = try distinctTrainings(plan.allRuns)
+        let distinct = distinctTrainings(plan.allRuns)
         let submission: SlurmSubmission
         do {
             submission = try SlurmSubmission(name: plan.ladder.name, shape: cluster.shape, store: url, checkpoints: checkpointDir,
@@ -105,7 +106,7 @@ struct LadderCommand: ParsableCommand {
     /// distinct trainings on the config's workers.
     private func printPlan(_ ladderPlan: LadderPlan) throws {
         let (ladder, rungs) = (ladderPlan.ladder, ladderPlan.rungs)
-        var seen: [String: String] = [:]
+        var seen: [TrainConfig: String] = [:]
         var distinct: [PlannedRun] = []
         let all = ladderPlan.allRuns
         let model = rungs[0].flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: rungs[0].overheadPerToken) }
@@ -120,7 +121,7 @@ struct LadderCommand: ParsableCommand {
                           ("lr", 8), ("time", 8), ("trained", -16)].map { pad($0.0, $0.1) }.joined(separator: " "))
             var seconds = 0.0, fresh = 0
             for r in plan.runs {
-                let key = try trainingFingerprint(r)
+                let key = r.training
                 let shared = r.sharedFrom.map { "prefix of \($0)" } ?? seen[key].map { "as in \($0)" }
                 if shared == nil {
                     seen[key] = "\(rung.name)"

@@ -126,6 +126,7 @@ struct TuneResult: Codable {
 /// fitted one; then the fitted rule beside the config's.
 func tuneTable(_ shapes: [PilotShape], fit: LRRuleFit, config: SweepConfig) -> String {
     var out = "budget  shape             steps  losses at the LRs tried                          best lr   rule lr   fitted   residual\n"
+    let fitted = config.lr.fitted(fit)
     for (s, residual) in zip(shapes, fit.residuals) {
         let b = s.best
         let trials = b.trials.map { t in
@@ -135,7 +136,7 @@ func tuneTable(_ shapes: [PilotShape], fit: LRRuleFit, config: SweepConfig) -> S
         out += pad(formatFLOPs(b.budget), -7) + " " + pad("d=\(b.d) L=\(b.layers) h=\(b.headSize)", -17)
             + String(format: " %5d  ", b.steps) + pad(trials, -48)
             + String(format: " %.2e%@ %.2e  %.2e  %+.3f", exp(b.lnLR), b.edge == nil ? " " : "*", rule,
-                     exp(fit.lnLR(d: b.d, steps: b.steps)), residual) + "\n"
+                     exp(fitted.lnPeak(d: b.d, steps: b.steps, batch: config.batch)), residual) + "\n"
     }
     if shapes.contains(where: { $0.edge != nil }) {
         out += "* best at the edge of the LRs tried: the true best may lie beyond it\n"

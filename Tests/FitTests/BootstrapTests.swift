@@ -121,25 +121,4 @@ final class BootstrapTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(covered[2]!, 9)
         XCTAssertGreaterThanOrEqual(covered[3]!, 9)
     }
-
-    /// Prints the time of approach 3 with the full 4,500-start grid and 1,000 resamples on a
-    /// 60-run sweep. Runs only with FIT_BENCHMARK=1 (it is a measurement, not a test).
-    func testBenchmarkApproach3WithBootstrap() throws {
-        guard ProcessInfo.processInfo.environment["FIT_BENCHMARK"] == "1" else { throw XCTSkip("set FIT_BENCHMARK=1") }
-        let runs = syntheticSweep(noise: 0.01, seed: 3)
-        var options = FitOptions()
-        options.approaches = [3]
-        options.seed = 1
-        options.bootstrapResamples = 0
-        var start = Date()
-        let point = try fitScalingLaws(runs, options: options)
-        let gridTime = Date().timeIntervalSince(start)
-        options.bootstrapResamples = 1000
-        start = Date()
-        let report = try fitScalingLaws(runs, options: options)
-        let total = Date().timeIntervalSince(start)
-        print(String(format: "benchmark: %d runs: fit %.2f s; with 1000 resamples %.2f s (%d threads)",
-                     runs.count, gridTime, total, options.threads) + " (\(point.approach3!.detail))")
-        print(renderTable([report]))
-    }
 }

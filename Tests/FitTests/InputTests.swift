@@ -1,6 +1,8 @@
 // CSV input and the errors people see for unusable runs.
+import Foundation
 import XCTest
 import Fit
+import Tensor
 
 final class InputTests: XCTestCase {
     let csv = """
@@ -156,5 +158,25 @@ final class InputTests: XCTestCase {
         let alloc = report.approach3!.allocations[2]
         let truth = chinchillaLaw.optimalAllocation(flops: 1e20, flopsPerParameterToken: 6)
         XCTAssertEqual(alloc.tokensPerParameter, truth.tokens / truth.parameters, accuracy: 1e-3 * alloc.tokensPerParameter)
+    }
+
+    /// A fit report spells the convention as it always has ("nonEmbedding"), where configs say
+    /// "nonemb"; both read back.
+    func testConventionKeepsItsSpellings() throws {
+        var options = FitOptions()
+        options.approaches = [2]
+        options.convention = .nonEmbedding
+        let runs = syntheticSweep().map { r -> FitRun in
+            var r = r
+            r.nonEmbeddingParameters = 0.7 * r.parameters
+            return r
+        }
+        let data = try encodeJSON([try fitScalingLaws(runs, options: options)])
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"convention\" : \"nonEmbedding\""))
+        XCTAssertEqual(try decodeJSON(data).first?.convention, .nonEmbedding)
+        let decoder = JSONDecoder()
+        XCTAssertEqual(try decoder.decode([ParameterConvention].self, from: Data(#"["total", "nonemb"]"#.utf8)), [.total, .nonEmbedding])
+        XCTAssertEqual(String(decoding: try JSONEncoder().encode([ParameterConvention.nonEmbedding]), as: UTF8.self), #"["nonemb"]"#)
+        XCTAssertThrowsError(try decoder.decode([ParameterConvention].self, from: Data(#"["embedded"]"#.utf8)))
     }
 }

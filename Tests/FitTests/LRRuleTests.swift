@@ -70,14 +70,18 @@ final class LRRuleTests: XCTestCase {
         XCTAssertEqual(exact.rms, 0, accuracy: 1e-9)
         XCTAssertEqual(exact.residuals.count, 10)
 
-        let noisy = try fitLRRule(points(noise: 0.05), batchTerm: batchTerm)
+        let noisyPoints = points(noise: 0.05)
+        let noisy = try fitLRRule(noisyPoints, batchTerm: batchTerm)
         XCTAssertEqual(noisy.width, w, accuracy: 0.15)
         XCTAssertEqual(noisy.steps, s, accuracy: 0.15)
         XCTAssertGreaterThan(noisy.rms, 0.01)
         XCTAssertLessThan(noisy.rms, 0.1)
         // The residuals are the points less the fitted rule.
+        for (point, residual) in zip(noisyPoints, noisy.residuals) {
+            let rule = noisy.intercept + noisy.width * log(Double(point.d) / 128) + noisy.steps * log(Double(point.steps) / 300) + batchTerm
+            XCTAssertEqual(residual, point.lnLR - rule, accuracy: 1e-9)
+        }
         let p = points(noise: 0)
-        XCTAssertEqual(exact.lnLR(d: p[2].d, steps: p[2].steps), p[2].lnLR, accuracy: 1e-9)
 
         // One budget: steps fall exactly as d grows (steps ∝ 1/FLOPs per token here tied to d), so
         // the two slopes are not separable; too few points is an error too.

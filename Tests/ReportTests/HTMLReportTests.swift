@@ -103,18 +103,23 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("no data"))
     }
 
-    func testParabolaMinimumAndEnvelope() {
-        // loss = 3 + 0.1 (ln N - ln 1e6)²: minimum 3 at N = 1e6.
-        let u0 = log(1e6)
-        let p = IsoFLOPParabola(budget: 1e12, c0: 3 + 0.1 * u0 * u0, c1: -0.2 * u0, c2: 0.1)
-        XCTAssertEqual(p.optimalParameters, 1e6, accuracy: 1e-3)
-        XCTAssertEqual(p.minimumLoss, 3, accuracy: 1e-9)
-        XCTAssertTrue(IsoFLOPParabola(budget: 1, c0: 0, c1: 0, c2: -1).optimalParameters.isNaN)
-        // Two crossing lines: the envelope follows the lower one on each side.
-        let xs = (0..<100).map { pow(10, 10 + Double($0) / 50) }
-        let env = lowerEnvelope(xs: xs + xs, ys: xs.map { log10($0) - 10 } + xs.map { 12 - log10($0) }, bins: 10)
-        XCTAssertEqual(env.xs.count, 10)
-        for (x, y) in zip(env.xs, env.ys) { XCTAssertEqual(y, min(log10(x) - 10, 12 - log10(x)), accuracy: 1e-9) }
+    /// Figure 1 draws the fit's parabolas and minima, figure 3 the envelope approach 1 fitted.
+    func testFiguresDrawTheFitsParabolasAndEnvelope() throws {
+        let model = Synthetic.model()
+        let schedule = try XCTUnwrap(model.schedules.first)
+        XCTAssertFalse(schedule.envelope.isEmpty)
+        let curves = try model.curvesFigure().panels[0].series
+        let envelope = try XCTUnwrap(curves.first { $0.name == "envelope (approach 1)" })
+        XCTAssertEqual(envelope.xs, schedule.envelope.map(\.flops))
+        XCTAssertEqual(envelope.ys, schedule.envelope.map(\.loss))
+        let profiles = model.isoFLOPFigure().panels[0].series
+        let p = try XCTUnwrap(schedule.parabolas.first)
+        let minimum = try XCTUnwrap(profiles.first { $0.xs == [p.optimalParameters] })
+        XCTAssertEqual(minimum.ys, [p.lossAtOptimum])
+        // Without a fitted envelope there is no envelope line.
+        var bare = model
+        for i in bare.schedules.indices { bare.schedules[i].envelope = [] }
+        XCTAssertFalse(try bare.curvesFigure().panels[0].series.contains { $0.name == "envelope (approach 1)" })
     }
 
     func testScientificAndEstimateFormatting() {

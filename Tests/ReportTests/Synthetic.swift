@@ -56,7 +56,7 @@ enum Synthetic {
         }
         for (si, name) in names.enumerated() {
             let penalty = si == 0 ? 0.0 : 0.05
-            var points: [IsoFLOPPoint] = [], parabolas: [IsoFLOPParabola] = []
+            var points: [IsoFLOPPoint] = [], parabolas: [IsoFLOPProfile] = [], fitRuns: [FitRun] = []
             var best: [Optimum] = [], minima: [Optimum] = []
             for c in budgets {
                 let centre = (c / 120).squareRoot()
@@ -75,6 +75,10 @@ enum Synthetic {
                             evalLoss: s % 10 == 0 ? loss(parameters: n, tokens: t) : nil)
                     }
                     curves.append(RunCurve(runID: id, sweep: "synthetic", schedule: name, budget: c, parameters: n, rows: rows))
+                    fitRuns.append(FitRun(id: "\(id)", budget: c, parameters: n, tokens: d, flops: c, finalLoss: final,
+                                          curve: rows.compactMap { r in
+                                              r.evalLoss.map { CurvePoint(flops: r.flops, tokens: Double(r.tokens), loss: $0) }
+                                          }))
                     runs.append(RunsTableRow(
                         id: id, sweep: "synthetic", key: "\(name) C=\(c) k=\(k)", schedule: name, budget: c,
                         d: 32 * (k + 1), layers: k / 2 + 1, headSize: 32, parameters: Int(n), nonEmbeddingParameters: Int(n),
@@ -84,10 +88,15 @@ enum Synthetic {
                 }
                 points += profile
                 let (c0, c1, c2) = parabola(profile.map { log($0.parameters) }, profile.map(\.loss))
-                let p = IsoFLOPParabola(budget: c, c0: c0, c1: c1, c2: c2)
+                let fitted = ParabolaCoefficients(c0: c0, c1: c1, c2: c2), nOpt = exp(fitted.vertex)
+                let sizes = profile.map(\.parameters)
+                let p = IsoFLOPProfile(budget: c, runs: sizes.count, parameterRange: sizes.min()!...sizes.max()!,
+                                       tokenRange: c / (6 * sizes.max()!)...c / (6 * sizes.min()!), lossVsLogParameters: fitted,
+                                       lossVsLogTokens: ParabolaCoefficients(c0: .nan, c1: .nan, c2: .nan),
+                                       optimalParameters: nOpt, optimalTokens: c / (6 * nOpt),
+                                       lossAtOptimum: fitted.value(at: fitted.vertex), included: true)
                 parabolas.append(p)
-                minima.append(Optimum(budget: c, parameters: p.optimalParameters,
-                                      tokens: c / (6 * p.optimalParameters), loss: p.minimumLoss))
+                minima.append(p.optimum)
                 let lowest = profile.min { $0.loss < $1.loss }!
                 best.append(Optimum(budget: c, parameters: lowest.parameters, tokens: c / (6 * lowest.parameters),
                                     loss: lowest.loss))
@@ -101,11 +110,13 @@ enum Synthetic {
                                       b: Estimate(value: d.exponent, interval95: Interval(lower: d.exponent - 0.05, upper: d.exponent + 0.04)),
                                       dCoefficient: d.coefficient)
             }
-            schedules.append(ScheduleResult(schedule: name, points: points, parabolas: parabolas, approaches: [
+            var result = ScheduleResult(schedule: name, points: points, parabolas: parabolas, approaches: [
                 approach("Approach 1", best, keep: true), approach("Approach 2", minima, keep: true),
                 approach("Approach 3", minima.map { Optimum(budget: $0.budget, parameters: $0.parameters * 1.1,
                                                             tokens: $0.tokens / 1.1, loss: $0.loss) }, keep: false),
-            ]))
+            ])
+            result.envelope = (try? fitApproach1(fitRuns, convention: .total))?.envelope ?? []
+            schedules.append(result)
         }
         let horizon = [1.0, 1.5, 2.0, 5.0].map { cycle in
             let steps = (1...200).map { Double($0 * 5) }
@@ -130,10 +141,12 @@ enum Synthetic {
             m.runs[i].finalEvalLoss = nil
             m.runs[i].wallSeconds = nil
         }
+        let pendingRuns = Set(m.curves.filter { pending.contains($0.budget) }.map { "\($0.runID)" })
         m.curves.removeAll { pending.contains($0.budget) }
         for s in m.schedules.indices {
             m.schedules[s].points.removeAll { pending.contains($0.budget) }
             m.schedules[s].parabolas.removeAll { pending.contains($0.budget) }
+            m.schedules[s].envelope.removeAll { pendingRuns.contains($0.run) }
             for a in m.schedules[s].approaches.indices {
                 m.schedules[s].approaches[a].optima.removeAll { pending.contains($0.budget) }
             }

@@ -12,7 +12,7 @@ final class LadderSharingTests: XCTestCase {
         var first = base, second = base
         first.name = "ladder-a"
         second.name = "ladder-b"
-        second.params = .nonemb   // counted differently, trained identically
+        second.params = .nonEmbedding   // counted differently, trained identically
         let url = try temporaryFolder() + "/s.sqlite"
         let a = try planIntoStore(first, url: url)
         try finishRuns(a.store, sweep: a.id, loss: parabolicLoss(optimum: 2e4))

@@ -28,7 +28,9 @@ final class ReportModelTests: XCTestCase {
             o.approaches = [1, 2, 3]
             return o
         }())
-        XCTAssertEqual(matched.parabolas, isoFLOPParabolas(fit), "the report draws the fit's parabolas")
+        XCTAssertEqual(matched.parabolas, fit.approach2?.includedProfiles, "the report draws the fit's parabolas")
+        XCTAssertEqual(matched.envelope, fit.approach1?.envelope ?? [], "the report draws the fit's envelope")
+        XCTAssertEqual(approach2Optima(matched), fit.approach2?.includedProfiles.map(\.optimum))
         XCTAssertEqual(matched.parabolas.count, 3)
         let approach2 = try XCTUnwrap(matched.approaches.first { $0.name == "Approach 2" })
         for o in approach2.optima {
@@ -77,12 +79,12 @@ final class ReportModelTests: XCTestCase {
     func testTheSweepsCountingOfNIsTheFitsAndTheFigures() throws {
         var cfg = try tinyConfig()
         cfg.budgets = [1e11, 2e11, 3e11]
-        cfg.params = .nonemb
+        cfg.params = .nonEmbedding
         let url = try temporaryFolder() + "/s.sqlite"
         let sweep = try planIntoStore(cfg, url: url)
         try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: 3e4))
         let results = try readResults(url, sweep: nil)
-        XCTAssertEqual(results.params, .nonemb)
+        XCTAssertEqual(results.params, .nonEmbedding)
         let model = buildReportModel(results, bootstrap: 0, seed: 0)
         XCTAssertTrue(model.notes.contains { $0.hasPrefix("N counts non-embedding parameters") }, "\(model.notes)")
         let nonemb = Set(results.finishedRuns().map { Double($0.plan.nonEmbeddingParameters) })
@@ -124,3 +126,5 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(c.fits.count, 2)
     }
 }
+
+private func approach2Optima(_ s: ScheduleResult) -> [Optimum]? { s.approaches.first { $0.name == "Approach 2" }?.optima }

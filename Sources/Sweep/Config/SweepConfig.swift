@@ -158,12 +158,6 @@ public struct LRRule: Codable, Hashable, Sendable {
     public func batchTerm(batch: Int) -> Double { batch8 * log(32 / Double(batch)) / log(4) }
 }
 
-/// Which N the fits of a sweep take: every parameter (Chinchilla) or the non-embedding ones
-/// (Kaplan et al. 2020).
-public enum ParameterCount: String, Codable, CaseIterable, Sendable {
-    case total, nonemb
-}
-
 /// Whose warmup a run of the `fixed` schedule takes (`fixed_warmup`).
 public enum FixedWarmup: String, Codable, CaseIterable, Sendable {
     case shape, run
@@ -224,7 +218,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
     /// How compute is counted: it sizes each run for its budget and is the C the fits see.
     public var flopCount: FLOPCount = .appendixF
     /// Which N the fits take.
-    public var params: ParameterCount = .total
+    public var params: ParameterConvention = .total
     /// One warmup length in steps for every run (Kaplan-style), replacing warmup_fraction and
     /// warmup_min; a run shorter than it warms up for all its steps.
     public var warmupSteps: Int?
@@ -297,7 +291,7 @@ public struct SweepConfig: Codable, Hashable, Sendable {
         flopsPerSecond = try c.decodeIfPresent(Double.self, forKey: .flopsPerSecond)
         overheadPerToken = try c.decodeIfPresent(Double.self, forKey: .overheadPerToken) ?? overheadPerToken
         flopCount = try c.decodeIfPresent(FLOPCount.self, forKey: .flopCount) ?? flopCount
-        params = try c.decodeIfPresent(ParameterCount.self, forKey: .params) ?? params
+        params = try c.decodeIfPresent(ParameterConvention.self, forKey: .params) ?? params
         warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
         beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? beta1
         beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2

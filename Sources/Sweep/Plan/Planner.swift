@@ -54,27 +54,36 @@ public struct PlannedRun: Codable, Hashable, Sendable {
     // FLOPs, every parameter, β1 = 0.9, β2 = 0.95, weight decay 0.1); warmup_steps and lr_floor
     // show in `warmupSteps` and `minLRFraction`. Absent in stores written before the knobs.
     public var flopCount: FLOPCount? = nil
-    public var parameterCount: ParameterCount? = nil
+    public var parameterCount: ParameterConvention? = nil
     public var beta1: Double? = nil
     public var beta2: Double? = nil
     public var weightDecay: Double? = nil
 }
 
 extension PlannedRun {
-    /// The run with what its length decides cleared: the part two runs of one group share.
-    var withoutLength: PlannedRun {
-        var r = self
-        r.key = ""
-        r.budget = 0
-        r.steps = 0
-        r.tokens = 0
-        r.flops = 0
-        r.epochs = 0
-        r.sharedFrom = nil
-        r.cooldownSteps = 0
-        r.branchOf = nil
-        r.branchStep = nil
-        return r
+    /// What decides how the run trains, the one test of "same training": its trainer config
+    /// (model, data, batch, steps, schedule, optimizer, seed, evaluation, checkpoints), with a
+    /// `fixed` cosine whose cycle is exactly the run's length written as the `matched` cosine it
+    /// equals step for step. The budget, its FLOP counting and the fit's N are not in it: runs of
+    /// equal `training` train identically, and a ladder trains them once (Ladder/Sharing.swift).
+    public var training: TrainConfig {
+        var c = trainerConfig
+        if c.schedule.kind == .fixed, c.schedule.cycleSteps == c.steps {
+            c.schedule.kind = .matched
+            c.schedule.cycleSteps = nil
+        }
+        return c
+    }
+
+    /// `training` but for where the run stops (its steps and the cooldown they place), the fixed
+    /// cosine kept as it is: under a schedule whose rate does not depend on the length, runs equal
+    /// in it are one training read at several lengths (`Planner.shareRuns`, `branchRuns`).
+    var trainingButLength: TrainConfig {
+        var c = trainerConfig
+        c.steps = 0
+        c.schedule.totalSteps = 0
+        c.schedule.cooldownFraction = 0
+        return c
     }
 
     /// The step this run's own training starts from: its branch step, else 0.
@@ -96,6 +105,12 @@ extension PlannedRun {
 
     /// The trainer's config for this run, validated.
     public func trainConfig() throws -> TrainConfig {
+        let c = trainerConfig
+        try c.validate()
+        return c
+    }
+
+    private var trainerConfig: TrainConfig {
         var c = TrainConfig(model: model, batchSize: batchSize, steps: steps, schedule: lrSchedule, seed: UInt64(seed))
         c.evalEvery = evalEvery
         c.evalBatches = evalBatches
@@ -105,7 +120,6 @@ extension PlannedRun {
         c.beta1 = beta1 ?? c.beta1
         c.beta2 = beta2 ?? c.beta2
         c.weightDecay = weightDecay ?? c.weightDecay
-        try c.validate()
         return c
     }
 }
@@ -297,15 +311,15 @@ public enum Planner {
 
     /// Groups runs that are the same run but for their length, and marks every run of a group
     /// but the longest as read from it (`sharedFrom`): the longest is trained once and records
-    /// the others as it passes their last steps. Two runs belong together when everything they
-    /// carry is equal apart from key, budget, steps, tokens, FLOPs and epochs, and their
-    /// learning rate at a step does not depend on the run's length (the fixed cycle and the
+    /// the others as it passes their last steps. Two runs belong together when they train alike but
+    /// for their length (`trainingButLength`), and their learning rate at a step does not
+    /// depend on the run's length (the fixed cycle and the
     /// constant rate; not the matched cosine or wsd, which end where the run ends). Runs as long
     /// as their group's longest are left apart. `sharedFrom` is worked out anew; the order and
     /// everything else of `runs` is kept.
     public static func shareRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
-        var groups: [PlannedRun: [Int]] = [:]
-        for (i, r) in runs.enumerated() where isLengthFree(r.lrSchedule) { groups[r.withoutLength, default: []].append(i) }
+        var groups: [TrainConfig: [Int]] = [:]
+        for (i, r) in runs.enumerated() where isLengthFree(r.lrSchedule) { groups[r.trainingButLength, default: []].append(i) }
         var out = runs
         for i in out.indices { out[i].sharedFrom = nil }
         for members in groups.values where members.count > 1 {
@@ -329,12 +343,9 @@ public enum Planner {
     /// trunk's), so it trains exactly as it would alone. The branches are worked out anew; the
     /// order and everything else of `runs` is kept.
     public static func branchRuns(_ runs: [PlannedRun]) -> [PlannedRun] {
-        var groups: [PlannedRun: [Int]] = [:]
+        var groups: [TrainConfig: [Int]] = [:]
         for (i, r) in runs.enumerated() where r.schedule == .wsd && r.sharedFrom == nil {
-            // A wsd run records its own length as its cycle.
-            var group = r.withoutLength
-            group.cycleSteps = 0
-            groups[group, default: []].append(i)
+            groups[r.trainingButLength, default: []].append(i)
         }
         var out = runs
         for i in out.indices {

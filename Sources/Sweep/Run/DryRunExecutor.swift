@@ -51,13 +51,7 @@ public struct DryRunExecutor: RunExecutor {
         hooks.beforeCheckpoint = { try log.flush() }
         let end = try pretend.run(hooks, shouldStop: shouldStop)
         try log.flush()
-        switch end {
-        case .stopped: return .stopped
-        case .diverged(let step, let loss, _): return .diverged(step: step, loss: loss)
-        case .finished(let evalLoss):
-            return .done(finalTrainLoss: pretend.last, finalEvalLoss: evalLoss,
-                         tokensPerSecond: Double(run.tokens) / max(pretend.state.seconds, 1e-9))
-        }
+        return RunOutcome(end, finalTrainLoss: pretend.last, tokensPerSecond: Double(run.tokens) / max(pretend.state.seconds, 1e-9))
     }
 }
 

@@ -51,11 +51,20 @@ public struct TrainerExecutor: RunExecutor {
         hooks.beforeCheckpoint = { try log.flush() }
         let end = try trainer.run(hooks, shouldStop: shouldStop)
         try log.flush()
+        return RunOutcome(end, finalTrainLoss: finalTrainLoss(), tokensPerSecond: tokensPerSecond())
+    }
+}
+
+extension RunOutcome {
+    /// What the store records of a run whose training loop ended with `end`: the loop knows its
+    /// step, last eval loss and why it diverged; the executor adds a finished run's final train
+    /// loss and throughput (asked only then).
+    init(_ end: RunEnd, finalTrainLoss: @autoclosure () -> Double, tokensPerSecond: @autoclosure () -> Double) {
         switch end {
-        case .stopped: return .stopped
-        case .diverged(let step, let loss, _): return .diverged(step: step, loss: loss)
+        case .stopped: self = .stopped
+        case .diverged(let step, let loss, _): self = .diverged(step: step, loss: loss)
         case .finished(let evalLoss):
-            return .done(finalTrainLoss: finalTrainLoss(), finalEvalLoss: evalLoss, tokensPerSecond: tokensPerSecond())
+            self = .done(finalTrainLoss: finalTrainLoss(), finalEvalLoss: evalLoss, tokensPerSecond: tokensPerSecond())
         }
     }
 }

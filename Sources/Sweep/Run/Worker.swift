@@ -201,20 +201,6 @@ public enum WorkerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One line for a run's failure as stored: our typed errors by their description, Foundation's
-/// file errors (whose default text is `Error Domain=NSCocoaErrorDomain Code=…`) by path and reason.
-func describeRunError(_ error: Error) -> String {
-    let ns = error as NSError
-    let text: String
-    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
-        let path = ns.userInfo[NSFilePathErrorKey] as? String
-        text = (path.map { "\($0): " } ?? "") + ns.localizedDescription
-    } else {
-        text = "\(error)"
-    }
-    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-}
-
 /// What one worker did.
 public struct WorkerReport: Sendable {
     public var done = 0
@@ -335,7 +321,7 @@ public struct Worker {
                 if case .notOwner = e { continue }
                 throw e
             } catch {
-                let message = describeRunError(error)
+                let message = describeError(error)
                 try sink.failUnrecorded(key: run.plan.key, message: message)
                 _ = try store.endWaitingBranches(of: run, outcome: nil, message: "branched from \(run.plan.key), which failed: \(message)")
                 try store.failRun(run.id, worker: name, message: message)

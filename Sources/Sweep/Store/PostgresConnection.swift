@@ -36,13 +36,6 @@ public func redactedStoreURL(_ url: String) -> String {
     return s
 }
 
-/// Collapses a multi-line message (libpq's "…failed: Connection refused\n\tIs the server
-/// running…", an executor's error) into one line: the one place that does it.
-public func oneLine(_ message: String) -> String {
-    message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty }.joined(separator: " ")
-}
-
 /// One row of a result; columns are read from libpq's text format.
 public struct PostgresRow: StoreRow {
     let result: OpaquePointer

@@ -1,6 +1,7 @@
 // The read model of the commands that read results (fit, report, export, compare): one sweep
 // chosen by name, its runs and curves read in one pass, and the sweep's `params` knob.
 import Foundation
+import Tensor
 
 /// What the commands that read results (fit, report, export, compare) take from one sweep,
 /// read in one pass: every run, and the metric rows of the done ones.
@@ -13,9 +14,9 @@ public struct SweepResults: Sendable {
     public var curves: [Int64: [MetricRow]]
     /// How the sweep's config says its fits count N (`params`): the fit's and the report's
     /// default convention.
-    public var params: ParameterCount
+    public var params: ParameterConvention
 
-    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]], params: ParameterCount = .total) {
+    public init(name: String, id: Int64, runs: [RunRecord], curves: [Int64: [MetricRow]], params: ParameterConvention = .total) {
         self.name = name
         self.id = id
         self.runs = runs
