@@ -39,10 +39,14 @@ public struct IsoFLOPProfile: Codable, Equatable, Sendable {
     public var lossAtOptimum: Double
     /// True when both minima lie inside the sampled ranges; only these budgets enter the fit.
     public var included: Bool
+    /// The lowest final loss of the budget's runs (nil in profiles written before it was kept).
+    public var bestLoss: Double?
 
     public init(budget: Double, runs: Int, parameterRange: ClosedRange<Double>, tokenRange: ClosedRange<Double>,
                 lossVsLogParameters: ParabolaCoefficients, lossVsLogTokens: ParabolaCoefficients,
-                optimalParameters: Double, optimalTokens: Double, lossAtOptimum: Double, included: Bool) {
+                optimalParameters: Double, optimalTokens: Double, lossAtOptimum: Double, included: Bool,
+                bestLoss: Double? = nil) {
+        self.bestLoss = bestLoss
         self.budget = budget
         self.runs = runs
         self.parameterRange = parameterRange
@@ -106,7 +110,7 @@ public func fitApproach2(_ runs: [FitRun], groups: [BudgetGroup], convention: Pa
         profiles.append(IsoFLOPProfile(budget: group.budget, runs: members.count, parameterRange: nRange, tokenRange: dRange,
                                        lossVsLogParameters: pn, lossVsLogTokens: pd, optimalParameters: nOpt,
                                        optimalTokens: dOpt, lossAtOptimum: pn.c2 > 0 ? pn.value(at: pn.vertex) : .nan,
-                                       included: inside))
+                                       included: inside, bestLoss: y.min()))
         if inside {
             logC.append(log(group.budget)); logNOpt.append(log(nOpt)); logDOpt.append(log(dOpt))
         }

@@ -12,12 +12,12 @@ public struct Forecast: Codable, Equatable, Sendable {
     public var parameters: Estimate
     public var tokens: Estimate
     /// The loss the optimal model reaches: approach 3's L(N_opt, D_opt); approach 2's loss
-    /// frontier through its parabolas' minima (nil where it could not be fitted).
+    /// frontier through its budgets' best losses (nil where it could not be fitted).
     public var loss: Estimate?
 }
 
 /// The best loss reachable at each budget, L_min(C) = E + k·(C/C₀)^−γ, fitted by least squares
-/// to approach 2's parabola minima. C₀ is the geometric mean of the fitted budgets, so k is the
+/// to one loss per budget (approach 2's best runs or parabola minima). C₀ is the geometric mean of the fitted budgets, so k is the
 /// reducible loss there. With two budgets E is taken as 0 (a pure power law).
 public struct LossFrontier: Codable, Equatable, Sendable {
     public var E: Double
@@ -83,16 +83,28 @@ public func fitLossFrontier(budgets: [Double], losses: [Double]) -> LossFrontier
     return LossFrontier(E: s.e, k: s.k, gamma: gamma, referenceBudget: c0)
 }
 
-/// Approach 2's frontier through the minima of its included budgets.
-func lossFrontier(_ fit: Approach2Fit) -> LossFrontier? {
+/// The loss per budget that approach 2's frontier goes through.
+public enum FrontierPoints: String, Codable, CaseIterable, Sendable {
+    /// The lowest loss of each budget's runs: what a forecast is scored against. On the laptop
+    /// grid the parabola's minimum sits up to 0.1 nats above the best run (an isoFLOP profile of
+    /// six to nine tiny shapes, with depth jumps, is no parabola), and a frontier through those
+    /// minima forecast the next budgets 0.07–0.13 nats too high (docs/predicting.md).
+    case bestRuns = "best"
+    /// The minimum of each budget's parabola in ln N.
+    case vertices = "vertex"
+}
+
+/// Approach 2's frontier through its included budgets: their best runs or their parabolas' minima.
+func lossFrontier(_ fit: Approach2Fit, through points: FrontierPoints = .bestRuns) -> LossFrontier? {
     let used = fit.profiles.filter(\.included)
-    return fitLossFrontier(budgets: used.map(\.budget), losses: used.map(\.lossAtOptimum))
+    let losses = used.map { points == .bestRuns ? ($0.bestLoss ?? $0.lossAtOptimum) : $0.lossAtOptimum }
+    return fitLossFrontier(budgets: used.map(\.budget), losses: losses)
 }
 
 /// Approach 2's forecast values at `budgets`, in the order N…, D…, L… (NaN where undefined), for
 /// the bootstrap's value arrays.
-func approach2ForecastValues(_ fit: Approach2Fit, budgets: [Double]) -> [Double] {
-    let frontier = lossFrontier(fit)
+func approach2ForecastValues(_ fit: Approach2Fit, budgets: [Double], frontier points: FrontierPoints) -> [Double] {
+    let frontier = lossFrontier(fit, through: points)
     return budgets.map(fit.optimalParameters.value) + budgets.map(fit.optimalTokens.value)
         + budgets.map { frontier?.loss(at: $0) ?? .nan }
 }

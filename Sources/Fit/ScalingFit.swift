@@ -41,6 +41,8 @@ public struct FitOptions: Sendable {
     public var allocationBudgets: [Double]? = nil
     /// Budgets at which approaches 2 and 3 forecast the optimum (N, D and loss, with intervals).
     public var forecastBudgets: [Double] = []
+    /// Which loss per budget approach 2's loss frontier L_min(C) is fitted through.
+    public var frontier = FrontierPoints.bestRuns
     /// Runs that took fewer optimizer steps than this are left out (the early transient: a short
     /// run is still leaving the loss plateau of its first few hundred steps); 0 keeps every run.
     /// Runs whose steps are unknown are kept.

@@ -67,7 +67,7 @@ func summarizeApproach2(_ context: FitContext, groups: [BudgetGroup], into repor
     let ahead = context.options.forecastBudgets
     func values(_ f: Approach2Fit) -> [Double] {
         [f.optimalParameters.exponent, f.optimalTokens.exponent] + curvatureValues(f, budgets: included)
-            + approach2ForecastValues(f, budgets: ahead)
+            + approach2ForecastValues(f, budgets: ahead, frontier: context.options.frontier)
     }
     let curvatureWidth = 2 + max(0, included.count - 1)
     let width = 2 + curvatureWidth + 3 * ahead.count
@@ -102,7 +102,7 @@ func summarizeApproach2(_ context: FitContext, groups: [BudgetGroup], into repor
     report.exponents.append(context.summary(2, a: fit.optimalParameters.exponent, b: fit.optimalTokens.exponent, samples: samples))
     report.curvature = curvatureTest(fit, samples: Array(samples[2..<(2 + curvatureWidth)]))
     if !ahead.isEmpty {
-        report.forecasts = (report.forecasts ?? []) + forecasts(approach: 2, budgets: ahead, point: approach2ForecastValues(fit, budgets: ahead),
+        report.forecasts = (report.forecasts ?? []) + forecasts(approach: 2, budgets: ahead, point: approach2ForecastValues(fit, budgets: ahead, frontier: context.options.frontier),
                                                                  samples: samples[(2 + curvatureWidth)...])
     }
     report.notes += approach2Diagnostics(fit, curvature: report.curvature)

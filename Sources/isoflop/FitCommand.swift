@@ -67,6 +67,9 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("forecast-at"), help: "Comma-separated budgets in FLOPs beyond the runs at which to forecast the optimum: N_opt, D_opt and the loss there from approaches 2 and 3, with intervals (`isoflop predict` does this for a store and can train it).")
     var forecastAt: String?
 
+    @Option(help: "What approach 2's loss frontier L_min(C) is fitted through: each budget's best run (best) or its parabola's minimum (vertex).")
+    var frontier: FrontierPoints = .bestRuns
+
     @Option(name: .customLong("huber-delta"), help: "Approach 3's Huber δ on the residuals of log loss (Hoffmann et al.: 1e-3; large values make it least squares).")
     var huberDelta: Double = 1e-3
 
@@ -108,6 +111,7 @@ struct FitCommand: ParsableCommand {
         options.seed = resampling.seed
         options.allocationBudgets = optimumAt.flatMap(parseBudgets)
         options.forecastBudgets = forecastAt.flatMap(parseBudgets) ?? []
+        options.frontier = frontier
         options.holdout = !noHoldout
         options.approach3.delta = huberDelta
         options.minimumSteps = minSteps
@@ -213,6 +217,7 @@ private func cpuName() -> String {
 extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
+extension FrontierPoints: ExpressibleByArgument {}
 
 /// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
 /// runs of `schedule` only (by default its only schedule, else matched).

@@ -43,6 +43,28 @@ final class HoldoutTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(forecasts[0].loss).value, trueLoss, accuracy: 0.02)
     }
 
+    /// Approach 2's frontier goes through each budget's best run by default and through the
+    /// parabolas' minima on request; the two differ where noise moves the minima off the runs.
+    func testApproach2FrontierGoesThroughTheBestRunsOrTheVertices() throws {
+        let runs = syntheticSweep(noise: 0.01, seed: 7)
+        var options = FitOptions()
+        options.approaches = [2]
+        options.forecastBudgets = [1e23]
+        options.holdout = false
+        let best = try fitScalingLaws(runs, options: options)
+        options.frontier = .vertices
+        let vertex = try fitScalingLaws(runs, options: options)
+        let profiles = try XCTUnwrap(best.approach2?.profiles.filter(\.included))
+        let budgets = profiles.map(\.budget)
+        let lows = budgets.map { c in runs.filter { $0.budget == c }.map(\.finalLoss).min()! }
+        XCTAssertEqual(profiles.map(\.bestLoss), lows)
+        let throughBest = try XCTUnwrap(fitLossFrontier(budgets: budgets, losses: lows)).loss(at: 1e23)
+        let throughVertices = try XCTUnwrap(fitLossFrontier(budgets: budgets, losses: profiles.map(\.lossAtOptimum))).loss(at: 1e23)
+        XCTAssertEqual(try XCTUnwrap(best.forecasts?.first?.loss).value, throughBest, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(vertex.forecasts?.first?.loss).value, throughVertices, accuracy: 1e-12)
+        XCTAssertGreaterThan(abs(throughBest - throughVertices), 1e-4)
+    }
+
     /// The calibration check: on sweeps from a known law with 1% noise, the forecast one
     /// budget beyond the fit covers the true optimum in at least 90% of 50 trials.
     func testHeldOutIntervalsCoverTheTrueOptimum() throws {
