@@ -81,6 +81,9 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
     case outOfRange(source: String, column: String, value: Double, limit: Double)
     case nonFiniteResult(approach: Int, what: String)
     case allRunsTooShort(minimumSteps: Int, runs: Int)
+    /// Approach 3's best law does not fall with N (A = 0) or with D (B = 0): the runs show no
+    /// trade-off between the two, so no allocation is optimal.
+    case flatLaw(column: String)
 
     public var description: String {
         switch self {
@@ -110,6 +113,9 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
             return "approach \(approach): only \(kept) of \(total) budgets usable (optimum outside the sampled sizes); need 2"
         case let .noConvergence(approach):
             return "approach \(approach): no starting point led to a finite fit"
+        case let .flatLaw(column):
+            return "approach 3: the best fit of L = E + A/N^α + B/D^β has \(column == "N" ? "A" : "B") = 0 (the loss does not fall with \(column) "
+                + "in these runs), so it has no compute-optimal allocation and no exponent"
         case let .tooFewPoints(approach, found, needed):
             return "approach \(approach) fits 5 parameters and needs at least \(needed) distinct (N, D) points, the runs have \(found)"
         case let .noSpread(approach, column, value):

@@ -46,6 +46,9 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
     let delta = options.approach3.delta
     let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: delta)
     let fit = try runApproach3(base, solver: options.solver == .lbfgs ? .lbfgs : .varpro, options: options)
+    // A law flat in N or D gives a = β/(α+β) all the same, a number that means nothing.
+    if !(fit.law.A > 0) { throw FitError.flatLaw(column: "N") }
+    if !(fit.law.B > 0) { throw FitError.flatLaw(column: "D") }
     var comparison: Approach3Comparison? = nil
     if options.solver == .both {
         let other = try runApproach3(base, solver: .lbfgs, options: options)

@@ -24,6 +24,24 @@ final class DegenerateInputTests: XCTestCase {
         }
     }
 
+    /// Losses that rise with N and D (random rows of a 200 MB CSV did the same) used to print
+    /// a = 0.500 from a law with A = B = 0, flat in both: no allocation is optimal.
+    func testALawFlatInNOrDHasNoExponent() {
+        var runs: [FitRun] = []
+        for (i, n) in [1e4, 3e4, 1e5, 3e5].enumerated() {
+            for (j, d) in [1e6, 1e7, 1e8].enumerated() {
+                runs.append(FitRun(id: "r\(i)\(j)", budget: 0, parameters: n, tokens: d, flops: 0,
+                                   finalLoss: 3 + 0.01 * log(n) + 0.02 * log(d)))
+            }
+        }
+        var options = FitOptions()
+        options.approaches = [3]
+        XCTAssertThrowsError(try fitScalingLaws(runs, options: options)) { error in
+            XCTAssertEqual(error as? FitError, .flatLaw(column: "N"))
+            XCTAssertTrue("\(error)".contains("no compute-optimal allocation"), "\(error)")
+        }
+    }
+
     /// N = 1e308 used to print "N=inf D=-nan"; such a count is refused where it is read.
     func testCountsBeyondRangeAreRefusedWhereTheyAreRead() {
         XCTAssertThrowsError(try parseRunsCSV("N,D,C,loss\n1e308,1e6,1e12,3.0\n", source: "runs.csv")) { error in
