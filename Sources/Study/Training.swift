@@ -3,6 +3,7 @@
 // start them again while an adaptive grid adds runs, and say how it ended.
 import Foundation
 import Sweep
+import Tensor
 
 /// How `train` drives the workers.
 public struct TrainOptions {
@@ -143,6 +144,12 @@ public func train(_ sweep: PlannedSweep, checkpoints: String, options: TrainOpti
     let summary = SweepProgress(runs)
     try live?.finish(othersRunning: !stopRequested && summary.byStatus[.running, default: 0] > 0)
     hooks.progress(SweepSnapshot(runs: runs, began: began, startFLOPs: startFLOPs, unplannedFLOPs: 0, final: true))
+    let end = Date().timeIntervalSince1970, start = began.timeIntervalSince1970
+    let trained = runs.compactMap { r in r.started.flatMap { s in r.ended.map { (s, $0) } } }
+    if !stopRequested, end - start >= 60, let share = busyShare(trained, from: start, to: end, workers: n) {
+        hooks.message(String(format: "workers busy %.1f%% of %d × %@ (runs held from claim to end, tail included)",
+                             100 * share, n, formatDuration(end - start)))
+    }
     if stopRequested { throw StudyError.stopped }
     if failedWorkers > 0 { throw StudyError.workersFailed(count: failedWorkers) }
     if summary.byStatus[.planned, default: 0] + summary.byStatus[.running, default: 0] > 0 {
@@ -154,4 +161,14 @@ public func train(_ sweep: PlannedSweep, checkpoints: String, options: TrainOpti
         throw StudyError.runsFailed(count: failed.count)
     }
     return runs
+}
+
+/// The share of `workers` × (`end` − `start`) that runs were held: each run's claim-to-end
+/// interval, clipped to the window (runs of an earlier call, or of other machines' workers,
+/// count only inside it). Nil for an empty window. With one run per worker at a time, 1 means no
+/// worker waited, the sweep's tail included.
+public func busyShare(_ intervals: [(start: Double, end: Double)], from start: Double, to end: Double, workers: Int) -> Double? {
+    guard end > start, workers > 0 else { return nil }
+    let held = intervals.reduce(0.0) { $0 + max(0, min($1.end, end) - max($1.start, start)) }
+    return min(1, held / (Double(workers) * (end - start)))
 }
