@@ -86,9 +86,11 @@ public func fitLossFrontier(budgets: [Double], losses: [Double]) -> LossFrontier
 /// The loss per budget that approach 2's frontier goes through.
 public enum FrontierPoints: String, Codable, CaseIterable, Sendable {
     /// The lowest loss of each budget's runs: what a forecast is scored against. On the laptop
-    /// grid the parabola's minimum sits up to 0.1 nats above the best run (an isoFLOP profile of
-    /// six to nine tiny shapes, with depth jumps, is no parabola), and a frontier through those
-    /// minima forecast the next budgets 0.07–0.13 nats too high (docs/predicting.md).
+    /// grid the parabola's minimum sits up to 0.11 nats above the best run (an isoFLOP profile
+    /// of six to nine tiny shapes, with depth jumps, is no parabola), most at the smaller
+    /// budgets, and a frontier through those minima forecast the next budgets 0.065–0.122 nats
+    /// too high on matched runs of two corpora; through the best runs, −0.046 to +0.041
+    /// (docs/predicting.md).
     case bestRuns = "best"
     /// The minimum of each budget's parabola in ln N.
     case vertices = "vertex"

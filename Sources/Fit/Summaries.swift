@@ -109,7 +109,9 @@ func summarizeApproach2(_ context: FitContext, groups: [BudgetGroup], into repor
 }
 
 /// Notes on approach 2's design and shape: off-centre vertices, and a curved ln N_opt.
-func approach2Diagnostics(_ fit: Approach2Fit, curvature: CurvatureTest?) -> [String] {
+/// Approach 2's warnings among a fit's notes: grids whose vertex is off-centre, and an exponent
+/// that changes across the budgets. `diagnosticLines` states the same facts for every budget.
+public func approach2Diagnostics(_ fit: Approach2Fit, curvature: CurvatureTest?) -> [String] {
     var notes: [String] = []
     let off = fit.profiles.filter { $0.included && isOffCentre($0) }
     if !off.isEmpty {

@@ -129,7 +129,9 @@ public func diagnosticLines(_ report: FitReport) -> [String] {
         lines.append("approach 2 vertex position in each budget's sampled ln N range (0 smallest, 1 largest; outside 0.25–0.75 "
             + "is off-centre): " + p.profiles.filter(\.included).map {
                 "\(formatFLOPs($0.budget)) \(String(format: "%.2f", vertexPosition($0)))\(isOffCentre($0) ? " (off-centre)" : "")"
-            }.joined(separator: ", "))
+            }.joined(separator: ", ")
+            + (p.profiles.contains { $0.included && isOffCentre($0) }
+               ? "; an off-centre grid biases the vertex toward the grid's centre: centre the sizes on the optimum" : ""))
     }
     if let c = report.curvature {
         lines.append("approach 2 curvature of ln N_opt in ln C: q = \(fixed(c.q.value)) \(interval(c.q.interval95))"

@@ -103,7 +103,10 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
             if let predictedBudget { options.forecastBudgets = [predictedBudget] }
             let fit = try fitScalingLaws(runs, options: options)
             // The fit's notes already hold approach 2's warnings ("approach 2: budget …"): each once.
-            for note in fit.notes + diagnosticLines(fit) {
+            // Approach 2's warnings are in the fit's notes and, for every budget, in its diagnostic
+            // lines: the report states them once, as the diagnostic lines.
+            let repeated = Set(fit.approach2.map { approach2Diagnostics($0, curvature: fit.curvature) } ?? [])
+            for note in fit.notes.filter({ !repeated.contains($0) }) + diagnosticLines(fit) {
                 let line = "\(schedule): \(note)"
                 if !notes.contains(line) { notes.append(line) }
             }

@@ -74,6 +74,24 @@ final class ReportModelTests: XCTestCase {
         XCTAssertEqual(model.notes.filter { $0.contains("4e11: loss is not convex") }.count, 1, "\(model.notes)")
     }
 
+    /// An off-centre vertex is stated once: the diagnostic line marks the budget and gives the
+    /// advice, and the fit's separate warning about it is not repeated.
+    func testAnOffCentreVertexIsStatedOnce() throws {
+        var cfg = try tinyConfig()
+        cfg.budgets = [1e11, 2e11, 3e11]
+        let url = try temporaryFolder() + "/s.sqlite"
+        let sweep = try planIntoStore(cfg, url: url)
+        // Every budget's optimum a tenth of the way into its sampled range in ln N.
+        let sizes = try sweep.store.runs(sweep: sweep.id).map { log(Double($0.plan.parameters)) }
+        let (low, high) = (sizes.min()!, sizes.max()!)
+        try finishRuns(sweep.store, sweep: sweep.id, loss: parabolicLoss(optimum: exp(low + 0.1 * (high - low))))
+        let model = buildReportModel(try readResults(url, sweep: nil), bootstrap: 0, seed: 0)
+        let mentions = model.notes.filter { $0.contains("off-centre") }
+        XCTAssertEqual(mentions.count, 1, "\(model.notes)")
+        XCTAssertTrue(mentions.first?.contains("centre the sizes on the optimum") ?? false, "\(model.notes)")
+        XCTAssertFalse(model.notes.contains { $0.contains("outer quarter") }, "\(model.notes)")
+    }
+
     /// A sweep planned with params = "nonemb" is fitted and drawn with N_nonemb: the knob is read
     /// from the planned runs, which carry it.
     func testTheSweepsCountingOfNIsTheFitsAndTheFigures() throws {
