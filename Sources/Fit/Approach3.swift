@@ -164,9 +164,17 @@ public struct InitialGrid: Codable, Equatable, Sendable {
     }
 }
 
+/// How approach 3's objective weighs the runs: each run once (Hoffmann et al.), or each budget
+/// once, its runs sharing the budget's weight (a budget of nine shapes then counts as much as
+/// one of six).
+public enum Approach3Weighting: String, CaseIterable, Codable, Sendable {
+    case runs, budgets
+}
+
 public struct Approach3Options: Sendable {
     public var grid = InitialGrid.hoffmann
     public var delta = 1e-3
+    public var weighting = Approach3Weighting.runs
     public var lbfgs = LBFGSOptions()
     /// Threads for the grid of starts (the starts are independent).
     public var threads = ProcessInfo.processInfo.activeProcessorCount

@@ -44,7 +44,9 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
     let n = points.map { $0.parameters(for: options.convention)! }, d = points.map(\.tokens), l = points.map(\.finalLoss)
     try checkApproach3Design(parameters: n, tokens: d)
     let delta = options.approach3.delta
-    let base = Approach3Objective(parameters: n, tokens: d, losses: l, delta: delta)
+    // Each run counts once, or each budget counts once (its runs share one budget's weight).
+    let perBudget = approach3Weights(points, weighting: options.approach3.weighting)
+    let base = Approach3Objective(parameters: n, tokens: d, losses: l, weights: perBudget, delta: delta)
     let fit = try runApproach3(base, solver: options.solver == .lbfgs ? .lbfgs : .varpro, options: options)
     // A law flat in N or D gives a = β/(α+β) all the same, a number that means nothing.
     if !(fit.law.A > 0) { throw FitError.flatLaw(column: "N") }
@@ -73,7 +75,8 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
     case .runs:
         samples = context.bootstrap(width: width) { r in
             let (w, losses) = context.runResample(r, groups: context.strata)
-            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: losses, weights: w, delta: delta)))
+            let weights = perBudget.map { zip(w, $0).map { $0 * $1 } } ?? w
+            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: losses, weights: weights, delta: delta)))
         }
     case .residuals:
         // Residuals in log loss, inflated by √(n / (n − 5)) for the five fitted parameters.
@@ -84,7 +87,8 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
                                 inflation: (Double(points.count) / dof).squareRoot())
         samples = context.bootstrap(width: width) { r in
             let logLosses = residualResample(fitted: fittedLog, pool: pool, seed: options.seed, index: r)
-            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) }, delta: delta)))
+            return values(try fit.refit(Approach3Objective(parameters: n, tokens: d, losses: logLosses.map { exp($0) },
+                                                           weights: perBudget, delta: delta)))
         }
     }
     let law = fit.law
@@ -115,6 +119,16 @@ func summarizeApproach3(_ context: FitContext, into report: inout FitReport) thr
 
 /// Five parameters need more than five distinct points, and A/N^α and B/D^β each need their
 /// variable to vary; otherwise the solver returns whatever its start was.
+/// Approach 3's weight per run: nil (each run once) or, by budget, the weight that gives every
+/// budget the same total (runs without a budget form one group), scaled to a mean of 1.
+func approach3Weights(_ points: [FitRun], weighting: Approach3Weighting) -> [Double]? {
+    guard weighting == .budgets else { return nil }
+    var counts: [Double: Int] = [:]
+    for p in points { counts[p.budget, default: 0] += 1 }
+    let scale = Double(points.count) / Double(counts.count)
+    return points.map { scale / Double(counts[$0.budget]!) }
+}
+
 func checkApproach3Design(parameters n: [Double], tokens d: [Double]) throws {
     let distinct = Set(zip(n, d).map { [$0.0, $0.1] }).count
     guard distinct >= 6 else { throw FitError.tooFewPoints(approach: 3, found: distinct, needed: 6) }

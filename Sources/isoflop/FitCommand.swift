@@ -70,6 +70,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "What approach 2's loss frontier L_min(C) is fitted through: each budget's best run (best) or its parabola's minimum (vertex).")
     var frontier: FrontierPoints = .bestRuns
 
+    @Option(help: "How approach 3 weighs the runs: runs (each run once) or budgets (each budget once, shared by its runs).")
+    var weighting: Approach3Weighting = .runs
+
     @Option(name: .customLong("huber-delta"), help: "Approach 3's Huber δ on the residuals of log loss (Hoffmann et al.: 1e-3; large values make it least squares).")
     var huberDelta: Double = 1e-3
 
@@ -114,6 +117,7 @@ struct FitCommand: ParsableCommand {
         options.frontier = frontier
         options.holdout = !noHoldout
         options.approach3.delta = huberDelta
+        options.approach3.weighting = weighting
         options.minimumSteps = minSteps
         // Long fits (many resamples or many points) say what they are doing as they go.
         let long = options.bootstrapResamples >= 200 || runs.count >= 20_000
@@ -218,6 +222,7 @@ extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 extension FrontierPoints: ExpressibleByArgument {}
+extension Approach3Weighting: ExpressibleByArgument {}
 
 /// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
 /// runs of `schedule` only (by default its only schedule, else matched).

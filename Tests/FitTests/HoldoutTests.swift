@@ -173,3 +173,26 @@ final class HoldoutTests: XCTestCase {
         XCTAssertThrowsError(try parseRunsCSV("N,D,C,loss,steps\n1e5,2e6,1.2e12,3.0,-1\n", source: "s.csv"))
     }
 }
+
+final class Approach3WeightingTests: XCTestCase {
+    /// Weighting by budget gives every budget the same total weight, mean 1; the fit of an exact
+    /// law is the same under either weighting, and a budget's weights scale with its runs.
+    func testBudgetWeightsGiveEachBudgetTheSameTotal() throws {
+        var runs = syntheticSweep(budgets: [1e18, 1e19, 1e20])
+        runs.removeLast(4)  // the largest budget keeps fewer runs
+        let w = try XCTUnwrap(approach3Weights(runs, weighting: .budgets))
+        XCTAssertNil(approach3Weights(runs, weighting: .runs))
+        var totals: [Double: Double] = [:]
+        for (r, x) in zip(runs, w) { totals[r.budget, default: 0] += x }
+        XCTAssertEqual(totals.count, 3)
+        for t in totals.values { XCTAssertEqual(t, Double(runs.count) / 3, accuracy: 1e-9) }
+        var options = FitOptions()
+        options.approaches = [3]
+        options.holdout = false
+        let even = try fitScalingLaws(runs, options: options)
+        options.approach3.weighting = .budgets
+        let byBudget = try fitScalingLaws(runs, options: options)
+        XCTAssertEqual(try XCTUnwrap(byBudget.approach3).alpha.value, chinchillaLaw.alpha, accuracy: 1e-3)
+        XCTAssertEqual(try XCTUnwrap(even.approach3).alpha.value, try XCTUnwrap(byBudget.approach3).alpha.value, accuracy: 1e-3)
+    }
+}
