@@ -148,3 +148,16 @@ extension LRRule {
         return rule
     }
 }
+
+/// The rms of a fitted LR rule's residuals (in ln lr) above which `tune` does not trust it: at
+/// 0.3 a typical shape's best LR lies more than 35% off the rule. The laptop pilots on pydocs
+/// fit within 0.15–0.18; a single-seed pilot whose runs stall on the early plateau gave 0.42.
+public let trustworthyRuleRMS = 0.3
+
+/// Why a pilot's fitted rule should not be written into a config, or nil when it fits well.
+public func poorRuleFit(rms: Double, shapes: Int) -> String? {
+    guard !(rms <= trustworthyRuleRMS) else { return nil }
+    return String(format: "the fitted rule's residuals have rms %.2f in ln lr over %d shapes (above %.1f: a typical shape's best LR "
+                  + "is more than %.0f%% off the rule); runs stuck on the early loss plateau or an edge of the LRs tried make such a "
+                  + "fit, so check the table above", rms, shapes, trustworthyRuleRMS, 100 * (exp(trustworthyRuleRMS) - 1))
+}

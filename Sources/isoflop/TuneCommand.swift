@@ -35,6 +35,8 @@ struct TuneCommand: ParsableCommand {
     var maxExtensions: Int = 3
     @Flag(help: "Write the fitted intercept, width and steps into the config's [lr] table (comments and all else kept).")
     var write = false
+    @Flag(help: "With --write, write the rule even when its residuals' rms is above 0.3 in ln lr (a fit not to trust).")
+    var force = false
     @Option(help: "The schedule piloted: matched (fits [lr]) or wsd (measures lr_wsd_multiplier against [lr]).")
     var schedule: ScheduleKind = .matched
     @Option(help: ArgumentHelp("Also write the trials, best LRs and fitted rule as JSON here.", valueName: "path"))
@@ -98,6 +100,11 @@ struct TuneCommand: ParsableCommand {
             try encoder.encode(out).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
+        let poor = schedule == .matched ? poorRuleFit(rms: result.rule.rms, shapes: result.shapes.count) : nil
+        if let poor, write, !force {
+            throw CLIError("\(config): not written: \(poor); --write --force writes it anyway (the pilot's runs are kept)")
+        }
+        if let poor { print("warning: \(poor)") }
         if write {
             try LRRuleFile.write(intercept: result.rule.intercept, width: result.rule.width, steps: result.rule.steps, to: config, startedFrom: original)
             print("wrote the rule into \(config)'s [lr] table")

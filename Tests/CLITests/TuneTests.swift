@@ -17,7 +17,8 @@ final class TuneTests: XCTestCase {
 
         // Issue 25, item 1: the user edits the config while the pilot trains (once the store
         // exists, the config has been read); the edits stay, only the rule is written.
-        let tune = try CLI.process(["tune", config, "--store", store, "--workers", "2", "--write", "--json", json])
+        // The tiny pilot's rule fits its six shapes poorly (rms about 0.4 in ln lr): --force writes it.
+        let tune = try CLI.process(["tune", config, "--store", store, "--workers", "2", "--write", "--force", "--json", json])
         try tune.run()
         let deadline = Date().addingTimeInterval(300)
         while !FileManager.default.fileExists(atPath: store), tune.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -53,13 +54,22 @@ final class TuneTests: XCTestCase {
         let pilot = try XCTUnwrap(stored.sweepID(named: "tiny-tune"))
         let runs = try stored.runs(sweep: pilot)
         XCTAssertTrue(runs.allSatisfy { $0.status == .done || $0.status == .diverged })
+        // Without --force a rule that fits this poorly is not written: one line, the config untouched.
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try CLI.capture(["tune", config, "--store", store, "--workers", "2", "--write"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("not written") && refused.stderr.contains("rms"), refused.stderr)
+        // (The workers' own end-of-run lines come before it: stderr is not a terminal here.)
+        let errors = refused.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+        XCTAssertEqual(errors.count, 1, refused.stderr)
+        XCTAssertTrue(errors.first?.contains("not written") ?? false, refused.stderr)
+        XCTAssertEqual(try String(contentsOfFile: config, encoding: .utf8), text)
         // Issue 25, item 2: run through a symbolic link to the config, whose mode is 600: the
         // link stays a link, the config gets the rule and keeps its mode.
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config)
         let link = dir + "/link.toml"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: config)
-        XCTAssertEqual(try CLI.run(["tune", link, "--store", store, "--workers", "2", "--write", "--json", json]), 0)
+        XCTAssertEqual(try CLI.run(["tune", link, "--store", store, "--workers", "2", "--write", "--force", "--json", json]), 0)
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), config)
         XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: config)[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         cfg = try SweepConfig.load(path: config)

@@ -39,3 +39,15 @@ final class PilotTests: XCTestCase {
         }
     }
 }
+
+final class PoorRuleFitTests: XCTestCase {
+    /// A rule that fits its shapes to within the laptop pilots' 0.15–0.18 passes; one at the
+    /// unseen corpus's 0.42 (or a NaN from a failed fit) is refused with the reason.
+    func testAPoorlyFittingRuleIsNotTrusted() throws {
+        XCTAssertNil(poorRuleFit(rms: 0.18, shapes: 12))
+        XCTAssertNil(poorRuleFit(rms: trustworthyRuleRMS, shapes: 12))
+        let why = try XCTUnwrap(poorRuleFit(rms: 0.42, shapes: 9))
+        XCTAssertTrue(why.contains("rms 0.42") && why.contains("9 shapes") && why.contains("35%"), why)
+        XCTAssertNotNil(poorRuleFit(rms: .nan, shapes: 9))
+    }
+}
