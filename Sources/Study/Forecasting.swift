@@ -51,8 +51,9 @@ public func defaultSchedule(_ schedules: [String]) -> String {
 }
 
 /// Fits approaches 2 and 3 to the finished runs of one schedule of the sweep at `url` (`sweep`,
-/// else the store's only sweep, its pilots and forecast aside: `RunStore.selectSweep`), forecasts `request.budget`, and plans the family shapes
-/// nearest to the centred N_opt × each of `request.sizes` there. Nothing is written.
+/// else the store's only sweep, its pilots and forecast aside: `RunStore.selectSweep`),
+/// forecasts `request.budget`, and plans the family shapes nearest to the centred N_opt × each
+/// of `request.sizes` there. Nothing is written.
 public func planPrediction(_ url: String, sweep: String?, request: PredictionRequest) throws -> PredictionPlan {
     let results = try readResults(url, sweep: sweep)
     let scheduleName = request.schedule ?? defaultSchedule(results.schedules)
@@ -102,9 +103,9 @@ public func trainPrediction(_ p: PredictionPlan, store url: String, options: Tra
     return score
 }
 
-/// The finished runs of `parent`'s forecast sweep ("<parent>-predict") in the store at `url`,
-/// when it has one: the budget they were trained at and their results. The report scores the
-/// parent's law at that budget against them.
+/// The results of `parent`'s forecast sweep ("<parent>-predict") in the store at `url`, when it
+/// has finished runs (nil otherwise). The report scores the parent's law at their budget against
+/// them.
 public func predictionResults(_ url: String, parent: String) throws -> SweepResults? {
     let store = try openExistingStore(url)
     guard try store.sweepID(named: Prediction.sweepName(parent)) != nil else { return nil }
