@@ -62,8 +62,9 @@ extension ReportModel {
                     size.append(intervalBars(xs: [x], intervals: [row.forecast.parameters.interval95], color: color))
                 }
             }
+            // Beside the plot, not on it: the points fill the panel from top left to bottom right.
             panels.append(Panel(title: "\(s.schedule): loss at the optimum", x: AxisSpec("compute C (FLOPs)", scale: .log10),
-                                y: AxisSpec("final loss"), series: loss, legend: .topRight))
+                                y: AxisSpec("final loss"), series: loss, legend: .outsideRight))
             panels.append(Panel(title: "\(s.schedule): N_opt", x: AxisSpec("compute C (FLOPs)", scale: .log10),
                                 y: AxisSpec("parameters N", scale: .log10), series: size, legend: .outsideRight))
         }
