@@ -39,27 +39,14 @@ extension ReportModel {
                     let rows = check.rows.filter { $0.forecast.approach == approach && $0.leftOut == leftOut }
                     guard !rows.isEmpty else { continue }
                     // Side by side rather than on top of each other: a small shift in C per series.
-                    let shift = 1 + 0.06 * Double(2 * k + leftOut)
-                    let xs = rows.map { $0.measured.budget * shift }
-                    let name = "approach \(approach), \(leftOut == 1 ? "one budget" : "two budgets") out"
-                    let marker: Marker = leftOut == 1 ? .diamond : .triangle
-                    let withLoss = rows.filter { $0.forecast.loss != nil }
-                    loss.append(.scatter(name, xs: withLoss.map { $0.measured.budget * shift },
-                                         ys: withLoss.map { $0.forecast.loss!.value }, color: color, marker: marker, size: 5.5))
-                    loss.append(intervalBars(xs: withLoss.map { $0.measured.budget * shift },
-                                             intervals: withLoss.map { $0.forecast.loss?.interval95 }, color: color))
-                    size.append(.scatter(name, xs: xs, ys: rows.map(\.forecast.parameters.value), color: color, marker: marker, size: 5.5))
-                    size.append(intervalBars(xs: xs, intervals: rows.map(\.forecast.parameters.interval95), color: color))
+                    forecastMarks(rows, name: "approach \(approach), \(leftOut == 1 ? "one budget" : "two budgets") out",
+                                  shift: 1 + 0.06 * Double(2 * k + leftOut), color: color, marker: leftOut == 1 ? .diamond : .triangle,
+                                  loss: &loss, size: &size)
                 }
-                for row in trained where row.forecast.approach == approach {
-                    let x = row.measured.budget * (1 + 0.06 * Double(2 * k + 1))
-                    let name = "approach \(approach), trained forecast"
-                    if let l = row.forecast.loss {
-                        loss.append(.scatter(name, xs: [x], ys: [l.value], color: color, marker: .square, size: 5.5))
-                        loss.append(intervalBars(xs: [x], intervals: [l.interval95], color: color))
-                    }
-                    size.append(.scatter(name, xs: [x], ys: [row.forecast.parameters.value], color: color, marker: .square, size: 5.5))
-                    size.append(intervalBars(xs: [x], intervals: [row.forecast.parameters.interval95], color: color))
+                let beyond = trained.filter { $0.forecast.approach == approach }
+                if !beyond.isEmpty {
+                    forecastMarks(beyond, name: "approach \(approach), trained forecast", shift: 1 + 0.06 * Double(2 * k + 1),
+                                  color: color, marker: .square, loss: &loss, size: &size)
                 }
             }
             // Beside the plot, not on it: the points fill the panel from top left to bottom right.
@@ -79,6 +66,21 @@ extension ReportModel {
             [s.holdout.map { "\(s.schedule): \($0.verdict)" }, s.prediction.map { "\(s.schedule): \($0.verdict)" }].compactMap { $0 }
         }
     }
+}
+
+/// Forecasts of `rows` (each at its budget × `shift`) with their interval bars in both panels:
+/// the loss where a forecast has one (no series where none has), N_opt for every row.
+private func forecastMarks(_ rows: [HoldoutRow], name: String, shift: Double, color: Color, marker: Marker,
+                           loss: inout [Series], size: inout [Series]) {
+    let withLoss = rows.filter { $0.forecast.loss != nil }
+    if !withLoss.isEmpty {
+        let xs = withLoss.map { $0.measured.budget * shift }
+        loss.append(.scatter(name, xs: xs, ys: withLoss.map { $0.forecast.loss!.value }, color: color, marker: marker, size: 5.5))
+        loss.append(intervalBars(xs: xs, intervals: withLoss.map { $0.forecast.loss?.interval95 }, color: color))
+    }
+    let xs = rows.map { $0.measured.budget * shift }
+    size.append(.scatter(name, xs: xs, ys: rows.map(\.forecast.parameters.value), color: color, marker: marker, size: 5.5))
+    size.append(intervalBars(xs: xs, intervals: rows.map(\.forecast.parameters.interval95), color: color))
 }
 
 /// Vertical bars from each interval's lower to upper end, as one series broken between bars.

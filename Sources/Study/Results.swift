@@ -112,7 +112,7 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
             }
             var result = scheduleResult(schedule, runs: runs, fit: fit, convention: convention)
             if let trained, let predictedBudget {
-                result.prediction = scorePrediction((fit.forecasts ?? []).filter { $0.budget == predictedBudget && $0.approach >= 2 },
+                result.prediction = scorePrediction((fit.forecasts ?? []).filter { $0.budget == predictedBudget },
                                                     runs: trained, convention: convention)
             }
             fitted.append(result)
