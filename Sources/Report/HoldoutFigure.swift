@@ -10,13 +10,13 @@ public let holdoutFigureFile = "fig-holdout.svg"
 extension ReportModel {
     /// Schedules whose fit tested its own forecasts, or whose forecast was trained.
     var holdoutSchedules: [ScheduleResult] {
-        schedules.filter { !($0.holdout?.rows.isEmpty ?? true) || !($0.prediction?.rows.isEmpty ?? true) }
+        schedules.filter { !($0.holdout?.rows.isEmpty ?? true) || $0.predictions.contains { !$0.rows.isEmpty } }
     }
 
     /// Loss at the optimum and N_opt against C: the best run of every budget (black), each
     /// approach's forecast (colour; diamond one budget out, triangle two out) with its interval;
-    /// where a forecast beyond the sweep was trained (`predict --train`), the full law's forecast
-    /// there (square) against the best of those runs (black square).
+    /// where forecasts beyond the sweep were trained (`predict --train`), the full law's forecast
+    /// at each (square) against the best of its runs (black square).
     public func holdoutFigure() -> Figure {
         var panels: [Panel] = []
         for s in holdoutSchedules {
@@ -26,12 +26,13 @@ extension ReportModel {
             var loss: [Series] = [.scatter("best run", xs: best.map(\.budget), ys: best.map(\.loss), color: .black)]
             var size: [Series] = [.scatter("measured (vertex, else best run)", xs: check.rows.map(\.measured.budget),
                                            ys: check.rows.map(\.measured.targetParameters), color: .black)]
-            let trained = s.prediction?.rows ?? []
-            if let p = s.prediction, !trained.isEmpty {
-                loss.append(.scatter("trained forecast: best run", xs: [p.budget], ys: [p.measured.bestLoss], color: .black,
-                                     marker: .square, size: 5.5))
-                size.append(.scatter("trained forecast: measured", xs: [p.budget], ys: [p.measured.targetParameters], color: .black,
-                                     marker: .square, size: 5.5))
+            let scored = s.predictions.filter { !$0.rows.isEmpty }
+            let trained = scored.flatMap(\.rows)
+            if !scored.isEmpty {
+                loss.append(.scatter("trained forecast: best run", xs: scored.map(\.budget), ys: scored.map(\.measured.bestLoss),
+                                     color: .black, marker: .square, size: 5.5))
+                size.append(.scatter("trained forecast: measured", xs: scored.map(\.budget), ys: scored.map(\.measured.targetParameters),
+                                     color: .black, marker: .square, size: 5.5))
             }
             for (k, approach) in Set((check.rows + trained).map(\.forecast.approach)).sorted().enumerated() {
                 let color = Color.categorical[(k + 1) % Color.categorical.count]
@@ -55,7 +56,7 @@ extension ReportModel {
             panels.append(Panel(title: "\(s.schedule): N_opt", x: AxisSpec("compute C (FLOPs)", scale: .log10),
                                 y: AxisSpec("parameters N", scale: .log10), series: size, legend: .outsideRight))
         }
-        let beyond = holdoutSchedules.contains { $0.prediction != nil }
+        let beyond = holdoutSchedules.contains { !$0.predictions.isEmpty }
         return Figure(title: "Forecasts made without the largest budgets" + (beyond ? ", and beyond the sweep (trained)" : "")
                       + ", against the runs there", panels: panels, columns: 2)
     }
@@ -63,7 +64,7 @@ extension ReportModel {
     /// One line per schedule for the page's summary: how its law forecast its own largest budget.
     public var holdoutVerdicts: [String] {
         holdoutSchedules.flatMap { s in
-            [s.holdout.map { "\(s.schedule): \($0.verdict)" }, s.prediction.map { "\(s.schedule): \($0.verdict)" }].compactMap { $0 }
+            [s.holdout.map { "\(s.schedule): \($0.verdict)" }].compactMap { $0 } + s.predictions.map { "\(s.schedule): \($0.verdict)" }
         }
     }
 }

@@ -60,9 +60,9 @@ public struct ScheduleResult: Sendable {
     public var envelope: [EnvelopePoint] = []
     /// The fit's test of its own forecasts at its largest budgets (nil with fewer than 4 budgets).
     public var holdout: HoldoutCheck? = nil
-    /// The full fit's forecast at the budget of a trained forecast ("<sweep>-predict"), scored
-    /// against those runs.
-    public var prediction: PredictionScore? = nil
+    /// The full fit's forecast at the budget of each trained forecast ("<sweep>-predict-<C>"),
+    /// scored against those runs, smallest budget first.
+    public var predictions: [PredictionScore] = []
 
     public init(schedule: String, points: [IsoFLOPPoint], parabolas: [IsoFLOPProfile], approaches: [ApproachResult]) {
         self.schedule = schedule

@@ -1,5 +1,5 @@
 // A sweep's law asked about a budget nobody has trained: the forecast of approaches 2 and 3
-// there, the family shapes that would test it (planned as "<name>-predict" in the same store),
+// there, the family shapes that would test it (planned as "<name>-predict-<C>" in the same store),
 // their training through the one driver, and the forecast scored against them.
 import Fit
 import Foundation
@@ -37,7 +37,7 @@ public struct PredictionPlan {
     public var forecasts: [Forecast]
     /// The forecast whose N_opt the trained shapes are centred on.
     public var centred: Forecast
-    /// "<sweep>-predict": the centred shapes at the budget, with the sweep's everything else.
+    /// "<sweep>-predict-<C>": the centred shapes at the budget, with the sweep's everything else.
     public var config: SweepConfig
     public var plan: SweepPlan
     /// Tokens per optimiser step (batch × context), to turn D into steps.
@@ -103,12 +103,12 @@ public func trainPrediction(_ p: PredictionPlan, store url: String, options: Tra
     return score
 }
 
-/// The results of `parent`'s forecast sweep ("<parent>-predict") in the store at `url`, when it
-/// has finished runs (nil otherwise). The report scores the parent's law at their budget against
-/// them.
-public func predictionResults(_ url: String, parent: String) throws -> SweepResults? {
+/// The results of `parent`'s forecast sweeps ("<parent>-predict-<C>", one per budget) in the
+/// store at `url` that have finished runs, in the store's order. The report scores the parent's
+/// law at each one's budget against its runs.
+public func predictionResults(_ url: String, parent: String) throws -> [SweepResults] {
     let store = try openExistingStore(url)
-    guard try store.sweepID(named: Prediction.sweepName(parent)) != nil else { return nil }
-    let results = try store.results(sweep: Prediction.sweepName(parent), withCurves: false)
-    return results.finishedRuns().isEmpty ? nil : results
+    return try store.sweepNames().filter { $0 != parent && Prediction.isForecast($0, of: parent) }
+        .map { try store.results(sweep: $0, withCurves: false) }
+        .filter { !$0.finishedRuns().isEmpty }
 }

@@ -70,9 +70,9 @@ public func runsTable(_ results: SweepResults) -> [RunsTableRow] {
 /// `params` says, and fills the report's model. While runs are still to come, only budgets
 /// whose runs have all ended enter the fits (a half-done isoFLOP profile would move its
 /// parabola). A schedule whose fit fails is reported as a note. Each note is stated once.
-/// `prediction`: the sweep's trained forecast (`predictionResults`), against which each
-/// schedule's law, fitted to every budget, is scored at the forecast's budget.
-public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64, prediction: SweepResults? = nil) -> ReportModel {
+/// `predictions`: the sweep's trained forecasts (`predictionResults`), against which each
+/// schedule's law, fitted to every budget, is scored at each forecast's budget.
+public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt64, predictions: [SweepResults] = []) -> ReportModel {
     var notes: [String] = bootstrap > 0 ? [
         "Intervals are 95% percentile intervals from \(bootstrap) bootstrap resamples: approaches 2 and 3 resample residuals "
         + "(fixed design: every run keeps its N and D), approach 1 resamples runs within budgets. "
@@ -98,9 +98,13 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
             options.bootstrapResamples = bootstrap
             options.seed = seed
             options.convention = convention
-            let trained = prediction.flatMap { try? fitRuns($0, schedule: schedule, source: $0.name) }
-            let predictedBudget = trained.flatMap { Set($0.map(\.budget)).count == 1 ? $0.first?.budget : nil }
-            if let predictedBudget { options.forecastBudgets = [predictedBudget] }
+            // Each trained forecast of this schedule, at its one budget.
+            let trained: [(budget: Double, runs: [FitRun])] = predictions.compactMap { p in
+                guard let runs = try? fitRuns(p, schedule: schedule, source: p.name),
+                      Set(runs.map(\.budget)).count == 1, let budget = runs.first?.budget else { return nil }
+                return (budget, runs)
+            }.sorted { $0.budget < $1.budget }
+            if !trained.isEmpty { options.forecastBudgets = trained.map(\.budget) }
             let fit = try fitScalingLaws(runs, options: options)
             // The fit's notes already hold approach 2's warnings ("approach 2: budget …"): each once.
             // Approach 2's warnings are in the fit's notes and, for every budget, in its diagnostic
@@ -111,9 +115,8 @@ public func buildReportModel(_ results: SweepResults, bootstrap: Int, seed: UInt
                 if !notes.contains(line) { notes.append(line) }
             }
             var result = scheduleResult(schedule, runs: runs, fit: fit, convention: convention)
-            if let trained, let predictedBudget {
-                result.prediction = scorePrediction((fit.forecasts ?? []).filter { $0.budget == predictedBudget },
-                                                    runs: trained, convention: convention)
+            result.predictions = trained.compactMap { t in
+                scorePrediction((fit.forecasts ?? []).filter { $0.budget == t.budget }, runs: t.runs, convention: convention)
             }
             fitted.append(result)
         } catch {

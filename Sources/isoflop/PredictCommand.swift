@@ -15,7 +15,7 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Approaches 2 and 3 are fitted to the sweep's finished runs of one schedule and give N_opt, D_opt, \
             the steps and the loss at --budget, with 95% bootstrap intervals. With --train, the family shapes \
-            nearest to N_opt × each of --sizes are planned as the sweep <name>-predict in the same store (the \
+            nearest to N_opt × each of --sizes are planned as the sweep <name>-predict-<C> in the same store (the \
             sweep's corpus, batch, schedule, LR rule and seeds), trained like any sweep (rerun to resume), and \
             the forecast is scored against them: loss against the best run, N_opt against the vertex of their \
             parabola in ln N, and whether each 95% interval covers the outcome.

@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
             throw CLIError("\(redactedStoreURL(url)) (sweep \(results.name)): no finished runs to report")
         }
         var model = buildReportModel(results, bootstrap: resampling.bootstrap, seed: resampling.seed,
-                                     prediction: try predictionResults(url, parent: results.name))
+                                     predictions: try predictionResults(url, parent: results.name))
         model.written = Date()
         model.refreshSeconds = refresh
         if let horizonCurves { model.horizon = horizonCurves }

@@ -1,5 +1,6 @@
 // `isoflop predict --train` end to end: a quick sweep's law forecast at a larger budget, trained,
-// scored, killed with SIGKILL while it trains and resumed to the same result.
+// scored, killed with SIGKILL while it trains and resumed to the same result; a second budget's
+// forecast trained beside the first in the same store.
 import Foundation
 import Sweep
 import XCTest
@@ -25,9 +26,9 @@ final class PredictTests: XCTestCase {
         let args = ["--budget", "6e11", "--bootstrap", "50", "--workers", "2"]
         let forecast = try CLI.capture(["predict", "--store", clean] + args)
         XCTAssertEqual(forecast.status, 0, forecast.stderr)
-        XCTAssertTrue(forecast.stdout.contains("to train: sweep quick-predict"), forecast.stdout)
+        XCTAssertTrue(forecast.stdout.contains("to train: sweep quick-predict-6e11"), forecast.stdout)
         let readOnly = try SQLiteRunStore(path: clean, readOnly: true)
-        XCTAssertNil(try readOnly.sweepID(named: "quick-predict"), "a forecast without --train planned a sweep")
+        XCTAssertNil(try readOnly.sweepID(named: "quick-predict-6e11"), "a forecast without --train planned a sweep")
 
         let reference = try CLI.capture(["predict", "--store", clean, "--train"] + args)
         XCTAssertEqual(reference.status, 0, reference.stderr)
@@ -41,6 +42,19 @@ final class PredictTests: XCTestCase {
         XCTAssertTrue(html.contains("matched: trained forecast at 6e11 (the law fitted to every budget) against its 3 runs"), html)
         let figure = try String(contentsOfFile: dir + "/report/fig-holdout.svg", encoding: .utf8)
         XCTAssertTrue(figure.contains("approach 2, trained forecast") && figure.contains("trained forecast: best run"))
+
+        // Regression: a forecast at a second budget was refused ("the store already holds this
+        // sweep with a different plan"), as every budget's forecast took the one name
+        // "quick-predict". Each budget now has its sweep, and the report scores both.
+        let second = try CLI.capture(["predict", "--store", clean, "--train", "--budget", "4e11", "--bootstrap", "20", "--workers", "2"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("outcome at C = 4e11"), second.stdout)
+        let both = try CLI.capture(["report", "--store", clean, "--out", dir + "/report2", "--bootstrap", "20"])
+        XCTAssertEqual(both.status, 0, both.stderr)
+        let html2 = try String(contentsOfFile: dir + "/report2/index.html", encoding: .utf8)
+        for budget in ["4e11", "6e11"] {
+            XCTAssertTrue(html2.contains("matched: trained forecast at \(budget) (the law fitted to every budget)"), html2)
+        }
 
         // The same forecast trained in the copy, killed once the predict sweep has a checkpoint.
         let first = try CLI.process(["predict", "--store", killed, "--train"] + args)

@@ -299,12 +299,18 @@ final class StoreTests: XCTestCase {
     func testResultCopiesCarryTheCurve() throws { try contract.resultCopiesCarryTheCurve() }
     func testTransactionsRollBackAndIdentityIsShared() throws { try contract.transactionsRollBackAndIdentityIsShared() }
 
-    /// A trained forecast "a-predict" and a pilot "a-tune" beside their sweep a are not a choice:
-    /// results commands read a without --sweep; a second sweep b makes them ask again.
+    /// Trained forecasts "a-predict-4e13", "a-predict-8e13" (and "a-predict", as older stores
+    /// name one) and a pilot "a-tune" beside their sweep a are not a choice: results commands read
+    /// a without --sweep; a second sweep b makes them ask again.
     func testForecastAndPilotSweepsAreNotChosenWithoutAName() throws {
         let store = try contract.newStore()
         let plan = try smallPlan(budgets: [3e10], schedules: [.matched], steps: 4)
-        for name in ["a", "a-predict", "a-tune"] { _ = try store.createSweep(name: name, configJSON: "{}", runs: plan) }
+        XCTAssertEqual(Prediction.sweepName("a", budget: 4e13), "a-predict-4e13")
+        XCTAssertEqual(Prediction.sweepName("a", budget: 2.5e12), "a-predict-2.5e12")
+        XCTAssertNoThrow(try SweepConfig.checkName(Prediction.sweepName("a", budget: 2.5e12)))
+        for name in ["a", "a-predict", "a-predict-4e13", "a-predict-8e13", "a-tune"] {
+            _ = try store.createSweep(name: name, configJSON: "{}", runs: plan)
+        }
         XCTAssertEqual(try store.selectSweep(named: nil).name, "a")
         _ = try store.createSweep(name: "b", configJSON: "{}", runs: plan)
         XCTAssertThrowsError(try store.selectSweep(named: nil)) { XCTAssertEqual($0 as? StoreError, .whichSweep(names: ["a", "b"])) }

@@ -6,12 +6,19 @@ import Tensor
 import Training
 
 public enum Prediction {
-    /// The sweep name a forecast of `sweep` is trained under, in the same store.
-    public static func sweepName(_ sweep: String) -> String { sweep + "-predict" }
+    /// The sweep name a forecast of `sweep` at `budget` is trained under, in the same store:
+    /// "<sweep>-predict-4e13", one per budget, so forecasts at several budgets live side by side.
+    public static func sweepName(_ sweep: String, budget: Double) -> String { sweep + "-predict-" + formatFLOPs(budget) }
+
+    /// Whether `name` is a trained forecast of `sweep`: "<sweep>-predict-<C>", or "<sweep>-predict"
+    /// as stores written before forecasts were named by budget hold it.
+    public static func isForecast(_ name: String, of sweep: String) -> Bool {
+        name == sweep + "-predict" || name.hasPrefix(sweep + "-predict-")
+    }
 
     /// Whether `name` is the trained forecast of another sweep among `names`.
     public static func isForecast(_ name: String, among names: [String]) -> Bool {
-        names.contains { sweepName($0) == name }
+        names.contains { $0 != name && isForecast(name, of: $0) }
     }
 
     /// The distinct family shapes nearest in ln N to each of `targets`, smallest N first. Two
@@ -34,7 +41,7 @@ public enum Prediction {
     public static func config(_ config: SweepConfig, budget: Double, schedule: ScheduleKind,
                               shapes: [GPTConfig]) -> SweepConfig {
         var one = config
-        one.name = sweepName(config.name)
+        one.name = sweepName(config.name, budget: budget)
         one.budgets = [budget]
         one.schedules = [schedule]
         one.grid.adaptive = false

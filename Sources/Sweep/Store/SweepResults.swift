@@ -42,7 +42,7 @@ public struct SweepResults: Sendable {
 
 extension RunStore {
     /// The sweep a results command reads: the one named, or else the only one in the store
-    /// (a learning-rate pilot "X-tune" or "X-wsd-tune" and a trained forecast "X-predict" beside
+    /// (a learning-rate pilot "X-tune" or "X-wsd-tune" and a trained forecast "X-predict-4e13" beside
     /// its sweep X do not count). Several sweeps and no
     /// name is an error listing them; results of two sweeps never mix.
     public func selectSweep(named name: String?) throws -> (name: String, id: Int64) {
