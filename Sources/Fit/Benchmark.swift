@@ -61,3 +61,28 @@ public func benchmarkApproach3(_ runs: [FitRun], resamples: Int) throws -> [Benc
                              seconds: Date().timeIntervalSince(start), objective: fit.approach3?.objective))
     return rows
 }
+
+/// `fit --benchmark`: both solvers of approach 3 on `runs` with one thread and `resamples`
+/// refits (`benchmarkApproach3`), how many times faster VarPro is, and VarPro on 100,000 points
+/// of the Chinchilla shape; each line goes to `say` as it is measured.
+public func reportApproach3Benchmark(_ runs: [FitRun], synthetic: Bool, resamples: Int, say: (String) -> Void) throws {
+    say("approach 3 on \(runs.count) points\(synthetic ? " (synthetic, Chinchilla's shape)" : ""), one thread, \(cpuModelName())")
+    let rows = try benchmarkApproach3(runs, resamples: resamples)
+    for row in rows {
+        say("  " + row.label.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: " %8.3f s", row.seconds)
+            + (row.objective.map { String(format: "  objective %.9g", $0) } ?? ""))
+    }
+    if rows.count >= 4 {
+        say(String(format: "  VarPro is %.0f× faster on the fit and %.0f× on the bootstrap", rows[0].seconds / rows[2].seconds,
+                   rows[1].seconds / rows[3].seconds))
+    }
+    var options = FitOptions()
+    options.approaches = [3]
+    options.threads = 1
+    options.allocationBudgets = []
+    let big = chinchillaShapedPoints(count: 100_000, seed: 2)
+    let start = Date()
+    let report = try fitScalingLaws(big, options: options)
+    say(String(format: "  VarPro: fit of 100,000 points %13.3f s  objective %.9g", Date().timeIntervalSince(start),
+               report.approach3?.objective ?? .nan))
+}

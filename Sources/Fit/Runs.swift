@@ -189,3 +189,19 @@ public func isoFLOPGroups(_ runs: [FitRun]) throws -> (groups: [BudgetGroup], le
     }
     return (usable, short)
 }
+
+/// Budgets in FLOPs separated by commas ("1e12, 3e12"); nil unless every one is a finite
+/// positive number up to `maximumFLOPs`.
+public func parseBudgets(_ text: String) -> [Double]? {
+    let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0! <= maximumFLOPs }) else { return nil }
+    return values.map { $0! }
+}
+
+/// The counts of N a fit reports: those `asked`; else a sweep's own `params` when it counts N
+/// without embeddings (Kaplan's convention); else both when every run has N_nonemb, else total.
+public func parameterConventions(asked: [ParameterConvention]?, sweep: ParameterConvention?, runs: [FitRun]) -> [ParameterConvention] {
+    if let asked { return asked }
+    if sweep == .nonEmbedding { return [.nonEmbedding] }
+    return runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
+}

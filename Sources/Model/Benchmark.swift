@@ -27,13 +27,7 @@ public enum Benchmark {
     /// What a measured rate holds for: the CPU model, OpenBLAS's kernel family and the
     /// elementwise kernel set.
     public static var machine: String {
-        var model = "unknown CPU"
-        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let colon = line.firstIndex(of: ":") {
-            model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return "\(model) | OpenBLAS \(BLAS.coreName) | \(Kernels.active.rawValue) kernels"
+        "\(cpuModelName()) | OpenBLAS \(BLAS.coreName) | \(Kernels.active.rawValue) kernels"
     }
 
     /// GFLOP/s of C = A·B for A (m, k) and B (k, n), the best of at least `repeats` timed
@@ -103,3 +97,55 @@ public enum Benchmark {
                               firstLoss: first, lastLoss: last)
     }
 }
+
+extension Benchmark {
+    /// The first line of `isoflop bench`: the BLAS core, threads, kernels and the sgemm rate per CPU-second.
+    public static func header(threads: Int, sgemmPerCPUSecond: Double) -> String {
+        "OpenBLAS core \(BLAS.coreName), \(threads) thread(s), \(Kernels.active.rawValue) kernels; "
+            + "sgemm 4096×128×128: \(fixed(sgemmPerCPUSecond, 1)) GFLOP/s per CPU-second"
+    }
+
+    /// The column heads of `isoflop bench`'s table.
+    public static let tableHead = "shape                       sgemm | tokens/s   GFLOP/s  of sgemm | per CPU-s: tokens  of sgemm   loss first→last"
+
+    /// One shape's row: the wall sgemm rate measured just before it, tokens/s and GFLOP/s with
+    /// their share of that rate, tokens per CPU-second with its share of `sgemmPerCPUSecond`,
+    /// and the loss of the first and last step.
+    public static func tableRow(_ r: TrainingResult, sgemm: Double, sgemmPerCPUSecond: Double) -> String {
+        let c = r.config
+        let name = "d=\(c.d) L=\(c.layers) h=\(c.headSize) V=\(c.vocabSize) B=\(r.batchSize)"
+        return [name.padding(toLength: 26, withPad: " ", startingAt: 0), pad(fixed(sgemm, 1), 6), "|",
+                pad(fixed(r.tokensPerSecond, 0), 8), pad(fixed(r.gflops, 1), 9), pad(fixed(100 * r.gflops / sgemm, 1) + "%", 9), " |",
+                pad(fixed(r.tokensPerCPUSecond, 0), 16),
+                pad(fixed(100 * r.tokensPerCPUSecond * c.trainingFLOPsPerToken / 1e9 / sgemmPerCPUSecond, 1) + "%", 9),
+                "  \(fixed(Double(r.firstLoss), 3))→\(fixed(Double(r.lastLoss), 3))"].joined(separator: " ")
+    }
+
+    /// One batch, its loss and a seeded model (init plus noise) written into `dir` as
+    /// model.safetensors, inputs.bin, targets.bin and loss.txt, for scripts/parity_torch.py to
+    /// compare with PyTorch; returns the line that says so.
+    public static func writeParityFiles(_ c: GPTConfig, batch: Int, to dir: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let model = try GPT(config: c, batchSize: batch, seed: 1234)
+        let n = batch * c.context
+        var rng = RNG(seed: 99)
+        // Spread the parameters well beyond the 0.02 init, so that the comparison exercises
+        // every nonlinearity instead of a near-uniform softmax.
+        for i in 0..<model.parameterCount { model.parameters[i] += 0.1 * rng.nextNormal() }
+        let inputs = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
+        let targets = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
+        try Safetensors.write(parameters: model.parameters, table: model.parameterTable,
+                              metadata: ["d": "\(c.d)", "layers": "\(c.layers)", "head_size": "\(c.headSize)",
+                                         "vocab": "\(c.vocabSize)", "context": "\(c.context)"],
+                              to: dir + "/model.safetensors")
+        for (name, tokens) in [("inputs", inputs), ("targets", targets)] {
+            let data = tokens.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian hosts
+            try data.write(to: URL(fileURLWithPath: dir + "/\(name).bin"))
+        }
+        let loss = model.forwardBackward(inputs: inputs, targets: targets)
+        try "\(loss)\n".write(toFile: dir + "/loss.txt", atomically: true, encoding: .utf8)
+        return "wrote \(dir)/model.safetensors, inputs.bin, targets.bin (\(batch)×\(c.context)); Swift loss \(loss)"
+    }
+}
+
+private func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

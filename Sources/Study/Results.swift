@@ -34,6 +34,29 @@ public func fitRuns(_ results: SweepResults, schedule: String, source: String) t
     return runs
 }
 
+/// What `fit` fits from a store: the done runs of one schedule (`schedule`, else the sweep's
+/// only one, else matched), the sweep's `params` knob, and the note on done runs left out for
+/// want of an eval loss (nil when none is).
+public func storeFitInput(_ url: String, sweep: String?, schedule: String?) throws
+    -> (runs: [FitRun], params: ParameterConvention?, note: String?) {
+    let results = try readResults(url, sweep: sweep)
+    let chosen = schedule ?? defaultSchedule(results.schedules)
+    let note = missingEvalLossNote(results, schedule: chosen)
+    return (try fitRuns(results, schedule: chosen, source: url), results.params, note)
+}
+
+/// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
+/// runs of `schedule` only (by default its only schedule, else matched).
+public func csvFitRuns(_ path: String, schedule: String?) throws -> [FitRun] {
+    let runs = try readRunsCSV(path: path)
+    let schedules = Set(runs.compactMap(\.schedule))
+    guard !schedules.isEmpty else { return runs }
+    let schedule = schedule ?? defaultSchedule(Array(schedules))
+    let chosen = runs.filter { $0.schedule == schedule }
+    guard !chosen.isEmpty else { throw StudyError.noCSVRuns(path: path, schedule: schedule, found: schedules.sorted()) }
+    return chosen
+}
+
 /// The note for done runs of `schedule` that have no final eval loss and so are left out of the
 /// fits; nil when there are none.
 public func missingEvalLossNote(_ results: SweepResults, schedule: String) -> String? {
@@ -164,6 +187,24 @@ public struct Comparison {
     /// The table `compare` prints: the best runs side by side, the loss between two schedules,
     /// and what each schedule cost.
     public var table: ScheduleComparison
+
+    /// What `compare` prints: the table, then each schedule's exponent a (with its 95% interval
+    /// when resampled) or why it has none.
+    public var lines: [String] {
+        let counting = convention == .nonEmbedding ? "non-embedding parameters" : "all parameters"
+        var lines = table.lines()
+        for (s, result) in fits {
+            do {
+                for e in try result.get().exponents {
+                    let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
+                    lines.append(String(format: "%@: a = %.3f%@ (approach 2, %@)", s, e.a.value, i, counting))
+                }
+            } catch {
+                lines.append("\(s): no fit (\(error))")
+            }
+        }
+        return lines
+    }
 }
 
 /// `compare`: the schedules of one sweep side by side, read like every other results command

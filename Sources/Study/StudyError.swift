@@ -36,6 +36,8 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
     /// `predict` trains a schedule whose rate follows each run's own length; the fixed cycle does not.
     case unpredictableSchedule(String)
     case noForecast(budget: Double)
+    /// A CSV of runs has none of the schedule asked for.
+    case noCSVRuns(path: String, schedule: String, found: [String])
 
     public var description: String {
         switch self {
@@ -74,6 +76,8 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
         case let .unpredictableSchedule(schedule):
             return "predict trains a schedule whose learning rate follows each run's own length (matched, wsd or constant), not '\(schedule)'"
         case let .noForecast(budget): return "no approach could forecast at \(formatFLOPs(budget))"
+        case let .noCSVRuns(path, schedule, found):
+            return "\(path): no runs with schedule '\(schedule)' (the file has \(found.joined(separator: ", "))); choose one with --schedule"
         }
     }
 }

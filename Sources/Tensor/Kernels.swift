@@ -285,3 +285,11 @@ public func adamwUpdate(_ p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointe
         p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootBC2 + eps)
     }
 }
+
+/// The CPU's model name from /proc/cpuinfo, or "unknown CPU": what a measured rate holds for.
+public func cpuModelName() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let colon = line.firstIndex(of: ":") else { return "unknown CPU" }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+}

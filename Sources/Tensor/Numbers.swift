@@ -30,3 +30,10 @@ public func formatWholeCount(_ n: Int) -> String {
     if n >= 10_000 { return String(format: "%.0fk", Double(n) / 1e3) }
     return "\(n)"
 }
+
+/// Pads to |width| characters for a table column: on the left for positive widths
+/// (right-aligned), else on the right; a longer string is left as it is.
+public func pad(_ s: String, _ width: Int) -> String {
+    let fill = String(repeating: " ", count: max(0, abs(width) - s.count))
+    return width < 0 ? s + fill : fill + s
+}

@@ -52,7 +52,7 @@ struct BenchCommand: ParsableCommand {
         BLAS.setThreads(threads)
         if let kernels, !Kernels.use(kernels) { throw ValidationError("--kernels \(kernels.rawValue): this CPU cannot run them") }
         let configs = try parsedShapes()
-        if let dir = dumpParity { return try dump(configs[0], to: dir) }
+        if let dir = dumpParity { return print(try Benchmark.writeParityFiles(configs[0], batch: batch, to: dir)) }
         if worker {
             let r = try Benchmark.training(config: configs[0], batchSize: batch, steps: steps)
             print("tokens/s \(r.tokensPerSecond)")
@@ -61,18 +61,12 @@ struct BenchCommand: ParsableCommand {
         // The machine may be shared: sgemm is measured again before each shape (wall clock, for
         // that shape's wall figures) and per CPU-second (what one core gives uncontended).
         let sgemmCPU = Benchmark.sgemmRate(cpuTime: true)
-        print("OpenBLAS core \(BLAS.coreName), \(threads) thread(s), \(Kernels.active.rawValue) kernels; sgemm 4096×128×128: \(fmt(sgemmCPU, 1)) GFLOP/s per CPU-second")
-        print("shape                       sgemm | tokens/s   GFLOP/s  of sgemm | per CPU-s: tokens  of sgemm   loss first→last")
+        print(Benchmark.header(threads: threads, sgemmPerCPUSecond: sgemmCPU))
+        print(Benchmark.tableHead)
         for c in configs {
             let sgemm = Benchmark.sgemmRate(repeats: 3)
             let r = try Benchmark.training(config: c, batchSize: batch, steps: steps)
-            let name = "d=\(c.d) L=\(c.layers) h=\(c.headSize) V=\(c.vocabSize) B=\(batch)"
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0), fmt(sgemm, 1).leftPad(6), "|",
-                  fmt(r.tokensPerSecond, 0).leftPad(8), fmt(r.gflops, 1).leftPad(9),
-                  (fmt(100 * r.gflops / sgemm, 1) + "%").leftPad(9), " |",
-                  fmt(r.tokensPerCPUSecond, 0).leftPad(16),
-                  (fmt(100 * r.tokensPerCPUSecond * c.trainingFLOPsPerToken / 1e9 / sgemmCPU, 1) + "%").leftPad(9),
-                  "  \(fmt(Double(r.firstLoss), 3))→\(fmt(Double(r.lastLoss), 3))")
+            print(Benchmark.tableRow(r, sgemm: sgemm, sgemmPerCPUSecond: sgemmCPU))
             if sideBySide {
                 let rates = try twoProcesses(c)
                 print("  two single-thread processes side by side: \(fmt(rates.reduce(0, +), 0)) tokens/s aggregate (\(rates.map { fmt($0, 0) }.joined(separator: " + ")))")
@@ -101,36 +95,9 @@ struct BenchCommand: ParsableCommand {
             return v
         }
     }
-
-    /// One batch, its loss and a seeded model (init plus noise), for comparison with PyTorch.
-    func dump(_ c: GPTConfig, to dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let model = try GPT(config: c, batchSize: batch, seed: 1234)
-        let n = batch * c.context
-        var rng = RNG(seed: 99)
-        // Spread the parameters well beyond the 0.02 init, so that the comparison exercises
-        // every nonlinearity instead of a near-uniform softmax.
-        for i in 0..<model.parameterCount { model.parameters[i] += 0.1 * rng.nextNormal() }
-        let inputs = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
-        let targets = (0..<n).map { _ in Int32(rng.nextInt(below: c.vocabSize)) }
-        try Safetensors.write(parameters: model.parameters, table: model.parameterTable,
-                              metadata: ["d": "\(c.d)", "layers": "\(c.layers)", "head_size": "\(c.headSize)",
-                                         "vocab": "\(c.vocabSize)", "context": "\(c.context)"],
-                              to: dir + "/model.safetensors")
-        for (name, tokens) in [("inputs", inputs), ("targets", targets)] {
-            let data = tokens.withUnsafeBufferPointer { Data(buffer: $0) }   // little-endian hosts
-            try data.write(to: URL(fileURLWithPath: dir + "/\(name).bin"))
-        }
-        let loss = model.forwardBackward(inputs: inputs, targets: targets)
-        try "\(loss)\n".write(toFile: dir + "/loss.txt", atomically: true, encoding: .utf8)
-        print("wrote \(dir)/model.safetensors, inputs.bin, targets.bin (\(batch)×\(c.context)); Swift loss \(loss)")
-    }
 }
 
 extension KernelSet: ExpressibleByArgument {}
 
 private func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
-private extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}

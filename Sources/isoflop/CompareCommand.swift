@@ -24,17 +24,6 @@ struct CompareCommand: ParsableCommand {
         let url = try source.url()
         let comparison = try compareSchedules(url, sweep: source.sweepChoice.sweep, schedules: schedules,
                                               bootstrap: resampling.bootstrap, seed: resampling.seed)
-        for line in comparison.table.lines() { print(line) }
-        let counting = comparison.convention == .nonEmbedding ? "non-embedding parameters" : "all parameters"
-        for (s, result) in comparison.fits {
-            do {
-                for e in try result.get().exponents {
-                    let i = e.a.interval95.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
-                    print(String(format: "%@: a = %.3f%@ (approach 2, %@)", s, e.a.value, i, counting))
-                }
-            } catch {
-                print("\(s): no fit (\(error))")
-            }
-        }
+        for line in comparison.lines { print(line) }
     }
 }

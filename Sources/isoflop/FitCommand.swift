@@ -29,6 +29,8 @@ struct FitCommand: ParsableCommand {
     /// --params: which count of N, or both.
     enum Params: String, ExpressibleByArgument, CaseIterable {
         case total, nonemb, both
+
+        var conventions: [ParameterConvention] { self == .total ? [.total] : self == .nonemb ? [.nonEmbedding] : [.total, .nonEmbedding] }
     }
 
     @Argument(help: "A CSV of runs, or a sweep store (same as --store).")
@@ -123,16 +125,7 @@ struct FitCommand: ParsableCommand {
         let long = options.bootstrapResamples >= 200 || runs.count >= 20_000
         options.progress = long ? ProgressLine.report : nil
         options.stage = long ? ProgressLine.stage : nil
-        let conventions: [ParameterConvention]
-        switch params {
-        case .total: conventions = [.total]
-        case .nonemb: conventions = [.nonEmbedding]
-        case .both: conventions = [.total, .nonEmbedding]
-        case nil where sweepParams == .nonEmbedding:
-            // The sweep was configured to count N without embeddings (Kaplan's convention).
-            conventions = [.nonEmbedding]
-        case nil: conventions = runs.allSatisfy { $0.nonEmbeddingParameters != nil } ? [.total, .nonEmbedding] : [.total]
-        }
+        let conventions = parameterConventions(asked: params?.conventions, sweep: sweepParams, runs: runs)
         var reports: [FitReport] = []
         for convention in conventions {
             options.convention = convention
@@ -154,41 +147,23 @@ struct FitCommand: ParsableCommand {
             if let input, input != store { throw ValidationError("give either a CSV/store argument or --store, not both") }
             url = store
         } else if let input {
-            guard looksLikeStore(input) else { return (try loadCSVRuns(from: input, schedule: schedule), nil) }
+            guard looksLikeStore(input) else {
+                do { return (try csvFitRuns(input, schedule: schedule), nil) } catch let e as StudyError { throw ValidationError(e.description) }
+            }
             url = input
         } else {
             throw ValidationError("name a sweep store with --store URL, or a CSV of runs")
         }
-        let results = try readResults(url, sweep: sweepChoice.sweep)
-        let chosen = schedule ?? defaultSchedule(results.schedules)
-        if let note = missingEvalLossNote(results, schedule: chosen) { print("note: \(note)") }
-        return (try fitRuns(results, schedule: chosen, source: url), results.params)
+        let fitInput = try storeFitInput(url, sweep: sweepChoice.sweep, schedule: schedule)
+        if let note = fitInput.note { print("note: \(note)") }
+        return (fitInput.runs, fitInput.params)
     }
 
     /// `--benchmark`: both solvers on the same data, one thread, and the ratio of their times.
     private func runBenchmark() throws {
         let hasInput = try input != nil || storeOptions.resolved() != nil
         let runs = hasInput ? try readInput().runs : chinchillaShapedPoints()
-        let resamples = resampling.bootstrap > 0 ? resampling.bootstrap : 1000
-        print("approach 3 on \(runs.count) points\(hasInput ? "" : " (synthetic, Chinchilla's shape)"), one thread, \(cpuName())")
-        let rows = try benchmarkApproach3(runs, resamples: resamples)
-        for row in rows {
-            print("  " + row.label.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: " %8.3f s", row.seconds)
-                  + (row.objective.map { String(format: "  objective %.9g", $0) } ?? ""))
-        }
-        if rows.count >= 4 {
-            print(String(format: "  VarPro is %.0f× faster on the fit and %.0f× on the bootstrap", rows[0].seconds / rows[2].seconds,
-                         rows[1].seconds / rows[3].seconds))
-        }
-        var options = FitOptions()
-        options.approaches = [3]
-        options.threads = 1
-        options.allocationBudgets = []
-        let big = chinchillaShapedPoints(count: 100_000, seed: 2)
-        let start = Date()
-        let report = try fitScalingLaws(big, options: options)
-        print(String(format: "  VarPro: fit of 100,000 points %13.3f s  objective %.9g", Date().timeIntervalSince(start),
-                     report.approach3?.objective ?? .nan))
+        try reportApproach3Benchmark(runs, synthetic: !hasInput, resamples: resampling.bootstrap > 0 ? resampling.bootstrap : 1000) { print($0) }
     }
 }
 
@@ -210,36 +185,8 @@ enum ProgressLine {
     }
 }
 
-/// The CPU's model name from /proc/cpuinfo, or "unknown CPU".
-private func cpuName() -> String {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-          let name = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
-    return name.trimmingCharacters(in: .whitespaces)
-}
-
 extension BootstrapMethod: ExpressibleByArgument {}
 extension Approach3Solver: ExpressibleByArgument {}
 extension SeedAggregate: ExpressibleByArgument {}
 extension FrontierPoints: ExpressibleByArgument {}
 extension Approach3Weighting: ExpressibleByArgument {}
-
-/// A CSV of runs; one with a schedule column (such as `isoflop export --runs` writes) gives the
-/// runs of `schedule` only (by default its only schedule, else matched).
-func loadCSVRuns(from path: String, schedule: String?) throws -> [FitRun] {
-    let runs = try readRunsCSV(path: path)
-    let schedules = Set(runs.compactMap(\.schedule))
-    guard !schedules.isEmpty else { return runs }
-    let schedule = schedule ?? defaultSchedule(Array(schedules))
-    let chosen = runs.filter { $0.schedule == schedule }
-    guard !chosen.isEmpty else {
-        throw ValidationError("\(path): no runs with schedule '\(schedule)' (the file has \(schedules.sorted().joined(separator: ", "))); choose one with --schedule")
-    }
-    return chosen
-}
-
-private func parseBudgets(_ text: String) -> [Double]? {
-    let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 && $0! <= maximumFLOPs }) else { return nil }
-    return values.map { $0! }
-}

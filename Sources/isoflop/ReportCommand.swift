@@ -48,26 +48,3 @@ struct ReportCommand: ParsableCommand {
         print("wrote \(files.count) files to \(out) (open \(out)/index.html)")
     }
 }
-
-/// The curves of `isoflop horizon`'s CSV (cycle, step, lr, eval_loss), one per cycle length.
-func readHorizonCSV(_ path: String) throws -> [HorizonCurve] {
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw CLIError("\(path): cannot read the horizon curves (\(describeFileError(error)))")
-    }
-    var curves: [Double: HorizonCurve] = [:]
-    for (k, line) in text.split(separator: "\n").enumerated().dropFirst() {
-        let f = line.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard f.count == 4, let cycle = f[0], let step = f[1], let loss = f[3] else {
-            throw CLIError("\(path):\(k + 1): expected cycle,step,lr,eval_loss, found '\(line.prefix(80))'")
-        }
-        // A NaN cycle would be a dictionary key that never finds itself again.
-        guard cycle.isFinite, cycle > 0, step.isFinite, step >= 0, loss.isFinite else {
-            throw CLIError("\(path):\(k + 1): cycle, step and eval_loss must be finite numbers (cycle and step positive), found '\(line.prefix(80))'")
-        }
-        curves[cycle, default: HorizonCurve(cycle: cycle, steps: [], loss: [])].steps.append(step)
-        curves[cycle]!.loss.append(loss)
-    }
-    guard !curves.isEmpty else { throw CLIError("\(path): no horizon curves") }
-    return curves.keys.sorted().map { curves[$0]! }
-}
