@@ -6,16 +6,6 @@ import Model
 import Tokenizer
 import Training
 
-/// Turns prompt text into token ids with a tokenizer.json.
-func encodePrompt(_ text: String, tokenizer path: String) throws -> [Int32] {
-    try BPETokenizer.load(from: path).encode(text).map { Int32($0) }
-}
-
-/// Turns token ids back into text with a tokenizer.json.
-func decodeTokens(_ ids: [Int32], tokenizer path: String) throws -> String {
-    try BPETokenizer.load(from: path).decodeText(ids.map { Int($0) })
-}
-
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
@@ -49,37 +39,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     func sample() throws {
-        let config = try Checkpoint.config(in: checkpoint)
-        let V = config.model.vocabSize
-        let start: [Int32]
-        if let ids {
-            start = try ids.split(separator: ",").map {
-                let s = $0.trimmingCharacters(in: .whitespaces)
-                guard let v = Int32(s), v >= 0, Int(v) < V else { throw CLIError("--ids: '\(s)' is not a token id below \(V)") }
-                return v
-            }
-        } else {
-            start = try encodePrompt(prompt!, tokenizer: tokenizer!)
-        }
-        if let tokenizer {
-            // Ids of another tokenizer would index past the model's embedding table.
-            let size = try BPETokenizer.load(from: tokenizer).vocabSize
-            guard size == V else {
-                throw CLIError("--tokenizer \(tokenizer) has \(size) tokens, the checkpoint's model has a vocabulary of \(V)")
-            }
-        }
-        if let bad = start.first(where: { $0 < 0 || Int($0) >= V }) {
-            throw CLIError("prompt token id \(bad) is outside the model's vocabulary of \(V)")
-        }
-        guard !start.isEmpty else { throw CLIError("the prompt is empty; give at least one token") }
-        let model = try makeModel(config: config.model, batchSize: 1, seed: config.seed)
-        try Checkpoint.loadParameters(from: checkpoint, into: model)
-        let out = Sampling.generate(model: model, prompt: start, count: count, temperature: temperature,
-                                    topK: topK, seed: seed)
-        if let tokenizer {
-            print(try decodeTokens(out, tokenizer: tokenizer))
-        } else {
-            print(out.map(String.init).joined(separator: ","))
-        }
+        print(try sampleCheckpoint(checkpoint, prompt: ids.map(SamplePrompt.ids) ?? .text(prompt!), tokenizer: tokenizer, count: count,
+                                   temperature: temperature, topK: topK, seed: seed))
     }
 }

@@ -4,27 +4,11 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Model
+import Study
 import Sweep
 import Tensor
 import Tokenizer
 import Training
-
-/// Builds the model the trainer drives. The one place to switch to the gpt-mini engine.
-func makeModel(config: GPTConfig, batchSize: Int, seed: UInt64) throws -> LanguageModel {
-    try GPT(config: config, batchSize: batchSize, seed: seed)
-}
-
-/// Reads a run config file, TOML or JSON (by extension), through the sweep's strict
-/// decoder: unknown keys, wrong types and out-of-range values are errors naming the file, the
-/// key, its line and the value.
-func loadRunConfig(path: String) throws -> TrainConfig {
-    let c: TrainConfig
-    do { c = try ConfigDecoder.decode(TrainConfig.self, contentsOf: path) } catch TrainingError.unknownKeys(let keys, let place) {
-        throw TrainingError.unknownKeys(keys, in: "\(place) of \(path)")
-    }
-    do { try c.validate() } catch let e as TrainingError { throw CLIError("\(path): \(e)") }
-    return c
-}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,139 +62,24 @@ struct TrainCommand: ParsableCommand {
 
     /// The file config with the flags applied on top.
     func runConfig() throws -> TrainConfig {
-        var c: TrainConfig
-        if let path = config {
-            c = try loadRunConfig(path: path)
-        } else {
-            guard let d, let layers, let steps, let lr else {
-                throw CLIError("give a run config, or all of --d, --layers, --steps and --lr")
-            }
-            c = TrainConfig(model: GPTConfig(d: d, layers: layers), steps: steps,
-                            schedule: LRSchedule(kind: schedule ?? .matched, peak: lr, totalSteps: steps))
-        }
-        if let d { c.model.d = d }
-        if let layers { c.model.layers = layers }
-        if let vocab { c.model.vocabSize = vocab }
-        if let context { c.model.context = context }
-        if let steps { c.setSteps(steps) }
-        if let lr { c.schedule.peak = lr }
-        if let schedule { c.schedule.kind = schedule }
-        if let batch { c.batchSize = batch }
-        if let seed { c.seed = seed }
-        if let tokens { c.trainTokens = tokens }
-        if let validationTokens { c.validationTokens = validationTokens }
-        try c.validate()
-        return c
+        var o = TrainOverrides()
+        (o.d, o.layers, o.vocab, o.context, o.steps, o.lr) = (d, layers, vocab, context, steps, lr)
+        (o.schedule, o.batch, o.seed, o.tokens, o.validationTokens) = (schedule, batch, seed, tokens, validationTokens)
+        return try Study.runConfig(file: config, overrides: o)
     }
 
     func train() throws {
         if let threads { BLAS.setThreads(threads) }
-        let folder = CheckpointFolder(out + "/checkpoint")
-        if resume {
-            try folder.recover()
-        } else {
-            // Another run's checkpoint and metrics are never overwritten by a fresh start.
-            for existing in [folder.path, out + "/metrics.csv"] where FileManager.default.fileExists(atPath: existing) {
-                throw CLIError("--out \(out) already holds a run (\(existing)): continue it with --resume, or give another --out")
-            }
-        }
-        let c = resume ? try Checkpoint.config(in: folder.path) : try runConfig()
-        guard let trainPath = tokens ?? c.trainTokens else {
-            throw CLIError("no training tokens: give --tokens or trainTokens in the config")
-        }
-        let trainFile = try TokenFile(path: trainPath)
-        let validationFile = try (validationTokens ?? c.validationTokens).map { try TokenFile(path: $0) } ?? trainFile
-        try trainFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
-        try validationFile.check(context: c.model.context, vocabSize: c.model.vocabSize)
-        for path in [trainPath, validationTokens ?? c.validationTokens].compactMap({ $0 }) { try TokenFileInfo.checkCorpus(path) }
-
-        let trainer = try Trainer.open(config: c, resumingFrom: resume ? folder : nil, train: trainFile, validation: validationFile)
-        if trainer.isFinished {
-            print("the checkpoint in \(folder.path) already completed its \(c.steps) steps")
-            return
-        }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let metrics = try MetricsLog(path: out + "/metrics.csv", keepingThrough: resume ? trainer.step : nil)
-
-        print("\(c.model)  N=\(c.model.parameters)  batch \(c.batchSize)×\(c.model.context)  "
-              + "\(c.steps) steps  \(c.schedule.kind) lr \(c.schedule.peak)  \(BLAS.threads) BLAS thread(s)"
-              + (resume ? "  resuming at step \(trainer.step)" : ""))
-        var progress = Progress(total: c.steps, tokensPerStep: c.tokensPerStep,
-                                flopsPerToken: c.model.trainingFLOPsPerToken, logEvery: logEvery)
-        var hooks = RunHooks(evalEvery: c.evalEvery, checkpointEvery: c.checkpointEvery, checkpoints: folder,
-                             checkpointAtEnd: true)
-        hooks.onStep = { s in
-            progress.record(s.result, seconds: s.seconds)
-            metrics.step(s.result)
-            if let loss = s.evalLoss {
-                metrics.eval(step: s.result.step, tokens: s.result.tokens, loss: loss)
-                if s.result.step < c.steps { progress.note(String(format: "eval at step %d: %.4f", s.result.step, loss)) }
-            }
-        }
-        let end = try trainer.run(hooks) { stopAfter.map { trainer.step >= $0 } ?? false }
-        progress.finishLine()
-        switch end {
-        case .stopped(let step):
-            print("stopped at step \(step) of \(c.steps); continue with --resume")
-        case .diverged(let step, let loss, let reason):
-            throw CLIError("\(TrainingError.diverged(step: step, loss: loss, reason: reason))")
-        case .finished(let final):
-            print(String(format: "done: %d steps, %d tokens, eval loss %.4f; checkpoint in %@",
-                         trainer.step, trainer.tokens, final, folder.path))
-        }
+        var options = SingleRunOptions(out: out)
+        options.resume = resume
+        options.tokens = tokens
+        options.validationTokens = validationTokens
+        options.stopAfter = stopAfter
+        options.logEvery = logEvery
+        let terminal = isatty(STDOUT_FILENO) != 0
+        let output = RunOutput(line: { print($0) }, overwrite: terminal ? { FileHandle.standardOutput.write(Data($0.utf8)) } : nil)
+        try trainSingleRun(options, config: runConfig, output: output)
     }
 }
 
 extension ScheduleKind: ExpressibleByArgument {}
-
-/// The live progress line: rewritten in place on a terminal, plain lines otherwise.
-struct Progress {
-    let total: Int
-    let tokensPerStep: Int
-    let flopsPerToken: Double
-    let logEvery: Int
-    let terminal = isatty(STDOUT_FILENO) != 0
-    var seconds = 0.0
-    var tokens = 0
-    var stepsTimed = 0
-    var lastDraw = 0.0
-    var lineOpen = false
-
-    init(total: Int, tokensPerStep: Int, flopsPerToken: Double, logEvery: Int) {
-        self.total = total
-        self.tokensPerStep = tokensPerStep
-        self.flopsPerToken = flopsPerToken
-        self.logEvery = max(1, logEvery)
-    }
-
-    mutating func record(_ r: StepResult, seconds s: Double) {
-        seconds += s
-        tokens += tokensPerStep
-        stepsTimed += 1
-        let rate = Double(tokens) / max(seconds, 1e-9)
-        let eta = Double(total - r.step) * seconds / Double(stepsTimed)
-        let line = String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  %.1f GFLOP/s  ETA %@",
-                          r.step, total, r.loss, r.lr, r.gradNorm, rate, rate * flopsPerToken / 1e9, duration(eta))
-        if terminal {
-            if seconds - lastDraw >= 0.1 || r.step == total {
-                lastDraw = seconds
-                FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
-                lineOpen = true
-            }
-        } else if r.step % logEvery == 0 || r.step == total {
-            print(line)
-        }
-    }
-
-    /// Prints a line of its own without clobbering the progress line.
-    mutating func note(_ s: String) {
-        finishLine()
-        print(s)
-    }
-
-    mutating func finishLine() {
-        if lineOpen { print(""); lineOpen = false }
-    }
-
-    func duration(_ s: Double) -> String { formatDuration(s) }
-}
