@@ -18,9 +18,7 @@ struct CorpusCommand: ParsableCommand {
         func run() throws {
             let layout = DataLayout(root: data)
             if vocab > 0 {
-                let p = try prepareCorpus(name, vocabSize: vocab, layout: layout, threads: threads) { print($0) }
-                printPrepared(p)
-                return
+                return print(try prepareCorpus(name, vocabSize: vocab, layout: layout, threads: threads) { print($0) }.summary)
             }
             guard let recipe = CorpusRecipe.named(name) else {
                 throw ValidationError("'\(name)' is not a built-in corpus (built in: \(CorpusRecipe.builtIn.map(\.name).joined(separator: ", ")))")
@@ -58,10 +56,4 @@ struct CorpusCommand: ParsableCommand {
             }
         }
     }
-}
-
-func printPrepared(_ p: PreparedCorpus) {
-    print("tokenizer   \(p.tokenizer)")
-    print("train       \(p.train) (\(p.trainTokens) tokens)")
-    print("validation  \(p.validation) (\(p.validationTokens) tokens)")
 }

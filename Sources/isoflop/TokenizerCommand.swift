@@ -27,29 +27,13 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             if let corpus {
                 let layout = DataLayout(root: data)
-                if output == nil {
-                    let p = try prepareCorpus(corpus, vocabSize: vocab, layout: layout, threads: threads) { print($0) }
-                    printPrepared(p)
-                    return
+                guard let output else {
+                    return print(try prepareCorpus(corpus, vocabSize: vocab, layout: layout, threads: threads) { print($0) }.summary)
                 }
-                let t0 = Date()
-                let text = try readFile(layout.corpusText(corpus))
-                let cut = text.withUnsafeBufferPointer { validationStart($0.baseAddress!, count: $0.count) }
-                let tok = try text.withUnsafeBufferPointer {
-                    try BPETokenizer.train($0.baseAddress!, count: cut, vocabSize: vocab, threads: threads, source: corpus)
-                }
-                try tok.checkReached(vocab, source: "corpus \(corpus) (\(cut) bytes in its train split)")
-                try tok.save(to: output!)
-                print("trained \(tok.vocabSize) tokens (\(tok.merges.count) merges) in \(seconds(t0)) s -> \(output!)")
-                return
+                return print(try trainTokenizer(corpus: corpus, layout: layout, vocab: vocab, threads: threads, output: output))
             }
-            let t0 = Date()
             try checkDistinct(input: input!, output: output!)
-            let text = try readFile(input!)
-            let tok = try BPETokenizer.train(text, vocabSize: vocab, threads: threads, source: input!)
-            try tok.checkReached(vocab, source: "\(input!) (\(text.count) bytes)")
-            try tok.save(to: output!)
-            print("trained \(tok.vocabSize) tokens (\(tok.merges.count) merges) in \(seconds(t0)) s -> \(output!)")
+            print(try trainTokenizer(input: input!, vocab: vocab, threads: threads, output: output!))
         }
     }
 
@@ -66,12 +50,8 @@ struct TokenizerCommand: ParsableCommand {
 
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
-            let t0 = Date()
             try checkDistinct(input: input, output: output)
-            let n = try tok.encodeFile(input: input, output: output, threads: threads)
-            let bytes = (try FileManager.default.attributesOfItem(atPath: input)[.size] as? NSNumber)?.intValue ?? 0
-            let dt = Date().timeIntervalSince(t0)
-            print("\(n) tokens, \(fmt(Double(bytes) / Double(max(n, 1)))) bytes/token, \(fmt(Double(bytes) / dt / 1e6)) MB/s -> \(output)")
+            print(try encodeTokenFile(tok, input: input, output: output, threads: threads))
         }
     }
 
@@ -107,19 +87,7 @@ struct TokenizerCommand: ParsableCommand {
 
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
-            print("vocab size   \(tok.vocabSize) (\(tok.merges.count) merges)")
-            for s in tok.specialTokens { print("special      \(s.content) = \(s.id)") }
-            let longest = tok.vocab.indices.filter { id in !tok.specialTokens.contains { $0.id == id } }
-                .sorted { (tok.vocab[$0].count, $1) > (tok.vocab[$1].count, $0) }.prefix(top)
-            print("longest tokens:")
-            for id in longest {
-                print("  \(id)\t\(tok.vocab[id].count) bytes\t\(String(reflecting: String(decoding: tok.vocab[id], as: UTF8.self)))")
-            }
-            if let file {
-                let text = try readFile(file)
-                let n = tok.encodeUInt16(text, threads: 1).count
-                print("\(file): \(text.count) bytes, \(n) tokens, \(fmt(Double(text.count) / Double(max(n, 1)))) bytes/token")
-            }
+            print(try inspectTokenizer(tok, top: top, file: file).joined(separator: "\n"))
         }
     }
 
@@ -138,40 +106,8 @@ struct TokenizerCommand: ParsableCommand {
                 }
                 try buildCorpus(recipe, layout: layout)
             }
-            let text = try readFile(layout.corpusText(corpus))
-            let mb = Double(text.count) / 1e6
-            let vocabs = vocab.split(separator: ",").compactMap { Int($0) }
-            let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
-            print("corpus \(corpus): \(text.count) bytes (whole text, as the Hugging Face figures)")
-            for v in vocabs {
-                var tok: BPETokenizer? = nil
-                for t in threadCounts {
-                    let t0 = Date()
-                    tok = try BPETokenizer.train(text, vocabSize: v, threads: t, source: corpus)
-                    print("train  V=\(v) threads=\(t): \(seconds(t0)) s")
-                }
-                guard let tok else { continue }
-                for t in threadCounts {
-                    let t0 = Date()
-                    let n = tok.encodeUInt16(text, threads: t).count
-                    let dt = Date().timeIntervalSince(t0)
-                    print("encode V=\(v) threads=\(t): \(fmt(mb / dt)) MB/s, \(n) tokens, \(fmt(Double(text.count) / Double(n))) bytes/token")
-                }
-            }
-            print("peak memory (VmHWM): \(peakMemory())")
+            try benchmarkTokenizer(corpus: corpus, layout: layout, vocabs: vocab.split(separator: ",").compactMap { Int($0) },
+                                   threads: threads.split(separator: ",").compactMap { Int($0) }) { print($0) }
         }
     }
-}
-
-func readFile(_ path: String) throws -> [UInt8] { try InputFile.read(path) }
-
-func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
-
-func seconds(_ t0: Date) -> String { String(format: "%.2f", Date().timeIntervalSince(t0)) }
-
-/// Peak resident memory of this process, from /proc/self/status (Linux).
-func peakMemory() -> String {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "unknown" }
-    return line.dropFirst(6).trimmingCharacters(in: .whitespaces)
 }
