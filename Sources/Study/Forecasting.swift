@@ -86,8 +86,7 @@ public func planPrediction(_ url: String, sweep: String?, request: PredictionReq
 /// Seconds the forecast's runs take on `workers` workers: the config's throughput model, else
 /// this machine's measured rate.
 public func estimatedSeconds(_ p: PredictionPlan, workers: Int) -> Double {
-    let rate = p.config.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: p.config.overheadPerToken) }
-        ?? Calibration.throughput(for: p.plan.runs, cache: Calibration.defaultCacheFile)
+    let rate = planThroughput(p.config, runs: p.plan.runs)
     return estimateWallSeconds(p.plan.runs.map(rate.seconds), workers: workers)
 }
 

@@ -4,6 +4,7 @@
 // (`ps`), password and all. Stop requests (SIGINT/SIGTERM) are polled, not acted on in the handler.
 import Foundation
 import Sweep
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -149,4 +150,28 @@ public func superviseWorkers(_ children: [Process], tick: () throws -> Void) ret
         Thread.sleep(forTimeInterval: 0.5)
     }
     return children.filter { $0.terminationStatus != 0 }.count
+}
+
+/// `isoflop worker`: `processes` worker processes on this machine claim and train the planned
+/// runs of the store at `url` (of `sweep` only, when named) until none is left, taking over runs
+/// whose lease runs out; runs held by workers of this machine that died are released first.
+/// Says what it did through `say`; returns how many worker processes exited with an error.
+public func runWorkers(store url: String, checkpoints: String?, processes: Int, sweep: String?, lease: Double,
+                      say: (String) -> Void) throws -> Int {
+    let checkpoints = try Checkpoints.folder(checkpoints, store: url)
+    let store = try openExistingStore(url, forWriting: true)
+    try Checkpoints.mark(checkpoints, store: store)
+    if let sweep, try store.sweepID(named: sweep) == nil { throw StoreError.unknownSweep(sweep) }
+    let host = ProcessInfo.processInfo.hostName
+    let released = try store.releaseDeadRuns(host: host, isAlive: processIsAlive)
+    if released > 0 { say("released \(released) run(s) of dead workers on \(host)") }
+
+    installStopHandler()
+    var launch = WorkerLaunch(store: url, checkpoints: checkpoints, sweep: sweep, lease: lease)
+    launch.waitForLeases = true
+    launch.report = true
+    let began = Date()
+    let failed = superviseWorkers(try launch.spawn(processes)) {}
+    say("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
+    return failed
 }

@@ -2,7 +2,9 @@
 // a ladder (tasks run the ladder beside each other), built in one place, its sweep planned into
 // the store first so that `sweep status` follows the job from its start.
 import Foundation
+import Ladder
 import Sweep
+import Tensor
 
 /// The job's shape: array tasks (one node each), worker processes per task, time limit, partition.
 public struct ClusterShape {
@@ -75,5 +77,56 @@ public struct SlurmSubmission {
         let exe = shellQuote(job.executable), store = shellQuote(redactedStoreURL(job.store))
         return ["sbatch \(shellQuote(file))", "\(exe) sweep status --store \(store) --watch 30"]
             + (job.ladder.map { ["open \(shellQuote($0.out))/index.html (rewritten after every rung)"] } ?? ["\(exe) report --store \(store)"])
+    }
+}
+
+/// `sweep slurm`: plans `cfg` (from `file`) into the store at `url` and writes the job-array
+/// script whose tasks run `isoflop worker`; says what it did through `say`. The job is checked
+/// (`SlurmError`) before anything is built, planned or written.
+public func submitSweep(_ cfg: SweepConfig, file: String, store url: String, checkpoints: String?, shape: ClusterShape,
+                        script: String?, lease: Double, say: @escaping (String) -> Void) throws {
+    try refuseAdaptiveWithoutDriver(cfg, file: file)
+    let checkpoints = try Checkpoints.folder(checkpoints, store: url)
+    let plan = try Planner.plan(cfg)
+    let submission = try SlurmSubmission(name: cfg.name, shape: shape, store: url, checkpoints: checkpoints,
+                                         script: script, lease: lease, runs: plan.runs, config: cfg)
+    if StoreURL.isSQLite(url) { say(sqliteAcrossNodesNote) }
+    try prepareSweepData(cfg, progress: say)
+    let sweep = try planIntoStore(cfg, RunBatches.initial(plan), url: url)
+    let summary = SweepProgress(try sweep.store.runs(sweep: sweep.id))
+    try submission.write()
+    say(String(format: "sweep %@: %d runs planned in the store (%d done), %@ FLOPs", cfg.name, summary.total,
+               summary.byStatus[.done] ?? 0, formatFLOPs(summary.totalFLOPs)))
+    submission.summary(shape).forEach(say)
+}
+
+/// `ladder --slurm`: checks every rung's inputs, plans the first rung into the store (so that
+/// `sweep status` follows the job from its start) and writes the job-array script whose every
+/// task runs the ladder (`config`, writing to `out`) with `--wait-for-others`.
+public func submitLadder(_ plan: LadderPlan, config: String, out: String, store url: String, checkpoints: String?,
+                         shape: ClusterShape, script: String?, lease: Double, say: @escaping (String) -> Void) throws {
+    let checkpointDir = try Checkpoints.folder(checkpoints, store: url)
+    let distinct = distinctTrainings(plan.allRuns)
+    let submission = try SlurmSubmission(name: plan.ladder.name, shape: shape, store: url, checkpoints: checkpointDir,
+                                         script: script, lease: lease, ladder: SlurmLadder(config: config, out: out),
+                                         runs: distinct, config: plan.rungs[0])
+    if StoreURL.isSQLite(url) { say(sqliteAcrossNodesNote) }
+    try prepareSweepData(plan.rungs[0], progress: say)
+    for (cfg, rungPlan) in zip(plan.rungs, plan.plans) { try checkSweepInputs(cfg, runs: rungPlan.runs) }
+    let sweep = try planIntoStore(plan.rungs[0], RunBatches.initial(plan.plans[0]), url: url)
+    try Checkpoints.mark(checkpointDir, store: sweep.store)
+    try submission.write()
+    say("ladder \(plan.ladder.name): \(plan.rungs.count) rungs, \(plan.allRuns.count) runs, \(distinct.count) distinct trainings; "
+        + "first rung planned in the store")
+    submission.summary(shape).forEach(say)
+}
+
+let sqliteAcrossNodesNote = "note: an SQLite store works across nodes only on a filesystem with reliable locks; prefer postgresql://"
+
+extension SlurmSubmission {
+    /// The script written, the job's shape and time limit, and the commands to run next.
+    func summary(_ shape: ClusterShape) -> [String] {
+        ["wrote \(file): \(shape.nodes) task(s) × \(shape.processesPerNode) worker process(es), time limit \(job.time)", "next:"]
+            + nextSteps.map { "  " + $0 }
     }
 }

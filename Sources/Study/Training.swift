@@ -92,6 +92,22 @@ public func runSweep(_ config: SweepConfig, store url: String, options: TrainOpt
     return try train(sweep, checkpoints: checkpoints, options: options, hooks: hooks)
 }
 
+/// Finishes the sweep `name` (nil: the store's only one) already planned into the store at
+/// `url`, as rerunning `sweep run` would: its data built and its runs checked first (unless a
+/// dry run), then trained like `train`. Returns the sweep's runs.
+@discardableResult
+public func resumeSweep(store url: String, name: String?, options: TrainOptions, hooks: TrainHooks) throws -> [RunRecord] {
+    let checkpoints = try Checkpoints.folder(options.checkpoints, store: url)
+    let sweep = try storedSweep(url: url, name: name)
+    try Checkpoints.mark(checkpoints, store: sweep.store)
+    if options.dryRun == nil {
+        // Fail here, once and clearly, rather than in every worker when no trainer is connected.
+        try prepareSweepData(sweep.config, progress: hooks.message)
+        try checkSweepInputs(sweep.config, runs: try sweep.store.runs(sweep: sweep.id).map(\.plan))
+    }
+    return try train(sweep, checkpoints: checkpoints, options: options, hooks: hooks)
+}
+
 /// Trains a sweep already planned into its store, with `options.workers` worker processes on
 /// this machine, until no run is left to them (see `runSweep`). Returns the sweep's runs.
 @discardableResult

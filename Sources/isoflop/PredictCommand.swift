@@ -71,50 +71,10 @@ struct PredictCommand: ParsableCommand {
         request.seed = resampling.seed
         request.progress = resampling.bootstrap >= 200 ? ProgressLine.report : nil
         let p = try planPrediction(url, sweep: try sweepChoice.sweep, request: request)
-        print("sweep \(p.sweep), schedule \(p.schedule.rawValue): \(p.fittedRuns) runs up to \(formatFLOPs(p.fit.budgets.last ?? 0)); "
-              + "forecast at C = \(formatFLOPs(budget)) (95% intervals, \(resampling.bootstrap) resamples)")
-        print(forecastTable(p.forecasts, tokensPerStep: p.tokensPerStep), terminator: "")
-        for note in p.fit.notes { print("note: \(note)") }
-        let w = workers ?? p.config.workers
-        print("to train: sweep \(p.config.name), approach \(p.centred.approach)'s N_opt × \(sizes): "
-              + p.plan.runs.map { "d=\($0.model.d) L=\($0.model.layers) N=\(Fit.formatCount(Double($0.parameters))) \($0.steps) steps" }
-                .joined(separator: ", ")
-              + "; \(formatFLOPs(p.plan.trainedFLOPs)) FLOPs, estimated \(formatDuration(estimatedSeconds(p, workers: w))) on \(w) workers")
+        print(predictionText(p, budget: budget, resamples: resampling.bootstrap, sizes: sizes, workers: workers ?? p.config.workers))
         guard train else { return }
         var options = TrainOptions()
         options.workers = workers
         print(renderScore(try trainPrediction(p, store: url, options: options, hooks: ProgressView.hooks())))
-    }
-}
-
-/// The forecast against the trained runs.
-func renderScore(_ score: PredictionScore) -> String {
-    let m = score.measured
-    let vertex: String
-    if let v = m.vertexParameters {
-        vertex = "; vertex of the runs' parabola N = \(Fit.formatCount(v))"
-    } else {
-        vertex = "; the runs' parabola has no minimum inside them, so N_opt is scored against the best run's N"
-    }
-    let best = String(format: "%.4f", m.bestLoss)
-    var out = "outcome at C = \(formatFLOPs(score.budget)): best run \(m.bestRun) loss \(best) at N = \(Fit.formatCount(m.bestParameters))"
-    out += vertex + "\n"
-    for row in score.rows {
-        var line = "  approach \(row.forecast.approach): "
-        if let error = row.lossError, let loss = row.forecast.loss {
-            line += String(format: "loss forecast %.4f, error %+.4f nats", loss.value, error) + covered(row.lossCovered) + "; "
-        }
-        line += "N_opt forecast \(Fit.formatCount(row.forecast.parameters.value)), measured/forecast "
-        line += String(format: "×%.2f", row.parameterRatio) + covered(row.parametersCovered)
-        out += line + "\n"
-    }
-    return out
-}
-
-private func covered(_ c: Bool?) -> String {
-    switch c {
-    case true?: return " (inside its 95% interval)"
-    case false?: return " (outside its 95% interval)"
-    case nil: return ""
     }
 }

@@ -26,26 +26,10 @@ struct SweepSlurmCommand: ParsableCommand {
     func run() throws {
         let cfg = try SweepConfig.load(path: config)
         try refuseAdaptiveWithoutDriver(cfg, file: config)
-        let url = try store.required()
-        let checkpoints = try Checkpoints.folder(checkpoints, store: url)
-        let plan = try Planner.plan(cfg)
-        let submission: SlurmSubmission
         do {
-            submission = try SlurmSubmission(name: cfg.name, shape: cluster.shape, store: url, checkpoints: checkpoints,
-                                             script: output, lease: lease, runs: plan.runs, config: cfg)
+            try submitSweep(cfg, file: config, store: try store.required(), checkpoints: checkpoints, shape: cluster.shape,
+                            script: output, lease: lease) { print($0) }
         } catch let e as SlurmError { throw ValidationError(e.description) }
-        if StoreURL.isSQLite(url) {
-            print("note: an SQLite store works across nodes only on a filesystem with reliable locks; prefer postgresql://")
-        }
-        try prepareSweepData(cfg) { print($0) }
-        let sweep = try planIntoStore(cfg, RunBatches.initial(plan), url: url)
-        let summary = SweepProgress(try sweep.store.runs(sweep: sweep.id))
-        try submission.write()
-        print(String(format: "sweep %@: %d runs planned in the store (%d done), %@ FLOPs", cfg.name, summary.total,
-                     summary.byStatus[.done] ?? 0, formatFLOPs(summary.totalFLOPs)))
-        print("wrote \(submission.file): \(cluster.nodes) task(s) × \(cluster.processesPerNode) worker process(es), time limit \(submission.job.time)")
-        print("next:")
-        for line in submission.nextSteps { print("  " + line) }
     }
 }
 

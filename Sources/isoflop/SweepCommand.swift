@@ -17,12 +17,6 @@ struct SweepCommand: ParsableCommand {
                       SweepSlurmCommand.self, SweepWorkerCommand.self])
 }
 
-/// Pads to |width| characters, on the left for positive widths (right-aligned), else on the right.
-func pad(_ s: String, _ width: Int) -> String {
-    let fill = String(repeating: " ", count: max(0, abs(width) - s.count))
-    return width < 0 ? s + fill : fill + s
-}
-
 struct SweepPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the runs a sweep config plans, with FLOPs and an estimated time.")
 
@@ -52,40 +46,6 @@ struct SweepPlanCommand: ParsableCommand {
             print("planned into \(redactedStoreURL(store))")
         }
     }
-}
-
-/// `sweep plan`'s table: every run with its size, length and time, then the totals and warnings.
-func planTable(_ plan: SweepPlan, workers w: Int) -> String {
-    let cfg = plan.config
-    let model = cfg.flopsPerSecond.map { ThroughputModel(flopsPerSecond: $0, overheadPerToken: cfg.overheadPerToken) }
-        ?? Calibration.throughput(for: plan.runs, cache: Calibration.defaultCacheFile)
-    var seconds: [Double] = []
-    var lines = ["sweep \(cfg.name): \(plan.runs.count) result rows (\(plan.trainedRuns.count) runs trained), corpus \(cfg.corpus), V=\(cfg.vocab), batch \(cfg.batch)×\(cfg.context), fixed cycle \(plan.fixedCycle) steps"]
-    let header: [(String, Int)] = [("budget", -7), ("d", 4), ("L", 2), ("head", 4), ("N", 8), ("N_nonemb", 8),
-                                   ("steps", 7), ("tokens", 9), ("epochs", 6), ("lr", 8), ("schedule", -8), ("time", 8)]
-    lines.append(header.map { pad($0.0, $0.1) }.joined(separator: " "))
-    for r in plan.runs {
-        // A run read from a shared run takes no time of its own.
-        let s = r.sharedFrom == nil ? model.seconds(r) : 0
-        if r.sharedFrom == nil { seconds.append(s) }
-        lines.append(pad(formatFLOPs(r.budget), -7) + String(format: " %4d %2d %4d %8d %8d %7d ", r.model.d, r.model.layers,
-                                                             r.model.headSize, r.parameters, r.nonEmbeddingParameters, r.steps)
-                     + pad(formatWholeCount(r.tokens), 9) + String(format: " %6.2f %8.2e ", r.epochs, r.peakLR)
-                     + pad(r.schedule.rawValue, -8) + " " + pad(r.sharedFrom == nil ? formatDuration(s) : "shared", 8))
-    }
-    let trained = plan.trainedRuns
-    // Tokens each run trains itself: a wsd branch only its cooldown's.
-    let trainedTokens = trained.reduce(0.0) { $0 + Double($1.tokens) * Double($1.steps - $1.firstTrainedStep) / Double(max($1.steps, 1)) }
-    let branches = trained.filter { $0.branchOf != nil }.count
-    var shared = ["\(plan.runs.count - trained.count) rows read from a longer run of the same fixed cycle"]
-    if branches > 0 { shared.append("\(branches) wsd branches train only their cooldown, from their trunk's checkpoint") }
-    lines.append(String(format: "planned %d result rows, %@ FLOPs, %.3g tokens, as if each were trained on its own",
-                        plan.runs.count, formatFLOPs(plan.totalFLOPs), Double(plan.runs.reduce(0) { $0 + $1.tokens })))
-    lines.append(String(format: "trained %d runs, %@ FLOPs, %.3g tokens (%@); estimated %@ on %d workers (%@ of single-worker time)",
-                        trained.count, formatFLOPs(plan.trainedFLOPs), trainedTokens, shared.joined(separator: "; "),
-                        formatDuration(estimateWallSeconds(seconds, workers: w)), w, formatDuration(seconds.reduce(0, +))))
-    lines += plan.warnings.map { "warning: \($0)" }
-    return lines.joined(separator: "\n")
 }
 
 struct SweepRunCommand: ParsableCommand {
@@ -120,16 +80,7 @@ struct SweepResumeCommand: ParsableCommand {
     @OptionGroup var options: SweepRunOptions
 
     func run() throws {
-        let url = try self.store.required()
-        let checkpoints = try Checkpoints.folder(options.checkpoints, store: url)
-        let sweep = try storedSweep(url: url, name: self.sweep)
-        try Checkpoints.mark(checkpoints, store: sweep.store)
-        if options.dryRun == nil {
-            // Fail here, once and clearly, rather than in every worker when no trainer is connected.
-            try prepareSweepData(sweep.config) { print($0) }
-            try checkSweepInputs(sweep.config, runs: try sweep.store.runs(sweep: sweep.id).map(\.plan))
-        }
-        try train(sweep, checkpoints: checkpoints, options: options.trainOptions, hooks: ProgressView.hooks())
+        try resumeSweep(store: try self.store.required(), name: sweep, options: options.trainOptions, hooks: ProgressView.hooks())
     }
 }
 
@@ -172,57 +123,12 @@ struct SweepRunOptions: ParsableArguments {
     }
 }
 
-/// The live view: one block redrawn in place on a terminal, plain lines otherwise.
-final class ProgressView {
-    let live: Bool
-    var drawnLines = 0
-    var lastPlain = ""
-    var lastPlainTime = Date.distantPast
-
-    init(live: Bool) { self.live = live }
-
-    /// Hooks that print a study's lines and draw its progress here.
+extension ProgressView {
+    /// Hooks that print a study's lines and draw its progress on standard output.
     static func hooks() -> TrainHooks {
-        let view = ProgressView(live: isatty(STDOUT_FILENO) != 0)
-        return TrainHooks(message: { print($0) }, progress: view.draw)
-    }
-
-    /// The progress line (FLOPs an adaptive grid has still to plan counted in the total and the
-    /// ETA and shown as "+ ... to plan") and, below it, every run being trained.
-    func draw(_ snapshot: SweepSnapshot) {
-        let s = snapshot.progress
-        let finished = (s.byStatus[.done] ?? 0) + (s.byStatus[.diverged] ?? 0) + (s.byStatus[.failed] ?? 0)
-        let unplanned = snapshot.unplannedFLOPs
-        let toPlan = unplanned > 0 ? " (+\(formatFLOPs(unplanned)) to plan)" : ""
-        var lines = [String(format: "runs %d/%d (%d diverged, %d failed)  FLOPs %@/%@%@ (%.1f%%)  elapsed %@  ETA %@",
-                            finished, s.total, s.byStatus[.diverged] ?? 0, s.byStatus[.failed] ?? 0, formatFLOPs(s.doneFLOPs),
-                            formatFLOPs(s.totalFLOPs), toPlan, 100 * s.doneFLOPs / max(snapshot.totalFLOPs, 1),
-                            formatDuration(snapshot.elapsed), snapshot.final ? "-" : formatDuration(snapshot.etaSeconds))]
-        let running = snapshot.runs.filter { $0.status == .running && $0.sharedFrom == nil }
-        for r in running.sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
-            lines.append(String(format: "  %@: %@  step %d/%d  loss %@", r.worker ?? "?", r.plan.key, r.step, r.plan.steps,
-                                r.lastLoss.map { String(format: "%.4f", $0) } ?? "-"))
-        }
-        live ? redraw(lines) : printPlain(lines, final: snapshot.final)
-        fflush(stdout)
-    }
-
-    private func redraw(_ lines: [String]) {
-        var out = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
-        for l in lines { out += "\u{1B}[2K" + l + "\n" }
-        // Clear lines left over from a taller previous frame.
-        for _ in lines.count..<max(drawnLines, lines.count) { out += "\u{1B}[2K\n" }
-        print(out, terminator: "")
-        drawnLines = max(drawnLines, lines.count)
-    }
-
-    /// Plain lines: the summary when a run finishes, and at most every 30 s otherwise.
-    private func printPlain(_ lines: [String], final: Bool) {
-        let head = lines[0].components(separatedBy: "  FLOPs")[0]
-        if head != lastPlain || final || Date().timeIntervalSince(lastPlainTime) >= 30 {
-            print(lines.joined(separator: "\n"))
-            lastPlain = head
-            lastPlainTime = Date()
+        hooks(live: isatty(STDOUT_FILENO) != 0) { text in
+            print(text, terminator: "")
+            fflush(stdout)
         }
     }
 }

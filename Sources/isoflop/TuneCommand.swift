@@ -86,18 +86,10 @@ struct TuneCommand: ParsableCommand {
         options.train.workerReports = isatty(STDOUT_FILENO) == 0
         let began = Date()
         let result = try runPilot(cfg, store: try store.resolved() ?? defaultStoreURL(cfg), options: options, hooks: ProgressView.hooks())
-        print(tuneTable(result.shapes, fit: result.rule, config: cfg))
-        if schedule == .wsd {
-            let m = LRPilot.impliedMultiplier(result.shapes.map { (d: $0.best.d, steps: $0.best.steps, lnLR: $0.best.lnLR) }, config: cfg)
-            print(String(format: "wsd: best rates at %.3g × the [lr] rule's on average: lr_wsd_multiplier = %.3g (the config has %.3g)",
-                         m, m, cfg.lrWSDMultiplier))
-        }
+        print(pilotText(result, config: cfg, schedule: schedule))
         print(String(format: "pilot: %d runs, %@", result.runs, formatDuration(Date().timeIntervalSince(began))))
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let out = TuneResult(best: result.shapes.map(\.best), rule: result.rule, previous: [cfg.lr.intercept, cfg.lr.width, cfg.lr.steps])
-            try encoder.encode(out).write(to: URL(fileURLWithPath: json))
+            try TuneResult(result, config: cfg).json().write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
         let poor = schedule == .matched ? poorRuleFit(rms: result.rule.rms, shapes: result.shapes.count) : nil
@@ -119,38 +111,4 @@ struct TuneCommand: ParsableCommand {
         }
         return text
     }
-}
-
-/// What `tune --json` writes.
-struct TuneResult: Codable {
-    var best: [BestLR]
-    var rule: LRRuleFit
-    /// The config's intercept, width and steps before the pilot.
-    var previous: [Double]
-}
-
-/// The pilot's table: per shape the losses at each LR, the best LR, the config's rule and the
-/// fitted one; then the fitted rule beside the config's.
-func tuneTable(_ shapes: [PilotShape], fit: LRRuleFit, config: SweepConfig) -> String {
-    var out = "budget  shape             steps  losses at the LRs tried                          best lr   rule lr   fitted   residual\n"
-    let fitted = config.lr.fitted(fit)
-    for (s, residual) in zip(shapes, fit.residuals) {
-        let b = s.best
-        let trials = b.trials.map { t in
-            String(format: "%.2e:", t.lr) + (t.loss.isFinite ? String(format: "%.3f", t.loss) : "diverged")
-        }.joined(separator: " ")
-        let rule = config.lr.peak(d: b.d, steps: b.steps, batch: config.batch)
-        out += pad(formatFLOPs(b.budget), -7) + " " + pad("d=\(b.d) L=\(b.layers) h=\(b.headSize)", -17)
-            + String(format: " %5d  ", b.steps) + pad(trials, -48)
-            + String(format: " %.2e%@ %.2e  %.2e  %+.3f", exp(b.lnLR), b.edge == nil ? " " : "*", rule,
-                     exp(fitted.lnPeak(d: b.d, steps: b.steps, batch: config.batch)), residual) + "\n"
-    }
-    if shapes.contains(where: { $0.edge != nil }) {
-        out += "* best at the edge of the LRs tried: the true best may lie beyond it\n"
-    }
-    out += String(format: "fitted:  ln lr = %.3f %+.3f·ln(d/128) %+.3f·ln(steps/300) %+.3f (batch %d); residuals rms %.3f over %d shapes\n",
-                  fit.intercept, fit.width, fit.steps, fit.batchTerm, config.batch, fit.rms, shapes.count)
-    out += String(format: "config:  ln lr = %.3f %+.3f·ln(d/128) %+.3f·ln(steps/300) %+.3f",
-                  config.lr.intercept, config.lr.width, config.lr.steps, fit.batchTerm)
-    return out
 }

@@ -33,25 +33,11 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
-        let url = try self.store.required()
-        let checkpoints = try Checkpoints.folder(checkpoints, store: url)
-        let store = try openExistingStore(url, forWriting: true)
-        try Checkpoints.mark(checkpoints, store: store)
-        if let sweep, try store.sweepID(named: sweep) == nil { throw StoreError.unknownSweep(sweep) }
-        let host = ProcessInfo.processInfo.hostName
-        let released = try store.releaseDeadRuns(host: host, isAlive: processIsAlive)
-        if released > 0 { print("released \(released) run(s) of dead workers on \(host)") }
-
-        installStopHandler()
-        var launch = WorkerLaunch(store: url, checkpoints: checkpoints, sweep: sweep, lease: lease)
-        launch.waitForLeases = true
-        launch.report = true
-        let began = Date()
         let processes = min(self.processes ?? ProcessInfo.processInfo.activeProcessorCount, maxLocalWorkers)
-        let failed = superviseWorkers(try launch.spawn(processes)) {}
-        print("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
+        let failed = try runWorkers(store: try store.required(), checkpoints: checkpoints, processes: processes, sweep: sweep,
+                                    lease: lease) { print($0) }
         if stopRequested { throw ExitCode(130) }
-        if failed > 0 { throw CLIError("\(failed) worker process(es) on \(host) exited with an error") }
+        if failed > 0 { throw CLIError("\(failed) worker process(es) on \(ProcessInfo.processInfo.hostName) exited with an error") }
     }
 }
 
@@ -90,11 +76,7 @@ struct SweepWorkerCommand: ParsableCommand {
         options.parent = parent
         options.dryRun = dryRun.map { ($0, ThroughputModel(flopsPerSecond: flopsPerSecond, overheadPerToken: overheadPerToken)) }
         let result = try runWorkerProcess(store: try store.required(), options: options)
-        let r = result.report
-        if report { FileHandle.standardError.write(Data(String(
-            format: "%@: %d done (and %d read from them), %d diverged, %d failed, %d stopped; %.2f s of %.1f s writing metrics (%.2f%%)\n",
-            result.name, r.done, r.shared, r.diverged, r.failed, r.stopped, r.secondsWriting, r.seconds,
-            100 * r.secondsWriting / max(r.seconds, 1e-9)).utf8)) }
+        if report { FileHandle.standardError.write(Data((workerReportLine(result) + "\n").utf8)) }
         if result.stopped { throw ExitCode(130) }
     }
 }
