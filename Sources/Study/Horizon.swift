@@ -64,3 +64,34 @@ public struct HorizonExperiment {
         return (csv, finals)
     }
 }
+
+extension HorizonExperiment {
+    /// Cycle lengths as multiples of the run's steps, separated by commas; nil unless every one
+    /// is a number in 1...1000.
+    public static func cycleMultiples(_ text: String) -> [Double]? {
+        let parsed = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let multiples = parsed.compactMap { $0 }
+        guard !multiples.isEmpty, multiples.count == parsed.count, multiples.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else { return nil }
+        return multiples
+    }
+
+    /// The line for a cycle as it ends: its multiple, its length in steps and its final eval loss.
+    public func finishedLine(cycle m: Double, loss: Double) -> String {
+        String(format: "cycle %.1f× (%d steps): final eval loss %.4f", m, Int(m * Double(steps)), loss)
+    }
+
+    /// Each longer cycle's final loss against the matched cycle's (1×), when it was trained.
+    public static func penaltyLines(_ finals: [(cycle: Double, loss: Double)]) -> [String] {
+        guard let base = finals.first(where: { $0.cycle == 1 })?.loss else { return [] }
+        return finals.filter { $0.cycle != 1 }.map {
+            String(format: "  %.1f× cycle costs %+.4f nats against the matched cycle", $0.cycle, $0.loss - base)
+        }
+    }
+
+    /// Writes the curves' CSV rows under their header (cycle, step, lr, eval_loss) at `path`,
+    /// its folder created.
+    public static func writeCSV(_ rows: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try ("cycle,step,lr,eval_loss\n" + rows).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

@@ -32,26 +32,16 @@ struct HorizonCommand: ParsableCommand {
     }
 
     func run() throws {
-        let parsed = cycles.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        let multiples = parsed.compactMap { $0 }
-        guard !multiples.isEmpty, multiples.count == parsed.count, multiples.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else {
+        guard let multiples = HorizonExperiment.cycleMultiples(cycles) else {
             throw ValidationError("--cycles must be numbers in 1...1000 separated by commas, not '\(cycles)'")
         }
         var experiment = HorizonExperiment(model: GPTConfig(vocabSize: vocab, context: 128, d: d, layers: layers, headSize: head))
         try experiment.model.validate()
         (experiment.corpus, experiment.batch, experiment.steps, experiment.lr) = (corpus, batch, steps, lr)
         (experiment.cycles, experiment.evalEvery, experiment.seed) = (multiples, evalEvery, seed)
-        let (rows, finals) = try experiment.run { m, loss in
-            print(String(format: "cycle %.1f× (%d steps): final eval loss %.4f", m, Int(m * Double(steps)), loss))
-        }
-        if let base = finals.first(where: { $0.cycle == 1 })?.loss {
-            for (m, loss) in finals where m != 1 {
-                print(String(format: "  %.1f× cycle costs %+.4f nats against the matched cycle", m, loss - base))
-            }
-        }
-        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try ("cycle,step,lr,eval_loss\n" + rows).write(toFile: out, atomically: true, encoding: .utf8)
+        let (rows, finals) = try experiment.run { [experiment] m, loss in print(experiment.finishedLine(cycle: m, loss: loss)) }
+        HorizonExperiment.penaltyLines(finals).forEach { print($0) }
+        try HorizonExperiment.writeCSV(rows, to: out)
         print("wrote \(out)")
     }
 }

@@ -35,14 +35,6 @@ struct StoreBenchCommand: ParsableCommand {
         options.stepSeconds = stepMilliseconds / 1000
         options.workers = workers
         options.sweepRuns = runs
-        let r = try benchmarkStore(url: store, options: options)
-        print("store \(redactedStoreURL(store))")
-        print(String(format: "  claim latency: median %.3f ms, p95 %.3f ms (%d claims, one connection)",
-                     r.claimMedianSeconds * 1e3, r.claimP95Seconds * 1e3, claims))
-        print(String(format: "  metric logging: %.2f ms per %d-row batch = %.1f µs per step = %.2f%% of a %.1f ms step",
-                     r.metricBatchSeconds * 1e3, metricBatch, r.metricSecondsPerStep * 1e6,
-                     r.metricFractionOfStep * 100, stepMilliseconds))
-        print(String(format: "  %d workers claimed %d runs in %.2f s: %.0f runs/s (%d claimed twice)",
-                     workers, r.concurrentRuns, r.concurrentSeconds, r.runsClaimedPerSecond, r.doubleClaims))
+        try benchmarkStore(url: store, options: options).lines(store: store, options: options).forEach { print($0) }
     }
 }

@@ -275,13 +275,20 @@ struct StoreContract {
         options.metricBatches = 3
         options.workers = 4
         options.sweepRuns = 60
-        let r = try benchmarkStore(url: try backend.newStoreURL(#function), options: options)
+        let url = try backend.newStoreURL(#function)
+        let r = try benchmarkStore(url: url, options: options)
         XCTAssertEqual(r.concurrentRuns, 60)
         XCTAssertEqual(r.doubleClaims, 0)
         XCTAssertGreaterThan(r.claimMedianSeconds, 0)
         XCTAssertGreaterThanOrEqual(r.claimP95Seconds, r.claimMedianSeconds)
         XCTAssertEqual(r.metricSecondsPerStep, r.metricBatchSeconds / 20, accuracy: 1e-12)
         XCTAssertEqual(r.metricFractionOfStep, r.metricSecondsPerStep / 0.002, accuracy: 1e-9)
+        let lines = r.lines(store: url, options: options)
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines[0], "store \(redactedStoreURL(url))")
+        XCTAssertTrue(lines[1].hasSuffix(" ms (10 claims, one connection)"), lines[1])
+        XCTAssertTrue(lines[2].contains(" ms per 20-row batch = ") && lines[2].hasSuffix(" of a 2.0 ms step"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("  4 workers claimed 60 runs in ") && lines[3].hasSuffix(" (0 claimed twice)"), lines[3])
     }
 }
 

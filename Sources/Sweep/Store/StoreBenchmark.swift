@@ -31,6 +31,18 @@ public struct StoreBenchmarkResult: Sendable {
     public var runsClaimedPerSecond: Double
     /// Runs handed out more than once during the concurrent phase (must be 0).
     public var doubleClaims: Int
+
+    /// The three measurements for people, under the store's URL (its password hidden), with the
+    /// `options` they were taken with.
+    public func lines(store url: String, options o: StoreBenchmarkOptions) -> [String] {
+        ["store \(redactedStoreURL(url))",
+         String(format: "  claim latency: median %.3f ms, p95 %.3f ms (%d claims, one connection)",
+                claimMedianSeconds * 1e3, claimP95Seconds * 1e3, o.claims),
+         String(format: "  metric logging: %.2f ms per %d-row batch = %.1f µs per step = %.2f%% of a %.1f ms step",
+                metricBatchSeconds * 1e3, o.metricBatch, metricSecondsPerStep * 1e6, metricFractionOfStep * 100, o.stepSeconds * 1000),
+         String(format: "  %d workers claimed %d runs in %.2f s: %.0f runs/s (%d claimed twice)",
+                o.workers, concurrentRuns, concurrentSeconds, runsClaimedPerSecond, doubleClaims)]
+    }
 }
 
 /// Runs the three measurements on the store at `url`, in sweeps of their own (named
