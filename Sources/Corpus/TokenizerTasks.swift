@@ -49,6 +49,34 @@ public func encodeTokenFile(_ tok: BPETokenizer, input: String, output: String, 
     return "\(n) tokens, \(fmt(Double(bytes) / Double(max(n, 1)))) bytes/token, \(fmt(Double(bytes) / dt / 1e6)) MB/s -> \(output)"
 }
 
+/// What decoding a token file refuses: a token the tokenizer lacks (the decoder knows the
+/// position, not the file: both go into the line), or an output that cannot be written.
+public enum TokenFileDecodeError: Error, CustomStringConvertible, Equatable {
+    case badToken(input: String, tokenizer: String, reason: String)
+    case unwritable(output: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .badToken(input, tokenizer, reason): return "\(input): \(reason) (tokenizer \(tokenizer))"
+        case let .unwritable(output, reason): return "cannot write \(output): \(reason)"
+        }
+    }
+}
+
+/// Decodes the token file `input` with `tok` (loaded from `tokenizer`) and writes the bytes to
+/// `output`; without an output, returns them (nil when they were written).
+public func decodeTokenFile(_ tok: BPETokenizer, tokenizer: String, input: String, output: String?) throws -> Data? {
+    let bytes: [UInt8]
+    do { bytes = try tok.decode(try TokenFile.read(input).map(Int.init)) } catch let e as TokenizerError {
+        throw TokenFileDecodeError.badToken(input: input, tokenizer: tokenizer, reason: e.description)
+    }
+    guard let output else { return Data(bytes) }
+    do { try Data(bytes).write(to: URL(fileURLWithPath: output)) } catch {
+        throw TokenFileDecodeError.unwritable(output: output, reason: error.localizedDescription)
+    }
+    return nil
+}
+
 /// `tokenizer inspect`: the vocabulary size, the special tokens, the `top` longest tokens (ties
 /// by id, highest first) and, given a text file, its bytes per token.
 public func inspectTokenizer(_ tok: BPETokenizer, top: Int, file: String?) throws -> [String] {

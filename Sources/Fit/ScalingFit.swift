@@ -283,3 +283,12 @@ public func decodeJSON(_ data: Data) throws -> [FitReport] {
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try decoder.decode([FitReport].self, from: data)
 }
+
+/// One fit per count of N in `conventions` (in that order), each with `options` otherwise.
+public func fitScalingLaws(_ runs: [FitRun], options: FitOptions, conventions: [ParameterConvention]) throws -> [FitReport] {
+    var options = options
+    return try conventions.map { convention in
+        options.convention = convention
+        return try fitScalingLaws(runs, options: options)
+    }
+}

@@ -161,3 +161,21 @@ public func poorRuleFit(rms: Double, shapes: Int) -> String? {
                   + "is more than %.0f%% off the rule); runs stuck on the early loss plateau or an edge of the LRs tried make such a "
                   + "fit, so check the table above", rms, shapes, trustworthyRuleRMS, 100 * (exp(trustworthyRuleRMS) - 1))
 }
+
+/// What `tune` does with the pilot's fitted rule: a poor fit of the matched schedule
+/// (`poorRuleFit`) is not written unless `force`, and is warned of; with `write`, the rule goes
+/// into the [lr] table of the config `file`, whose text before the pilot was `original`.
+/// Returns the lines that say what happened.
+public func settlePilotRule(_ result: PilotResult, schedule: ScheduleKind, file: String, original: String, write: Bool,
+                            force: Bool) throws -> [String] {
+    let poor = schedule == .matched ? poorRuleFit(rms: result.rule.rms, shapes: result.shapes.count) : nil
+    if let poor, write, !force { throw StudyError.poorRule(file: file, reason: poor) }
+    var lines = poor.map { ["warning: \($0)"] } ?? []
+    if write {
+        try LRRuleFile.write(intercept: result.rule.intercept, width: result.rule.width, steps: result.rule.steps, to: file, startedFrom: original)
+        lines.append("wrote the rule into \(file)'s [lr] table")
+    } else {
+        lines.append("(rerun with --write to put it into \(file); the pilot's runs are kept and not trained again)")
+    }
+    return lines
+}

@@ -175,3 +175,24 @@ public func runWorkers(store url: String, checkpoints: String?, processes: Int, 
     say("\(host): \(processes) worker process(es) finished in \(formatDuration(Date().timeIntervalSince(began)))")
     return failed
 }
+
+/// Runs `count` copies of this program with `arguments` side by side, each of which must print a
+/// line "tokens/s RATE" (`bench --worker`), and returns each one's rate.
+public func sideBySideRates(_ arguments: [String], count: Int = 2) throws -> [Double] {
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0])
+    let procs = (0..<count).map { _ -> (Process, Pipe) in
+        let p = Process(), pipe = Pipe()
+        p.executableURL = exe
+        p.arguments = arguments
+        p.standardOutput = pipe
+        return (p, pipe)
+    }
+    for (p, _) in procs { try p.run() }
+    return try procs.map { p, pipe in
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("tokens/s ") }),
+              let v = Double(line.dropFirst(9)) else { throw StudyError.noRate(output: out) }
+        return v
+    }
+}

@@ -83,3 +83,11 @@ public enum Checkpoints {
         }
     }
 }
+
+/// A new SQLite store in a fresh temporary folder: where a dry run's pretend results go when no
+/// store is named, so that they never land in the sweep's real store.
+public func scratchStoreURL() throws -> String {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-dry-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    return scratch.appendingPathComponent("sweep.sqlite").path
+}

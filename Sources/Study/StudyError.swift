@@ -38,6 +38,10 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
     case noForecast(budget: Double)
     /// A CSV of runs has none of the schedule asked for.
     case noCSVRuns(path: String, schedule: String, found: [String])
+    /// A pilot's rule fits its shapes too poorly to be written without `--force`.
+    case poorRule(file: String, reason: String)
+    /// A benchmark's worker process printed no "tokens/s" line.
+    case noRate(output: String)
 
     public var description: String {
         switch self {
@@ -78,6 +82,9 @@ public enum StudyError: Error, CustomStringConvertible, Equatable {
         case let .noForecast(budget): return "no approach could forecast at \(formatFLOPs(budget))"
         case let .noCSVRuns(path, schedule, found):
             return "\(path): no runs with schedule '\(schedule)' (the file has \(found.joined(separator: ", "))); choose one with --schedule"
+        case let .noRate(output): return "worker printed no rate: \(output)"
+        case let .poorRule(file, reason):
+            return "\(file): not written: \(reason); --write --force writes it anyway (the pilot's runs are kept)"
         }
     }
 }

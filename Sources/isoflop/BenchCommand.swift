@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Study
 import Tensor
 
 /// `isoflop bench`: training throughput of gpt-mini shapes against the single-thread sgemm
@@ -76,24 +77,9 @@ struct BenchCommand: ParsableCommand {
 
     /// Runs two worker copies of this executable at once and returns each one's tokens/s.
     func twoProcesses(_ c: GPTConfig) throws -> [Double] {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0])
-        let procs = (0..<2).map { _ -> (Process, Pipe) in
-            let p = Process(), pipe = Pipe()
-            p.executableURL = exe
-            p.arguments = ["bench", "--worker", "--shapes", "\(c.d)x\(c.layers)x\(c.headSize)", "--vocab", "\(vocab)",
-                           "--batch", "\(batch)", "--context", "\(context)", "--steps", "\(steps)", "--threads", "1",
-                           "--kernels", Kernels.active.rawValue]
-            p.standardOutput = pipe
-            return (p, pipe)
-        }
-        for (p, _) in procs { try p.run() }
-        return try procs.map { p, pipe in
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("tokens/s ") }),
-                  let v = Double(line.dropFirst(9)) else { throw CLIError("worker printed no rate: \(out)") }
-            return v
-        }
+        try sideBySideRates(["bench", "--worker", "--shapes", "\(c.d)x\(c.layers)x\(c.headSize)", "--vocab", "\(vocab)",
+                             "--batch", "\(batch)", "--context", "\(context)", "--steps", "\(steps)", "--threads", "1",
+                             "--kernels", Kernels.active.rawValue])
     }
 }
 

@@ -125,12 +125,8 @@ struct FitCommand: ParsableCommand {
         let long = options.bootstrapResamples >= 200 || runs.count >= 20_000
         options.progress = long ? ProgressLine.report : nil
         options.stage = long ? ProgressLine.stage : nil
-        let conventions = parameterConventions(asked: params?.conventions, sweep: sweepParams, runs: runs)
-        var reports: [FitReport] = []
-        for convention in conventions {
-            options.convention = convention
-            reports.append(try fitScalingLaws(runs, options: options))
-        }
+        let reports = try fitScalingLaws(runs, options: options,
+                                         conventions: parameterConventions(asked: params?.conventions, sweep: sweepParams, runs: runs))
         print(renderTable(reports), terminator: "")
         if let json {
             try encodeJSON(reports).write(to: URL(fileURLWithPath: json))

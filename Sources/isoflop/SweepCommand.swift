@@ -61,10 +61,7 @@ struct SweepRunCommand: ParsableCommand {
         let cfg = try SweepConfig.load(path: config)
         var url = try store.resolved() ?? defaultStoreURL(cfg)
         if options.dryRun != nil, try store.resolved() == nil {
-            // Pretend results must never land in the sweep's real store: a scratch one instead.
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isoflop-dry-run-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            url = scratch.appendingPathComponent("sweep.sqlite").path
+            url = try scratchStoreURL()
             print("dry run: pretend results go to the scratch store \(url), not \(defaultStoreURL(cfg))")
         }
         try runSweep(cfg, store: url, options: options.trainOptions, hooks: ProgressView.hooks())

@@ -64,18 +64,7 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             let tok = try BPETokenizer.load(from: tokenizer)
             if let output { try checkDistinct(input: input, output: output) }
-            let bytes: [UInt8]
-            do { bytes = try tok.decode(try TokenFile.read(input).map(Int.init)) } catch let e as TokenizerError {
-                // The decoder knows the position, not the file: both go into the line.
-                throw CLIError("\(input): \(e.description) (tokenizer \(tokenizer))")
-            }
-            if let output {
-                do { try Data(bytes).write(to: URL(fileURLWithPath: output)) } catch {
-                    throw CLIError("cannot write \(output): \(error.localizedDescription)")
-                }
-            } else {
-                FileHandle.standardOutput.write(Data(bytes))
-            }
+            if let bytes = try decodeTokenFile(tok, tokenizer: tokenizer, input: input, output: output) { FileHandle.standardOutput.write(bytes) }
         }
     }
 

@@ -92,17 +92,7 @@ struct TuneCommand: ParsableCommand {
             try TuneResult(result, config: cfg).json().write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
-        let poor = schedule == .matched ? poorRuleFit(rms: result.rule.rms, shapes: result.shapes.count) : nil
-        if let poor, write, !force {
-            throw CLIError("\(config): not written: \(poor); --write --force writes it anyway (the pilot's runs are kept)")
-        }
-        if let poor { print("warning: \(poor)") }
-        if write {
-            try LRRuleFile.write(intercept: result.rule.intercept, width: result.rule.width, steps: result.rule.steps, to: config, startedFrom: original)
-            print("wrote the rule into \(config)'s [lr] table")
-        } else {
-            print("(rerun with --write to put it into \(config); the pilot's runs are kept and not trained again)")
-        }
+        try settlePilotRule(result, schedule: schedule, file: config, original: original, write: write, force: force).forEach { print($0) }
     }
 
     func readConfigText() throws -> String {

@@ -21,4 +21,19 @@ final class FlagValueTests: XCTestCase {
         XCTAssertEqual(parameterConventions(asked: nil, sweep: .total, runs: both), [.total, .nonEmbedding])
         XCTAssertEqual(parameterConventions(asked: nil, sweep: nil, runs: totalOnly), [.total], "a run without N_nonemb")
     }
+
+    func testOneFitPerConventionInTheOrderAsked() throws {
+        let runs = chinchillaShapedPoints(count: 60).map { r -> FitRun in
+            var r = r
+            r.nonEmbeddingParameters = 0.8 * r.parameters
+            return r
+        }
+        var options = FitOptions()
+        options.approaches = [3]
+        options.allocationBudgets = []
+        let reports = try fitScalingLaws(runs, options: options, conventions: [.nonEmbedding, .total])
+        XCTAssertEqual(reports.map(\.convention), [.nonEmbedding, .total])
+        options.convention = .nonEmbedding
+        XCTAssertEqual(reports[0].exponents.map(\.a.value), try fitScalingLaws(runs, options: options).exponents.map(\.a.value))
+    }
 }

@@ -61,4 +61,22 @@ final class TokenizerTasksTests: XCTestCase {
         XCTAssertEqual(lines[5], "\(dir)/f.txt: 4 bytes, \(n) tokens, \(String(format: "%.3f", 4 / Double(n))) bytes/token")
         XCTAssertEqual(lines.count, 6)
     }
+
+    func testDecodingRestoresTheTextOrNamesTheFileAndTheTokenizer() throws {
+        let dir = temporaryDirectory()
+        let text = sampleText(bytes: 5_000, seed: 6)
+        let tok = try BPETokenizer.train(text, vocabSize: 270, source: "t")
+        try Data(text).write(to: URL(fileURLWithPath: dir + "/in.txt"))
+        _ = try encodeTokenFile(tok, input: dir + "/in.txt", output: dir + "/t.u16", threads: 1)
+        XCTAssertEqual(try decodeTokenFile(tok, tokenizer: "tok.json", input: dir + "/t.u16", output: nil), Data(text))
+        XCTAssertNil(try decodeTokenFile(tok, tokenizer: "tok.json", input: dir + "/t.u16", output: dir + "/out.txt"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/out.txt")), Data(text))
+        var bad = Data()
+        withUnsafeBytes(of: UInt16(5000).littleEndian) { bad.append(contentsOf: $0) }
+        try bad.write(to: URL(fileURLWithPath: dir + "/bad.u16"))
+        XCTAssertThrowsError(try decodeTokenFile(tok, tokenizer: "tok.json", input: dir + "/bad.u16", output: nil)) {
+            guard case .badToken(let input, "tok.json", _)? = $0 as? TokenFileDecodeError else { return XCTFail("\($0)") }
+            XCTAssertEqual(input, dir + "/bad.u16")
+        }
+    }
 }
