@@ -1,11 +1,8 @@
 // `isoflop compare`: the schedules of a sweep side by side (any two, or all).
 import ArgumentParser
-import Fit
-import Report
 import Foundation
 import Study
 import Sweep
-import Tensor
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,9 +2,6 @@
 // under GPT-2's names, tokenizer files) that `transformers` loads with no custom code.
 import ArgumentParser
 import Foundation
-import Model
-import Tensor
-import Tokenizer
 import Training
 
 struct ExportHFCommand: ParsableCommand {

@@ -4,7 +4,6 @@ import Fit
 import Foundation
 import Study
 import Tensor
-import Sweep
 
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

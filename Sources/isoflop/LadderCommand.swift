@@ -1,14 +1,10 @@
 // `isoflop ladder`: Kaplan's setup to Chinchilla's one change at a time (Study's `runLadder`
 // trains and fits the rungs); `--plan` prints what each rung trains, `--slurm` writes the job.
 import ArgumentParser
-import Fit
 import Foundation
 import Ladder
-import Report
 import Study
 import Sweep
-import Tensor
-import Training
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,7 +6,6 @@ import Foundation
 import Study
 import Sweep
 import Tensor
-import Training
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

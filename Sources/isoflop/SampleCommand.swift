@@ -2,8 +2,6 @@
 
 import ArgumentParser
 import Foundation
-import Model
-import Tokenizer
 import Training
 
 struct SampleCommand: ParsableCommand {

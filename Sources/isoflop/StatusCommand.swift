@@ -4,7 +4,6 @@ import ArgumentParser
 import Foundation
 import Study
 import Sweep
-import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,13 +1,9 @@
 // `isoflop train`: one training run from a JSON run config, with flags to override it.
 
 import ArgumentParser
-import Corpus
 import Foundation
-import Model
 import Study
-import Sweep
 import Tensor
-import Tokenizer
 import Training
 
 struct TrainCommand: ParsableCommand {

@@ -2,7 +2,6 @@
 // budgets at a few multiples of its rule's peak LR (a sweep "<name>-tune" in the same store, so
 // it resumes), finds each shape's best LR and fits the rule's intercept, width and steps terms.
 import ArgumentParser
-import Fit
 import Foundation
 import Study
 import Sweep
