@@ -107,7 +107,7 @@ public func trainPrediction(_ p: PredictionPlan, store url: String, options: Tra
 /// law at each one's budget against its runs.
 public func predictionResults(_ url: String, parent: String) throws -> [SweepResults] {
     let store = try openExistingStore(url)
-    return try store.sweepNames().filter { $0 != parent && Prediction.isForecast($0, of: parent) }
+    return try store.sweepNames().filter { Prediction.isForecast($0, of: parent) }
         .map { try store.results(sweep: $0, withCurves: false) }
         .filter { !$0.finishedRuns().isEmpty }
 }

@@ -18,7 +18,7 @@ public enum Prediction {
 
     /// Whether `name` is the trained forecast of another sweep among `names`.
     public static func isForecast(_ name: String, among names: [String]) -> Bool {
-        names.contains { $0 != name && isForecast(name, of: $0) }
+        names.contains { isForecast(name, of: $0) }
     }
 
     /// The distinct family shapes nearest in ln N to each of `targets`, smallest N first. Two
