@@ -121,7 +121,8 @@ public final class Tape {
 
     /// Runs every op's backward in reverse order. Activation gradients need no clearing:
     /// the first op to reach each one writes it. The caller clears parameter gradients (one
-    /// memset over the flat buffer).
+    /// memset over the flat buffer) before `forward()`: the fused output head sends its
+    /// gradients during the forward.
     public func backward() {
         for (p, n) in unwrittenGrads { p.update(repeating: 0, count: n) }
         ops.withUnsafeBufferPointer { ops in

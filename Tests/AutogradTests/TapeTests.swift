@@ -6,14 +6,16 @@ import XCTest
 
 final class TapeTests: XCTestCase {
     /// embedding (wte, wpe) → layerNorm → linear → gelu → linear → residual add → attention
-    /// over a fused qkv → layerNorm → logits with the tied wte → cross-entropy.
+    /// over a fused qkv → layerNorm → logits with the tied wte → cross-entropy: as two ops, or
+    /// as the fused output head in chunks of `headChunk` rows.
     struct Graph {
         let tape = Tape()
         let params: Tensor, grads: Tensor
         let inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>
         let loss: Value
+        let logits: Value
 
-        init(B: Int, T: Int, C: Int, V: Int) {
+        init(B: Int, T: Int, C: Int, V: Int, headChunk: Int? = nil) {
             let shapes = [[V, C], [T, C], [C], [C], [4 * C, C], [C, 4 * C], [3 * C, C], [C], [C]]
             params = Tensor(shape: [shapes.map { $0.reduce(1, *) }.reduce(0, +)])
             grads = Tensor(shape: params.shape)
@@ -38,7 +40,12 @@ final class TapeTests: XCTestCase {
             let r = tape.add(x, h)
             let a = tape.attention(tape.linear(r, weight: values[6]), batch: B, context: T, heads: 2)
             let f = tape.layerNorm(a, gain: values[7], bias: values[8])
-            loss = tape.crossEntropy(tape.linear(f, weight: values[0], gradientInPlace: true), targets: targets)
+            if let headChunk {
+                (loss, logits) = tape.logitsCrossEntropy(f, weight: values[0], targets: targets, chunkRows: headChunk)
+            } else {
+                logits = tape.linear(f, weight: values[0], gradientInPlace: true)
+                loss = tape.crossEntropy(logits, targets: targets)
+            }
         }
 
         func forwardBackward() -> Float {
@@ -56,8 +63,15 @@ final class TapeTests: XCTestCase {
         }
     }
 
+    /// Both heads: the fused one sends its gradients during the forward, in chunks of three
+    /// rows that the tied wte's embedding gradient then adds to.
     func testGradientsMatchFiniteDifferences() {
-        let g = Graph(B: 2, T: 6, C: 16, V: 11)
+        for headChunk in [nil, 3] {
+            checkFiniteDifferences(Graph(B: 2, T: 6, C: 16, V: 11, headChunk: headChunk))
+        }
+    }
+
+    func checkFiniteDifferences(_ g: Graph, file: StaticString = #filePath, line: UInt = #line) {
         _ = g.forwardBackward()
         let analytic = g.grads.values
         // Bound: ‖fd − analytic‖ / ‖analytic‖ < 2e-2 over every parameter, tied wte included
@@ -75,8 +89,20 @@ final class TapeTests: XCTestCase {
             diff += (fd - Double(analytic[i])) * (fd - Double(analytic[i]))
             norm += Double(analytic[i]) * Double(analytic[i])
         }
-        XCTAssertGreaterThan(norm, 1e-6)
-        XCTAssertLessThan((diff / norm).squareRoot(), 2e-2)
+        XCTAssertGreaterThan(norm, 1e-6, file: file, line: line)
+        XCTAssertLessThan((diff / norm).squareRoot(), 2e-2, file: file, line: line)
+    }
+
+    /// A training forward of the fused head works in one chunk's buffer; an evaluation forward
+    /// after it must still write every row's logits (sampling reads them), equal to x·Wᵀ by the
+    /// separate ops, and the same loss as the training forward.
+    func testFusedHeadEvaluationWritesEveryRowsLogits() {
+        let fused = Graph(B: 2, T: 6, C: 16, V: 11, headChunk: 3), plain = Graph(B: 2, T: 6, C: 16, V: 11)
+        let trained = fused.forwardBackward()
+        XCTAssertEqual(fused.evaluate(), Double(trained), accuracy: 1e-6)
+        _ = plain.evaluate()
+        XCTAssertEqual(fused.logits.count, 12 * 11)
+        for i in 0..<fused.logits.count { XCTAssertEqual(fused.logits.data[i], plain.logits.data[i], accuracy: 1e-5) }
     }
 
     func testReplayIsDeterministicAndEvaluationLeavesGradients() {
@@ -92,7 +118,7 @@ final class TapeTests: XCTestCase {
     }
 
     /// The chunked output head must equal linear + cross-entropy: 300 rows at V = 2100 run
-    /// as three chunks (124 rows each at most).
+    /// as five chunks (64 rows each at most, the fewest a chunk takes).
     func testFusedOutputHeadMatchesSeparateOps() {
         let rows = 300, C = 8, V = 2100
         let x = Tensor(shape: [rows, C]), w = Tensor(shape: [V, C])
